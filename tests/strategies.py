@@ -1,0 +1,32 @@
+"""Hypothesis strategies shared by the op tests."""
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+DTYPES = [np.float64, np.float32]
+
+
+def shapes(min_dims=0, max_dims=4, min_side=1, max_side=5):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+@st.composite
+def arrays(draw, shape=None, dtype=np.float64, lo=-10.0, hi=10.0, unique=False):
+    shape = draw(shapes()) if shape is None else shape
+    n = int(np.prod(shape))
+    seed = draw(st.integers(0, 2 ** 32 - 1))
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(lo, hi, n)
+    if draw(st.booleans()):
+        a = np.round(a, 1)  # exact repeats and ties
+    if unique:
+        a = np.sort(rng.choice(np.linspace(lo, hi, max(4 * n, 16)), n, replace=False))
+        rng.shuffle(a)
+    return a.reshape(shape).astype(dtype)
+
+
+@st.composite
+def broadcast_pair(draw, max_dims=4):
+    shp = draw(shapes(max_dims=max_dims))
+    bs = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, base_shape=shp, max_side=4))
+    return bs.input_shapes

@@ -1,0 +1,36 @@
+"""tinygrad_fer: a small deep-learning engine you can read end to end.
+
+A Tensor records the graph of the ops it takes part in; each op carries its backward rule; `loss.backward()` fills
+`.grad`. Arrays live on the CPU backend (NumPy + Numba kernels) or the CUDA backend (CuPy).
+"""
+from . import dtypes
+from .backend import device
+from .dtypes import (bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa: F401
+                     get_default_dtype, set_default_dtype)
+from .dtypes import DType as dtype  # noqa: F401
+from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: F401
+from .tensor import (Tensor, Size, Generator, tensor, as_tensor, from_numpy, zeros, ones, empty, full,  # noqa: F401
+                     arange, linspace, eye, rand, randn, randint, randperm, zeros_like, ones_like, empty_like,
+                     full_like, rand_like, randn_like, randint_like, manual_seed, seed)
+from . import autograd  # noqa: F401  (binds Tensor.backward's engine)
+from .ops import elementwise as _ew, reduce as _red, movement as _mv, index as _ix, matmul as _mm
+from .ops.elementwise import (add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, sin, cos, abs, clamp,  # noqa
+                              maximum, minimum, where, relu, sigmoid, tanh, log1p, expm1, sign, isnan, isinf,
+                              isfinite, floor, ceil, round, eq, ne, lt, le, gt, ge, logical_and, logical_or,
+                              logical_not, logical_xor, allclose, equal, reciprocal, square)
+from .ops.reduce import (sum, mean, max, min, amax, amin, argmax, argmin, var, std, logsumexp, softmax,  # noqa
+                         log_softmax, prod, all, any)
+from .ops.movement import (reshape, flatten, permute, transpose, squeeze, unsqueeze, cat, stack, split,  # noqa
+                           chunk, unbind, flip, t, clone, broadcast_to)
+from .ops.index import index_select, masked_fill, gather  # noqa: F401
+from .ops.matmul import matmul, mm, bmm, dot  # noqa: F401
+
+clip = clamp
+concat = concatenate = cat
+multiply, divide, subtract, negative = mul, div, sub, neg
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+float = float32
+double = float64
+long = int64
+half = float16
+__version__ = "0.1.0"

@@ -1,0 +1,269 @@
+"""Graph nodes (Function), the backward pass, and numeric gradient checking.
+
+Every op, built-in or user-written, is a Function subclass: `apply` runs `forward`, and when grad mode is on and an
+input requires grad it records the Function instance itself as the graph node (it doubles as `ctx`). Built-in ops
+set `raw = True`: their forward/backward see backend arrays, which keeps per-op overhead to a few microseconds;
+user Functions see Tensors, as in PyTorch.
+"""
+import numpy as np
+
+from . import grad_mode
+from .tensor import Tensor, _wrap_out
+
+_SAVED_FREED = object()
+
+
+class Function:
+    raw = False
+    __slots__ = ("parents", "needs_input_grad", "be", "saved", "_checks", "__dict__")
+
+    def save_for_backward(self, *xs):
+        self.saved = xs
+
+    def mark_non_differentiable(self, *xs):
+        pass  # extra outputs of `forward` are never differentiable here
+
+    @property
+    def saved_tensors(self):
+        s = getattr(self, "saved", ())
+        if s is _SAVED_FREED:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors after they "
+                "have already been freed). Saved intermediate values of the graph are freed when you call "
+                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved tensors after calling backward.")
+        for vc, v in getattr(self, "_checks", ()):
+            if vc[0] != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: {type(self).__name__} saved a tensor at version {v}, which is now at version "
+                    f"{vc[0]}. Hint: do the in-place change on a copy (x = x.clone()) or after backward().")
+        return s
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must implement forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("a Function subclass must implement backward(ctx, grad) to be differentiated")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = cls()
+        raw = cls.raw
+        needs = []
+        be = None
+        arrays = [] if raw else args
+        for a in args:
+            if isinstance(a, Tensor):
+                needs.append(a.requires_grad)
+                if be is None:
+                    be = a._be
+                elif a._be is not be:
+                    raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
+                                       f"devices, {be.name} and {a._be.name}!")
+                if raw:
+                    arrays.append(a._array)
+            else:
+                needs.append(False)
+                if raw:
+                    arrays.append(a)
+        from . import backend_cpu
+        ctx.be = be or backend_cpu
+        record = grad_mode._enabled[0] and True in needs
+        ctx.needs_input_grad = tuple(needs)
+        if raw:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        else:
+            with grad_mode.no_grad():
+                out = cls.forward(ctx, *args, **kwargs)
+        extras = ()
+        if type(out) is tuple:
+            out, extras = out[0], out[1:]
+        if not raw:
+            out = out._array if isinstance(out, Tensor) else out
+            extras = tuple(e._array if isinstance(e, Tensor) else e for e in extras)
+        result = _wrap_out(out)
+        if record:
+            result.requires_grad = True
+            result._ctx = ctx
+            ctx.parents = args
+            saved = getattr(ctx, "saved", None)
+            if saved:
+                _record_versions(ctx, saved, args, result)
+        if extras:
+            return (result,) + tuple(_wrap_out(e) for e in extras)
+        return result
+
+
+def _record_versions(ctx, saved, args, result):
+    # The version counters of what forward saved: modifying one in place before backward must raise.
+    checks = []
+    for s in saved:
+        if s is None:
+            continue
+        if isinstance(s, Tensor):
+            checks.append((s._version, s._version[0]))
+            continue
+        if s is result._array:
+            checks.append((result._version, result._version[0]))
+            continue
+        for a in args:
+            if isinstance(a, Tensor) and a._array is s:
+                checks.append((a._version, a._version[0]))
+                break
+    ctx._checks = checks
+
+
+def _toposort(root):
+    """Nodes reachable from root, each after every node that consumes its output (iterative DFS)."""
+    order, seen = [], {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, it = stack[-1]
+        for p in it:
+            if isinstance(p, Tensor) and p._ctx is not None and id(p._ctx) not in seen:
+                seen.add(id(p._ctx))
+                stack.append((p._ctx, iter(p._ctx.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def _unbroadcast(g, shape):
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra < 0:
+        return g.reshape(shape)
+    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape) if extra else g
+
+
+def _accumulate_leaf(t, g):
+    if t.grad is None:
+        # a copy: the same gradient array may be handed to several inputs (e.g. by add)
+        t.grad = Tensor(g.astype(t._array.dtype, copy=True))
+    else:
+        t.grad._array += g
+
+
+def backward(tensor, gradient=None, retain_graph=False):
+    if not tensor.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    be = tensor._be
+    if gradient is None:
+        if tensor._array.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs, got shape "
+                               f"{tuple(tensor.shape)}")
+        g = be.xp.ones(tensor._array.shape, dtype=tensor._array.dtype)
+    else:
+        g = gradient._array if isinstance(gradient, Tensor) else be.asarray(gradient, tensor._array.dtype)
+        if g.shape != tensor._array.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and output[0] "
+                               f"has a shape of {tuple(tensor.shape)}.")
+    if tensor._ctx is None:
+        _accumulate_leaf(tensor, g)
+        return
+    with grad_mode.no_grad():
+        grads = {id(tensor._ctx): g}
+        for node in _toposort(tensor._ctx):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if node.raw:
+                in_grads = node.backward(node, g)
+            else:
+                in_grads = node.backward(node, Tensor(g))
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if not retain_graph and getattr(node, "saved", None) is not None:
+                node.saved = _SAVED_FREED
+            parents = node.parents
+            if len(in_grads) < len(parents):
+                raise RuntimeError(f"function {type(node).__name__}.backward returned {len(in_grads)} gradients, "
+                                   f"expected {len(parents)}")
+            for p, pg in zip(parents, in_grads):
+                if pg is None or not isinstance(p, Tensor) or not p.requires_grad:
+                    continue
+                if isinstance(pg, Tensor):
+                    pg = pg._array
+                if pg.shape != p._array.shape:
+                    pg = _unbroadcast(pg, p._array.shape)
+                    if pg.shape != p._array.shape:
+                        raise RuntimeError(f"Function {type(node).__name__} returned an invalid gradient - got "
+                                           f"{list(pg.shape)} but expected shape {list(p.shape)}")
+                if p._ctx is None:
+                    _accumulate_leaf(p, pg)
+                else:
+                    k = id(p._ctx)
+                    prev = grads.get(k)
+                    grads[k] = pg if prev is None else prev + pg
+            if not retain_graph:
+                pass
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, samples=None):
+    """Compare autograd's gradients of sum(fn(*inputs) * R) with central differences in float64.
+
+    R is a fixed random upstream gradient (an all-ones one hides transposition bugs). Returns True, or raises
+    (or returns False) naming the worst relative error and where it is.
+    """
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    xs = [Tensor(np.array(t.numpy(), dtype=np.float64), requires_grad=t.requires_grad)
+          if isinstance(t, Tensor) and t.dtype.is_floating_point else t for t in inputs]
+    out = fn(*xs)
+    rng = np.random.default_rng(0)
+    R = rng.standard_normal(out.shape)
+
+    def f():
+        with grad_mode.no_grad():
+            return float((fn(*xs).numpy().astype(np.float64) * R).sum())
+
+    for x in xs:
+        if isinstance(x, Tensor):
+            x.grad = None
+    (out * Tensor(R.astype(out._array.dtype))).sum().backward()
+    worst = (0.0, None)
+    for i, x in enumerate(xs):
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            continue
+        a = x._array
+        analytic = x.grad.numpy() if x.grad is not None else np.zeros_like(a)
+        numeric = np.zeros_like(a)
+        flat = a.reshape(-1)
+        idxs = range(flat.size) if samples is None else rng.choice(flat.size, min(samples, flat.size), replace=False)
+        for j in idxs:
+            orig = flat[j]
+            flat[j] = orig + eps
+            fp = f()
+            flat[j] = orig - eps
+            fm = f()
+            flat[j] = orig
+            numeric.reshape(-1)[j] = (fp - fm) / (2 * eps)
+        if samples is not None:
+            mask = np.zeros(flat.size, bool)
+            mask[list(idxs)] = True
+            analytic = np.where(mask.reshape(a.shape), analytic, 0.0)
+        err = np.abs(analytic - numeric)
+        bad = err > atol + rtol * np.abs(numeric)
+        rel = err / np.maximum(np.abs(numeric), 1e-12)
+        k = int(np.argmax(np.where(bad, rel, -1))) if bad.any() else int(np.argmax(rel)) if rel.size else 0
+        if rel.size and rel.reshape(-1)[k] > worst[0]:
+            worst = (float(rel.reshape(-1)[k]), (i, np.unravel_index(k, a.shape)))
+        if bad.any():
+            idx = np.unravel_index(k, a.shape)
+            msg = (f"Jacobian mismatch for input {i} at index {tuple(int(v) for v in idx)}: analytic "
+                   f"{analytic[idx]:.10g}, numeric {numeric[idx]:.10g} (relative error {rel[idx]:.3g})")
+            if raise_exception:
+                raise RuntimeError(msg)
+            return False
+    gradcheck.worst = worst
+    return True

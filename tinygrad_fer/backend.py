@@ -1,0 +1,57 @@
+"""Which backend holds an array, and the device objects users see."""
+import numpy as np
+
+from . import backend_cpu
+
+
+class device:
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, str) and ":" in type:
+            type, i = type.split(":", 1)
+            index = int(i)
+        if type not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+        self.type, self.index = type, index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and (self.index or 0) == (other.index or 0)
+
+    def __hash__(self):
+        return hash((self.type, self.index or 0))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else \
+            f"device(type='{self.type}', index={self.index})"
+
+
+CPU = device("cpu")
+
+
+def get(dev):
+    """Backend module for a device (None means CPU)."""
+    if dev is None:
+        return backend_cpu
+    t = dev.type if isinstance(dev, device) else device(dev).type
+    if t == "cpu":
+        return backend_cpu
+    from . import backend_cuda
+    backend_cuda.require()
+    return backend_cuda
+
+
+def of(array):
+    if type(array) is np.ndarray:
+        return backend_cpu
+    from . import backend_cuda
+    return backend_cuda

@@ -1,0 +1,55 @@
+"""Whether operations record the graph. Context managers that also work as decorators, as in PyTorch."""
+import functools
+
+_enabled = [True]
+
+
+def is_grad_enabled():
+    return _enabled[0]
+
+
+class _Mode:
+    _value = True
+
+    def __enter__(self):
+        self._prev = _enabled[0]
+        _enabled[0] = self._value
+
+    def __exit__(self, *exc):
+        _enabled[0] = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_Mode):
+    _value = False
+
+
+class enable_grad(_Mode):
+    _value = True
+
+
+class set_grad_enabled(_Mode):
+    def __init__(self, mode):
+        self._value = bool(mode)
+        self._prev = _enabled[0]
+        _enabled[0] = self._value  # takes effect when called as a function too, as in PyTorch
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, fn):
+        _enabled[0] = self._prev
+        mode = self._value
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper

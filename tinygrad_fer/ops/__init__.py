@@ -1,0 +1,1 @@
+"""One module per op family; each op's forward and backward (vector-Jacobian) rule side by side."""

@@ -1,0 +1,559 @@
+"""Elementwise ops: arithmetic with PyTorch's broadcasting and type promotion, unary math, activations,
+comparisons, casts. The engine sums gradients over broadcast axes, so backward rules here ignore broadcasting."""
+import numpy as np
+
+from .. import backend, dtypes
+from ..autograd import Function
+from ..tensor import Tensor
+
+# ---- operands ------------------------------------------------------------------------------------
+
+
+def _as_tensor(x, dt, be):
+    if isinstance(x, Tensor):
+        return x if x._array.dtype == dt.np else x.type(dt)
+    if isinstance(x, (bool, int, float, np.number, np.bool_)):
+        return Tensor(be.xp.asarray(x, dtype=dt.np))
+    raise TypeError(f"unsupported operand type: {type(x).__name__} (expected Tensor or a Python number)")
+
+
+def _binary_operands(a, b):
+    """Both operands as Tensors of the promoted dtype; shapes checked so the error names both."""
+    dt = dtypes.result_type(a, b)
+    be = a._be if isinstance(a, Tensor) else b._be
+    a, b = _as_tensor(a, dt, be), _as_tensor(b, dt, be)
+    sa, sb = a._array.shape, b._array.shape
+    if sa != sb:
+        _broadcast_shape(sa, sb)
+    return a, b
+
+
+def _broadcast_shape(sa, sb):
+    try:
+        return np.broadcast_shapes(sa, sb)
+    except ValueError:
+        n = max(len(sa), len(sb))
+        pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
+        for i in range(n - 1, -1, -1):
+            if pa[i] != pb[i] and 1 not in (pa[i], pb[i]):
+                raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                                   f"non-singleton dimension {i - n + len(sa) if len(sa) == n else i}: shapes "
+                                   f"{list(sa)} and {list(sb)}") from None
+        raise
+
+
+# ---- binary --------------------------------------------------------------------------------------
+
+
+class Add(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (g * b if n[0] else None), (g * a if n[1] else None)
+
+
+class Div(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        gb = None
+        if n[1]:
+            gb = -g * a / (b * b)
+        return (g / b if n[0] else None), gb
+
+
+class Pow(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a ** b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        xp = ctx.be.xp
+        n = ctx.needs_input_grad
+        ga = gb = None
+        if n[0]:
+            # b * a**(b-1), written so that b == 0 gives 0 even where a == 0
+            ga = g * xp.where(b == 0, 0, b * a ** xp.where(b == 0, 1, b - 1))
+        if n[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ln = xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
+            gb = g * ln
+        return ga, gb
+
+
+class Maximum(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.be.xp.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _split_ties(ctx, g, a > b, a == b)
+
+
+class Minimum(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.be.xp.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _split_ties(ctx, g, a < b, a == b)
+
+
+def _split_ties(ctx, g, wins, ties):
+    # PyTorch halves the gradient between equal operands
+    xp = ctx.be.xp
+    half = xp.where(ties, g * 0.5, 0)
+    ga = xp.where(wins, g, half) if ctx.needs_input_grad[0] else None
+    gb = xp.where(wins | ties, half, g) if ctx.needs_input_grad[1] else None
+    return ga, gb
+
+
+class Where(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        return ctx.be.xp.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        xp = ctx.be.xp
+        n = ctx.needs_input_grad
+        return None, (xp.where(cond, g, 0) if n[1] else None), (xp.where(cond, 0, g) if n[2] else None)
+
+
+def _binary(fn):
+    def op(a, b):
+        a, b = _binary_operands(a, b)
+        return fn.apply(a, b)
+    op.__name__ = fn.__name__.lower()
+    return op
+
+
+add_ = _binary(Add)
+sub_ = _binary(Sub)
+mul = _binary(Mul)
+pow = _binary(Pow)
+maximum = _binary(Maximum)
+minimum = _binary(Minimum)
+
+
+def add(input, other, alpha=1):
+    return add_(input, other if alpha == 1 else mul(other, alpha))
+
+
+def sub(input, other, alpha=1):
+    return sub_(input, other if alpha == 1 else mul(other, alpha))
+
+
+def div(input, other, rounding_mode=None):
+    a, b = _binary_operands(input, other)
+    if rounding_mode is not None:
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                             f"'{rounding_mode}'")
+        xp = a._be.xp
+        q = (xp.floor_divide if rounding_mode == "floor" else lambda x, y: xp.trunc(x / y).astype(x.dtype))
+        return Tensor(q(a._array, b._array))
+    if not a.dtype.is_floating_point:
+        a, b = a.type(dtypes.get_default_dtype()), b.type(dtypes.get_default_dtype())
+    return Div.apply(a, b)
+
+
+def where(condition, input, other):
+    if not isinstance(condition, Tensor) or condition._array.dtype != np.bool_:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{getattr(condition, 'dtype', type(condition).__name__)}")
+    a, b = _binary_operands(input, other)
+    _broadcast_shape(condition._array.shape, np.broadcast_shapes(a._array.shape, b._array.shape))
+    return Where.apply(condition, a, b)
+
+
+def _to_float(x):
+    return x if x._array.dtype.kind == "f" else x.type(dtypes.get_default_dtype())
+
+
+# ---- unary ---------------------------------------------------------------------------------------
+# Each entry: forward(xp, x) and backward(xp, g, x, out). Built as Function subclasses by _unary below.
+
+
+def _unary(name, fwd, bwd, float_only=True, saves="out"):
+    class Unary(Function):
+        raw = True
+
+        @staticmethod
+        def forward(ctx, x):
+            out = fwd(ctx.be.xp, x)
+            ctx.save_for_backward(x if saves == "x" else None, out if saves == "out" else None)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            x, out = ctx.saved_tensors
+            return bwd(ctx.be.xp, g, x, out)
+
+    Unary.__name__ = Unary.__qualname__ = name.capitalize()
+
+    def op(input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        return Unary.apply(_to_float(input) if float_only else input)
+    op.__name__ = name
+    return op
+
+
+def _neg_fwd(xp, x):
+    if x.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return -x
+
+
+neg = _unary("neg", _neg_fwd, lambda xp, g, x, o: -g, float_only=False, saves=None)
+exp = _unary("exp", lambda xp, x: xp.exp(x), lambda xp, g, x, o: g * o)
+log = _unary("log", lambda xp, x: xp.log(x), lambda xp, g, x, o: g / x, saves="x")
+sqrt = _unary("sqrt", lambda xp, x: xp.sqrt(x), lambda xp, g, x, o: g / (2 * o))
+sin = _unary("sin", lambda xp, x: xp.sin(x), lambda xp, g, x, o: g * xp.cos(x), saves="x")
+cos = _unary("cos", lambda xp, x: xp.cos(x), lambda xp, g, x, o: -g * xp.sin(x), saves="x")
+abs = _unary("abs", lambda xp, x: xp.abs(x), lambda xp, g, x, o: g * xp.sign(x), float_only=False, saves="x")
+relu = _unary("relu", lambda xp, x: xp.maximum(x, 0), lambda xp, g, x, o: g * (o > 0), float_only=False)
+tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda xp, g, x, o: g * (1 - o * o))
+
+
+def _sigmoid_fwd(xp, x):
+    # split by sign so exp never overflows
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda xp, g, x, o: g * o * (1 - o))
+log1p = _unary("log1p", lambda xp, x: xp.log1p(x), lambda xp, g, x, o: g / (1 + x), saves="x")
+expm1 = _unary("expm1", lambda xp, x: xp.expm1(x), lambda xp, g, x, o: g * (o + 1))
+rsqrt = _unary("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, g, x, o: -0.5 * g * o * o * o)
+square = lambda input: mul(input, input)  # noqa: E731
+
+
+def reciprocal(input):
+    return div(1.0, input)
+
+
+class Clamp(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = ctx.be.xp
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        out = x
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+        return out if out is not x else x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        keep = True
+        if ctx.lo is not None:
+            keep = x >= ctx.lo
+        if ctx.hi is not None:
+            keep = keep & (x <= ctx.hi)
+        return ctx.be.xp.where(keep, g, 0), None, None
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    dt = dtypes.result_type(input, *(v for v in (min, max) if v is not None))
+    x = input if input.dtype is dt else input.type(dt)
+    return Clamp.apply(x, min, max)
+
+
+class LeakyRelu(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return ctx.be.xp.where(x > 0, x, x * slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return ctx.be.xp.where(x > 0, g, g * ctx.slope), None
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return LeakyRelu.apply(_to_float(input), negative_slope)
+
+
+class Elu(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        xp = ctx.be.xp
+        out = xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        ctx.save_for_backward(x, out)
+        ctx.alpha = alpha
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        return ctx.be.xp.where(x > 0, g, g * (out + ctx.alpha)), None
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return Elu.apply(_to_float(input), alpha)
+
+
+class Softplus(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        xp = ctx.be.xp
+        bx = x * beta
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        return xp.where(bx > threshold, x, xp.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        bx = x * ctx.beta
+        s = _sigmoid_fwd(ctx.be.xp, bx)
+        return ctx.be.xp.where(bx > ctx.threshold, g, g * s), None, None
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return Softplus.apply(_to_float(input), beta, threshold)
+
+
+# ---- casts and devices ---------------------------------------------------------------------------
+
+
+class Cast(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, np_dtype):
+        ctx.src = x.dtype
+        return x.astype(np_dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.astype(ctx.src), None
+
+
+def type_(self, dtype=None):
+    if dtype is None:
+        return f"tinygrad_fer.{self.dtype.name}"
+    dt = dtypes.to_dtype(dtype)
+    if self._array.dtype == dt.np:
+        return self
+    if self.requires_grad and not dt.is_floating_point:
+        return Tensor(self._array.astype(dt.np))  # integer results carry no gradient, as in PyTorch
+    return Cast.apply(self, dt.np)
+
+
+class ToDevice(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, dst):
+        ctx.src = ctx.be
+        return dst.asarray(ctx.be.to_numpy(x)) if dst.name != "cpu" else ctx.be.to_numpy(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        src = ctx.src
+        return (src.asarray(backend.of(g).to_numpy(g)) if src.name != "cpu" else backend.of(g).to_numpy(g)), None
+
+
+def to_device(x, dev):
+    dst = backend.get(dev)
+    if dst is x._be:
+        return x
+    return ToDevice.apply(x, dst)
+
+
+# ---- comparisons and logic (no gradient) ---------------------------------------------------------
+
+
+def _compare(ufunc_name):
+    def op(a, b):
+        a2, b2 = _binary_operands(a, b)
+        return Tensor(getattr(a2._be.xp, ufunc_name)(a2._array, b2._array))
+    op.__name__ = ufunc_name
+    return op
+
+
+eq, ne, lt, le, gt, ge = (_compare(n) for n in ("equal", "not_equal", "less", "less_equal", "greater",
+                                                 "greater_equal"))
+
+
+def _logical(name, int_ok):
+    def op(a, b=None):
+        xp = a._be.xp
+        if b is None:
+            return Tensor(getattr(xp, name)(a._array))
+        a2, b2 = _binary_operands(a, b)
+        if not int_ok and a2._array.dtype.kind == "f":
+            raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
+        return Tensor(getattr(xp, name)(a2._array, b2._array))
+    return op
+
+
+logical_and, logical_or, logical_xor = (_logical(n, True) for n in ("logical_and", "logical_or", "logical_xor"))
+bitwise_and, bitwise_or, bitwise_xor = (_logical(n, False) for n in ("bitwise_and", "bitwise_or", "bitwise_xor"))
+
+
+def logical_not(a):
+    return Tensor(a._be.xp.logical_not(a._array))
+
+
+def bitwise_not(a):
+    if a._array.dtype.kind == "f":
+        raise TypeError("bitwise_not is only supported for integer and boolean tensors")
+    return Tensor(a._be.xp.invert(a._array))
+
+
+def sign(a):
+    return Tensor(a._be.xp.sign(a._array))
+
+
+def isnan(a):
+    return Tensor(a._be.xp.isnan(a._array))
+
+
+def isinf(a):
+    return Tensor(a._be.xp.isinf(a._array))
+
+
+def isfinite(a):
+    return Tensor(a._be.xp.isfinite(a._array))
+
+
+def floor(a):
+    return Tensor(a._be.xp.floor(a._array))
+
+
+def ceil(a):
+    return Tensor(a._be.xp.ceil(a._array))
+
+
+def round(a):
+    return Tensor(a._be.xp.round(a._array))
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return bool(a._be.xp.allclose(a._array, b._array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a, b):
+    return a.shape == b.shape and bool((a._array == b._array).all())
+
+
+def _rev(fn):
+    return lambda self, other: fn(other, self)
+
+
+Tensor.__add__ = Tensor.add = add
+Tensor.__radd__ = _rev(add_)
+Tensor.__sub__ = Tensor.sub = sub
+Tensor.__rsub__ = _rev(sub_)
+Tensor.__mul__ = Tensor.mul = mul
+Tensor.__rmul__ = _rev(mul)
+Tensor.__truediv__ = Tensor.div = Tensor.divide = div
+Tensor.__rtruediv__ = _rev(div)
+Tensor.__floordiv__ = lambda a, b: div(a, b, rounding_mode="floor")
+Tensor.__rfloordiv__ = lambda a, b: div(b, a, rounding_mode="floor")
+Tensor.__pow__ = Tensor.pow = pow
+Tensor.__rpow__ = _rev(pow)
+Tensor.__neg__ = Tensor.neg = neg
+Tensor.__abs__ = Tensor.abs = abs
+Tensor.__eq__, Tensor.__ne__, Tensor.__lt__, Tensor.__le__, Tensor.__gt__, Tensor.__ge__ = eq, ne, lt, le, gt, ge
+Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge = eq, ne, lt, le, gt, ge
+Tensor.__and__, Tensor.__or__, Tensor.__xor__ = bitwise_and, bitwise_or, bitwise_xor
+Tensor.__invert__ = bitwise_not
+Tensor.logical_and, Tensor.logical_or, Tensor.logical_not = logical_and, logical_or, logical_not
+Tensor.maximum, Tensor.minimum, Tensor.where = maximum, minimum, lambda self, c, o: where(c, self, o)
+Tensor.exp, Tensor.log, Tensor.sqrt, Tensor.sin, Tensor.cos = exp, log, sqrt, sin, cos
+Tensor.relu, Tensor.sigmoid, Tensor.tanh, Tensor.log1p, Tensor.expm1 = relu, sigmoid, tanh, log1p, expm1
+Tensor.rsqrt, Tensor.reciprocal, Tensor.square = rsqrt, reciprocal, square
+Tensor.clamp = Tensor.clip = clamp
+Tensor.leaky_relu, Tensor.elu, Tensor.softplus = leaky_relu, elu, softplus
+Tensor.type = type_
+Tensor.sign, Tensor.isnan, Tensor.isinf, Tensor.isfinite = sign, isnan, isinf, isfinite
+Tensor.floor, Tensor.ceil, Tensor.round = floor, ceil, round
+Tensor.allclose, Tensor.equal = allclose, equal

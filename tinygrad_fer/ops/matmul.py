@@ -1,0 +1,124 @@
+"""Matrix products (NumPy/CuPy matmul -> BLAS) and the fused linear layer x @ W^T + b."""
+from .. import dtypes
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+def _swap(a):
+    return a.swapaxes(-1, -2)
+
+
+class Matmul(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        # 1-D operands act as a row (a) or a column (b) vector, then the added axis is removed again
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if a.ndim == 1:
+            g = g[..., None, :]
+        if b.ndim == 1:
+            g = g[..., None]
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = g @ _swap(b2)
+            if a.ndim == 1:
+                ga = ga[..., 0, :]
+        if ctx.needs_input_grad[1]:
+            gb = _swap(a2) @ g
+            if b.ndim == 1:
+                gb = gb[..., 0]
+        return ga, gb
+
+
+def matmul(input, other):
+    for x in (input, other):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"matmul(): argument must be Tensor, not {type(x).__name__}")
+        if x.ndim == 0:
+            raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
+                               f"{input.ndim}D and {other.ndim}D")
+    sa, sb = input.shape, other.shape
+    ka = sa[-1]
+    kb = sb[0] if other.ndim == 1 else sb[-2]
+    if ka != kb:
+        if input.ndim <= 2 and other.ndim <= 2:
+            ra = f"{sa[0]}x{sa[1]}" if input.ndim == 2 else f"1x{sa[0]}"
+            rb = f"{sb[0]}x{sb[1]}" if other.ndim == 2 else f"{sb[0]}x1"
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({ra} and {rb})")
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: {list(sb)} but got: "
+                           f"{list(sa)} (matmul of shapes {list(sa)} and {list(sb)}: inner sizes {ka} != {kb})")
+    dt = dtypes.result_type(input, other)
+    if input.dtype is not dt or other.dtype is not dt:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype.name} != "
+                           f"{other.dtype.name}")
+    return Matmul.apply(input, other)
+
+
+class Linear(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        out = x @ w.T
+        if b is not None:
+            out += b  # out is a fresh array: adding in place saves a temporary
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        gx = g @ w if n[0] else None
+        gw = gb = None
+        if n[1]:
+            g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+            gw = g2.T @ x2
+        if n[2]:
+            gb = g.reshape(-1, g.shape[-1]).sum(axis=0)
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, input.shape))} and "
+                           f"{'x'.join(map(str, weight.shape[::-1]))})")
+    if weight.ndim != 2 or input.ndim == 1:
+        out = matmul(input, weight.t())
+        return out + bias if bias is not None else out
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype.name} != "
+                           f"{weight.dtype.name}")
+    return Linear.apply(input, weight, bias)
+
+
+def mm(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got {input.ndim}D and {mat2.ndim}D")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor and batch2 must be a 3D tensor, got {input.ndim}D and "
+                           f"{mat2.ndim}D")
+    return matmul(input, mat2)
+
+
+def dot(input, other):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    return matmul(input, other)
+
+
+Tensor.__matmul__ = Tensor.matmul = matmul
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+Tensor.mm, Tensor.bmm, Tensor.dot = mm, bmm, dot

@@ -1,0 +1,596 @@
+"""Tensor: a backend array plus what autograd needs (requires_grad, grad, the node that made it, a version counter).
+
+Op methods (`+`, `exp`, `sum`, `reshape`, ...) are attached by the modules in ops/, each next to its backward rule.
+"""
+import numpy as np
+
+from . import backend, backend_cpu, dtypes, grad_mode
+from .dtypes import DType
+
+
+class Tensor:
+    __slots__ = ("_array", "requires_grad", "grad", "_ctx", "_version", "__weakref__")
+    __array_priority__ = 1000  # so numpy_array + tensor defers to Tensor.__radd__
+
+    def __init__(self, data, requires_grad=False):
+        if type(data) is not np.ndarray:
+            data = _coerce(data)
+        self._array = data
+        self.requires_grad = requires_grad
+        self.grad = None
+        self._ctx = None
+        self._version = [0]  # shared with views, so an in-place change through any of them is seen
+
+    # ---- what a tensor is -------------------------------------------------------------------------
+    @property
+    def _be(self):
+        return backend_cpu if type(self._array) is np.ndarray else backend.of(self._array)
+
+    @property
+    def shape(self):
+        return Size(self._array.shape)
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self._array.shape[_dim(dim, self._array.ndim)]
+
+    @property
+    def ndim(self):
+        return self._array.ndim
+
+    def dim(self):
+        return self._array.ndim
+
+    def numel(self):
+        return int(self._array.size)
+
+    nelement = numel
+
+    def element_size(self):
+        return self._array.itemsize
+
+    @property
+    def dtype(self):
+        return dtypes.from_np(self._array.dtype)
+
+    @property
+    def device(self):
+        be = self._be
+        return backend.CPU if be is backend_cpu else backend.device("cuda", be.device_index(self._array))
+
+    @property
+    def is_cuda(self):
+        return self._be is not backend_cpu
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    def is_floating_point(self):
+        return self._array.dtype.kind == "f"
+
+    def is_contiguous(self):
+        return bool(self._array.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        s = tuple(st // self._array.itemsize for st in self._array.strides)
+        return s if dim is None else s[_dim(dim, self._array.ndim)]
+
+    def data_ptr(self):
+        return self._be.data_ptr(self._array)
+
+    def __len__(self):
+        if self._array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._array.shape[0]
+
+    def __iter__(self):
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._array.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self):
+        if self._array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {tuple(self.shape)})")
+        return bool(self._be.to_numpy(self._array).reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._array.dtype.kind not in "iu" or self._array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    # ---- leaving the engine -----------------------------------------------------------------------
+    def numpy(self, force=False):
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead.")
+        if self._be is not backend_cpu and not force:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                            "the tensor to host memory first.")
+        return self._be.to_numpy(self._array)
+
+    def item(self):
+        if self._array.size != 1:
+            raise RuntimeError(f"a Tensor with {self._array.size} elements cannot be converted to Scalar")
+        return self._be.to_numpy(self._array).reshape(()).item()
+
+    def tolist(self):
+        return self._be.to_numpy(self._array).tolist()
+
+    def __repr__(self):
+        from .utils.printing import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._array.ndim == 0:
+            return format(self.item(), spec)
+        return repr(self) if not spec else format(str(self), spec)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.detach().numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    # ---- autograd ---------------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        if create_graph:
+            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
+        from .autograd import backward
+        backward(self, gradient, bool(retain_graph))
+
+    def detach(self):
+        t = Tensor(self._array)
+        t._version = self._version
+        return t
+
+    def detach_(self):
+        self._ctx, self.requires_grad = None, False
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        if requires_grad and self._array.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self):
+        raise NotImplementedError("retain_grad() is not supported: read gradients of leaves")
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._array = value._array
+
+    @property
+    def T(self):
+        return self.permute(*range(self._array.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    # ---- in place ---------------------------------------------------------------------------------
+    def _check_inplace(self):
+        if self.requires_grad and self._ctx is None and grad_mode._enabled[0]:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+    def _inplace(self, op, other=None, **kw):
+        """Run `op` out of place, then make self hold the result (recorded in the graph when grad is on)."""
+        self._check_inplace()
+        args = (self,) if other is None else (self, other)
+        if grad_mode._enabled[0] and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            res = op(*args, **kw)
+            if res.dtype != self.dtype:
+                raise RuntimeError(f"result type {res.dtype} can't be cast to the desired output type {self.dtype}")
+            self._array, self._ctx, self.requires_grad = res._array, res._ctx, True
+        else:
+            with grad_mode.no_grad():
+                res = op(*args, **kw)
+            if res.dtype.category > self.dtype.category:
+                raise RuntimeError(f"result type {res.dtype} can't be cast to the desired output type {self.dtype}")
+            if res._array.shape != self._array.shape:
+                raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                                   f"{list(res.shape)}")
+            self._array[...] = res._array
+        self._version[0] += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace(lambda a, b: a + b * alpha if alpha != 1 else a + b, other)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(lambda a, b: a - b * alpha if alpha != 1 else a - b, other)
+
+    def mul_(self, other):
+        return self._inplace(lambda a, b: a * b, other)
+
+    def div_(self, other):
+        return self._inplace(lambda a, b: a / b, other)
+
+    def pow_(self, other):
+        return self._inplace(lambda a, b: a ** b, other)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(lambda a: a.clamp(min, max))
+
+    clip_ = clamp_
+
+    def relu_(self):
+        return self._inplace(lambda a: a.relu())
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def _fill(self, array):
+        self._check_inplace()
+        if self.requires_grad and self._ctx is not None and grad_mode._enabled[0]:
+            raise RuntimeError("in-place fill of a tensor that is part of a graph is not supported; "
+                               "use torch-style out-of-place ops or detach() first")
+        self._array[...] = array
+        self._version[0] += 1
+        return self
+
+    def zero_(self):
+        return self._fill(0)
+
+    def fill_(self, value):
+        return self._fill(value.item() if isinstance(value, Tensor) else value)
+
+    def copy_(self, src):
+        if not isinstance(src, Tensor):
+            raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        try:
+            np.broadcast_shapes(src._array.shape, self._array.shape)
+        except ValueError:
+            raise RuntimeError(f"The size of tensor a ({list(self.shape)}) must match the size of tensor b "
+                               f"({list(src.shape)})") from None
+        a = src._array if src._be is self._be else self._be.asarray(src._be.to_numpy(src._array))
+        return self._fill(a.astype(self._array.dtype, copy=False))
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        rng = (generator or self._be).rng
+        return self._fill(rng.uniform(a, b, self._array.shape))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        rng = (generator or self._be).rng
+        return self._fill(rng.normal(mean, std, self._array.shape))
+
+    def __setitem__(self, idx, value):
+        if self.requires_grad and grad_mode._enabled[0]:
+            raise RuntimeError("__setitem__ on a tensor that requires grad is not supported; do it under "
+                               "no_grad() or on a tensor that needs no grad")
+        from .ops.index import to_index
+        v = value._array if isinstance(value, Tensor) else value
+        self._array[to_index(idx, self._array.shape)] = v
+        self._version[0] += 1
+
+    # ---- moving between devices and dtypes --------------------------------------------------------
+    def to(self, *args, **kwargs):
+        dev, dt = kwargs.get("device"), kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                dev, dt = a.device, a.dtype
+            elif isinstance(a, DType):
+                dt = a
+            elif isinstance(a, (str, backend.device)):
+                dev = a
+            else:
+                raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
+        out = self
+        if dev is not None:
+            from .ops.elementwise import to_device
+            out = to_device(out, dev)
+        if dt is not None:
+            out = out.type(dt)
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def float(self):
+        return self.type(dtypes.float32)
+
+    def double(self):
+        return self.type(dtypes.float64)
+
+    def long(self):
+        return self.type(dtypes.int64)
+
+    def int(self):
+        return self.type(dtypes.int32)
+
+    def bool(self):
+        return self.type(dtypes.bool_)
+
+    def half(self):
+        return self.type(dtypes.float16)
+
+
+class Size(tuple):
+    def __repr__(self):
+        return f"tinygrad_fer.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+def _dim(d, ndim):
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return d % n
+
+
+def _coerce(data):
+    """A Tensor(...) call with something other than a NumPy array: a CuPy array stays, anything else is read
+    as torch.Tensor(...) reads it (float32)."""
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    if type(data).__module__.startswith("cupy"):
+        return data
+    if isinstance(data, Tensor):
+        return data._array
+    return np.asarray(data, dtype=dtypes.get_default_dtype().np)
+
+
+def _wrap_out(a):
+    if type(a) is not np.ndarray and isinstance(a, np.generic):
+        a = np.asarray(a)
+    return Tensor(a)
+
+
+# ---- creation ------------------------------------------------------------------------------------
+def _infer_dtype(data):
+    a = np.asarray(data)
+    if a.dtype.kind == "f":
+        return a, dtypes.get_default_dtype() if not isinstance(data, np.ndarray) else dtypes.from_np(a.dtype)
+    if a.dtype.kind in "iu":
+        return a, dtypes.int64 if not isinstance(data, np.ndarray) else dtypes.from_np(a.dtype)
+    if a.dtype.kind == "b":
+        return a, dtypes.bool_
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _finish(array, requires_grad):
+    t = Tensor(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    be = backend.get(device)
+    if isinstance(data, Tensor):
+        src = data._be.to_numpy(data._array)
+        dt = data.dtype if dtype is None else dtypes.to_dtype(dtype)
+        return _finish(be.asarray(np.array(src, dtype=dt.np)), requires_grad)
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        data = _detensor(data)
+    a, dt = _infer_dtype(data)
+    if dtype is not None:
+        dt = dtypes.to_dtype(dtype)
+    return _finish(be.asarray(np.array(a, dtype=dt.np)), requires_grad)
+
+
+def _flat(xs):
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+def _detensor(xs):
+    return [(_detensor(x) if isinstance(x, (list, tuple)) else x.item() if isinstance(x, Tensor) else x) for x in xs]
+
+
+def from_numpy(a):
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
+    dtypes.from_np(a.dtype)
+    return Tensor(a)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    if isinstance(data, np.ndarray) and device in (None, "cpu") and (dtype is None or dtypes.to_dtype(dtype).np == data.dtype):
+        return Tensor(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"size must be a tuple of ints, but got an element of type {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _float_dtype(dtype):
+    return dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    be = backend.get(device)
+    return _finish(be.xp.zeros(_shape(size), dtype=_float_dtype(dtype).np), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    be = backend.get(device)
+    return _finish(be.xp.ones(_shape(size), dtype=_float_dtype(dtype).np), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    be = backend.get(device)
+    return _finish(be.xp.empty(_shape(size), dtype=_float_dtype(dtype).np), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    be = backend.get(device)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dt = dtypes.scalar_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
+    return _finish(be.xp.full(_shape((size,) if isinstance(size, int) else size), fill_value, dtype=dt.np),
+                   requires_grad)
+
+
+def _like(fn, t, dtype, device, requires_grad, *args):
+    return fn(*args, dtype=t.dtype if dtype is None else dtype, device=t.device if device is None else device,
+              requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(zeros, t, dtype, device, requires_grad, t.shape)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(ones, t, dtype, device, requires_grad, t.shape)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(empty, t, dtype, device, requires_grad, t.shape)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(t.shape, fill_value, dtype=t.dtype if dtype is None else dtype,
+                device=t.device if device is None else device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        dtype = dtypes.int64 if all(isinstance(v, (int, np.integer)) for v in vals) else dtypes.get_default_dtype()
+    dt = dtypes.to_dtype(dtype)
+    be = backend.get(device)
+    n = max(0, int(np.ceil((vals[1] - vals[0]) / vals[2])))
+    a = (np.arange(n, dtype=np.float64) * vals[2] + vals[0]).astype(dt.np) if dt.is_floating_point \
+        else np.arange(vals[0], vals[1], vals[2], dtype=dt.np)
+    return _finish(be.asarray(a), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    dt = _float_dtype(dtype)
+    return _finish(backend.get(device).asarray(np.linspace(start, end, steps).astype(dt.np)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _finish(backend.get(device).xp.eye(n, m, dtype=_float_dtype(dtype).np), requires_grad)
+
+
+class Generator:
+    """A seeded random stream (torch.Generator's role): pass it to rand/randn/randint/DataLoader/init."""
+
+    def __init__(self, device="cpu"):
+        self.device = backend.device(device)
+        self._seed = int(np.random.SeedSequence().entropy % (2 ** 63))
+        self.rng = backend.get(device).new_rng(self._seed)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self.rng = backend.get(self.device).new_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+
+def manual_seed(seed):
+    """Re-seed the default streams of every backend that is loaded (reproducible runs)."""
+    backend_cpu.seed(int(seed))
+    import sys
+    cuda = sys.modules.get(__package__ + ".backend_cuda")
+    if cuda is not None and cuda.available():
+        cuda.seed(int(seed))
+
+
+def seed():
+    s = int(np.random.SeedSequence().entropy % (2 ** 63))
+    manual_seed(s)
+    return s
+
+
+def _rng(generator, device):
+    return (generator.rng if generator is not None else backend.get(device).rng)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    dt = _float_dtype(dtype)
+    return _finish(_rng(generator, device).random(_shape(size), dtype=np.float64).astype(dt.np, copy=False)
+                   if dt.np != np.float32 else _rng(generator, device).random(_shape(size), dtype=np.float32),
+                   requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    dt = _float_dtype(dtype)
+    r = _rng(generator, device)
+    a = r.standard_normal(_shape(size), dtype=np.float32) if dt.np == np.float32 else \
+        r.standard_normal(_shape(size)).astype(dt.np, copy=False)
+    return _finish(a, requires_grad)
+
+
+def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dt = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
+    return _finish(_rng(generator, device).integers(low, high, _shape(tuple(size))).astype(dt.np), requires_grad)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def randint_like(t, low=0, high=None, dtype=None, device=None, requires_grad=False):
+    return randint(low, high, t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                   requires_grad=requires_grad)
+
+
+def randperm(n, generator=None, dtype=None, device=None):
+    dt = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
+    return Tensor(_rng(generator, device).permutation(n).astype(dt.np))

@@ -1,0 +1,39 @@
+"""repr of a Tensor in PyTorch's style: tensor([1.0000, 2.5000], dtype=..., requires_grad=True)."""
+import numpy as np
+
+from .. import dtypes
+
+_DEFAULT_SHOWN = {np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_)}
+
+
+def _formatter(a):
+    if a.dtype.kind == "b":
+        return {"bool": lambda v: "True" if v else "False"}
+    if a.dtype.kind in "iu":
+        return {"int": lambda v: str(v)}
+    finite = a[np.isfinite(a)] if a.size else a
+    if finite.size and np.all(finite == np.round(finite)):
+        big = np.abs(finite).max() >= 1e8
+        return {"float_kind": (lambda v: f"{v:.4e}") if big else (lambda v: f"{v:.0f}." if np.isfinite(v) else
+                                                                       str(v))}
+    if finite.size:
+        mx, mn = np.abs(finite).max(), np.abs(finite[finite != 0]).min() if (finite != 0).any() else 1
+        if mx >= 1e8 or mn < 1e-4 or mx / mn > 1e3:
+            return {"float_kind": lambda v: f"{v:.4e}"}
+    return {"float_kind": lambda v: f"{v:.4f}" if np.isfinite(v) else str(v)}
+
+
+def tensor_repr(t):
+    a = t._be.to_numpy(t._array)
+    body = np.array2string(a, separator=", ", prefix="tensor(", formatter=_formatter(a),
+                           threshold=1000, edgeitems=3, max_line_width=80)
+    extras = []
+    if t.device.type != "cpu":
+        extras.append(f"device='{t.device}'")
+    if a.dtype not in _DEFAULT_SHOWN or (a.size == 0 and a.dtype != np.float32):
+        extras.append(f"dtype={dtypes.from_np(a.dtype)!r}")
+    if t._ctx is not None:
+        extras.append(f"grad_fn=<{type(t._ctx).__name__}Backward>")
+    elif t.requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
