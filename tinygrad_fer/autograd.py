@@ -59,10 +59,10 @@ class Function:
             if isinstance(a, Tensor):
                 needs.append(a.requires_grad)
                 if be is None:
-                    be = a._be
+                    be, first = a._be, a
                 elif a._be is not be:
                     raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
-                                       f"devices, {be.name} and {a._be.name}!")
+                                       f"devices, {first.device} and {a.device}!")
                 if raw:
                     arrays.append(a._array)
             else:
@@ -217,7 +217,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     """
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
-    xs = [Tensor(np.array(t.numpy(), dtype=np.float64), requires_grad=t.requires_grad)
+    xs = [Tensor(np.array(t.detach().numpy(), dtype=np.float64), requires_grad=t.requires_grad)
           if isinstance(t, Tensor) and t.dtype.is_floating_point else t for t in inputs]
     out = fn(*xs)
     rng = np.random.default_rng(0)

@@ -202,10 +202,15 @@ class Tensor:
         self._check_inplace()
         args = (self,) if other is None else (self, other)
         if grad_mode._enabled[0] and any(isinstance(a, Tensor) and a.requires_grad for a in args):
-            res = op(*args, **kw)
+            # the op reads a stand-in for the old value, so the new node's parent is not self
+            old = Tensor(self._array, self.requires_grad)
+            old._ctx, old._version = self._ctx, self._version
+            self._version[0] += 1  # before the op, so only nodes saved earlier see the change
+            res = op(old, *args[1:], **kw)
             if res.dtype != self.dtype:
                 raise RuntimeError(f"result type {res.dtype} can't be cast to the desired output type {self.dtype}")
             self._array, self._ctx, self.requires_grad = res._array, res._ctx, True
+            return self
         else:
             with grad_mode.no_grad():
                 res = op(*args, **kw)

@@ -201,7 +201,20 @@ def add(input, other, alpha=1):
 
 
 def sub(input, other, alpha=1):
+    _no_bool_sub(input, other)
     return sub_(input, other if alpha == 1 else mul(other, alpha))
+
+
+def _no_bool_sub(a, b):
+    for x in (a, b):
+        if isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x._array.dtype == np.bool_):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                               "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def rsub(input, other):
+    _no_bool_sub(input, other)
+    return sub_(other, input)
 
 
 def div(input, other, rounding_mode=None):
@@ -531,7 +544,7 @@ def _rev(fn):
 Tensor.__add__ = Tensor.add = add
 Tensor.__radd__ = _rev(add_)
 Tensor.__sub__ = Tensor.sub = sub
-Tensor.__rsub__ = _rev(sub_)
+Tensor.__rsub__ = rsub
 Tensor.__mul__ = Tensor.mul = mul
 Tensor.__rmul__ = _rev(mul)
 Tensor.__truediv__ = Tensor.div = Tensor.divide = div

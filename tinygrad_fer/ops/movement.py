@@ -332,12 +332,22 @@ def pad(input, pad, mode="constant", value=None):
     return Pad.apply(x, tuple(map(tuple, widths)), 0 if value is None else value)
 
 
+class Flip(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return ctx.be.xp.flip(x, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.be.xp.flip(g, ctx.axes), None
+
+
 def flip(input, dims):
     dims = dims if isinstance(dims, (tuple, list)) else (dims,)
-    idx = [slice(None)] * input.ndim
-    for d in dims:
-        idx[_dim(d, input.ndim)] = slice(None, None, -1)
-    return input[tuple(idx)]
+    return Flip.apply(input, tuple(_dim(d, input.ndim) for d in dims))
 
 
 def repeat(input, *sizes):

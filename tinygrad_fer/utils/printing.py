@@ -23,9 +23,18 @@ def _formatter(a):
     return {"float_kind": lambda v: f"{v:.4f}" if np.isfinite(v) else str(v)}
 
 
+def _padded(a):
+    """Every element right-aligned to the widest one, as PyTorch prints."""
+    (kind, f), = _formatter(a).items()
+    flat = a.reshape(-1)
+    sample = flat if flat.size <= 2000 else np.concatenate([flat[:1000], flat[-1000:]])
+    width = max((len(f(v)) for v in sample), default=0)
+    return {kind: lambda v: f(v).rjust(width)}
+
+
 def tensor_repr(t):
     a = t._be.to_numpy(t._array)
-    body = np.array2string(a, separator=", ", prefix="tensor(", formatter=_formatter(a),
+    body = np.array2string(a, separator=", ", prefix="tensor(", formatter=_padded(a),
                            threshold=1000, edgeitems=3, max_line_width=80)
     extras = []
     if t.device.type != "cpu":

@@ -1,0 +1,21 @@
+"""Data loading (torch.utils.data's names) plus image datasets and batch transforms (torchvision's).
+
+    from tinygrad_fer.data import DataLoader, CIFAR10, transforms as T
+    train = CIFAR10(root, train=True, transform=T.Compose([T.ToTensor(), T.Normalize(mean, std)]))
+    for x, y in DataLoader(train, batch_size=128, shuffle=True, generator=0,
+                           batch_transform=T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip()])):
+        ...
+
+`tinygrad_fer.utils.data` is the same package under PyTorch's path.
+"""
+from . import transforms
+from .cifar import CIFAR10
+from .collate import default_collate, default_convert
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .loader import DataLoader
+from .mnist import MNIST, FashionMNIST
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+
+__all__ = ["BatchSampler", "CIFAR10", "ConcatDataset", "DataLoader", "Dataset", "FashionMNIST", "MNIST",
+           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "default_collate", "default_convert", "random_split", "transforms"]

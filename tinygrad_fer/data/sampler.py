@@ -1,0 +1,98 @@
+"""Index samplers as in torch.utils.data. Each sampler also offers `_indices()`: the epoch's indices as one
+int64 array, which BatchSampler slices so the DataLoader fast path never builds Python lists."""
+import numpy as np
+
+from ._util import as_generator, rng_or_global
+
+
+class Sampler:
+    def __iter__(self):
+        raise NotImplementedError
+
+    def _indices(self):
+        return np.fromiter(iter(self), dtype=np.int64)
+
+
+class SequentialSampler(Sampler):
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def _indices(self):
+        return np.arange(len(self.data_source), dtype=np.int64)
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A fresh permutation each epoch, drawn from generator (int seed, numpy Generator or tinygrad_fer
+    Generator: successive epochs differ but the sequence is reproducible) or, if None, from the global RNG."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
+        self.data_source, self.replacement, self._num_samples = data_source, replacement, num_samples
+        self.generator = generator
+        self._rng = as_generator(generator)
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def _indices(self):
+        n, rng = len(self.data_source), rng_or_global(self._rng)
+        if self.replacement:
+            return rng.integers(0, n, size=self.num_samples, dtype=np.int64)
+        reps = -(-self.num_samples // n)  # num_samples > n: whole permutations back to back, as PyTorch
+        return np.concatenate([rng.permutation(n) for _ in range(reps)])[:self.num_samples].astype(np.int64)
+
+    def __iter__(self):
+        return iter(self._indices().tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    def __init__(self, indices, generator=None):
+        self.indices, self.generator = indices, generator
+        self._rng = as_generator(generator)
+
+    def _indices(self):
+        return np.asarray(self.indices, dtype=np.int64)[rng_or_global(self._rng).permutation(len(self.indices))]
+
+    def __iter__(self):
+        return iter(self._indices().tolist())
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    """Groups a sampler's indices into lists of batch_size (the last one shorter unless drop_last)."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
+
+    def _batches(self):
+        """The epoch's batches as int64 arrays (views into one index array)."""
+        get = getattr(self.sampler, "_indices", None)
+        idx = get() if get is not None else np.fromiter(iter(self.sampler), dtype=np.int64)
+        stop = len(idx) - len(idx) % self.batch_size if self.drop_last else len(idx)
+        return [idx[i:i + self.batch_size] for i in range(0, stop, self.batch_size)]
+
+    def __iter__(self):
+        return (b.tolist() for b in self._batches())
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)

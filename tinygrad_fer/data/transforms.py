@@ -1,0 +1,239 @@
+"""Image transforms as whole-array ops on one image (C, H, W) or a batch (N, C, H, W).
+
+Written against the array's own module (numpy or cupy: `xp`), so a batch already on the GPU is transformed
+there. A transform takes a backend array or a Tensor and returns the same kind (a Tensor result is a new,
+grad-less leaf: augmentation is not differentiated). Random transforms draw per-sample parameters for a batch
+in one vectorised call from `generator` (int seed, numpy Generator, tinygrad_fer.Generator, or None for the
+global RNG that tinygrad_fer.manual_seed seeds), so runs are reproducible.
+
+All transforms here are `batched`: a dataset whose transform is batched is served by the DataLoader fast path
+(one transform call per batch); any other callable is applied sample by sample. Use them per dataset
+(`CIFAR10(root, transform=Compose([ToTensor(), Normalize(mean, std)]))`) or after collation
+(`DataLoader(..., batch_transform=RandomCrop(32, padding=4))`).
+"""
+import numbers
+
+import numpy as np
+
+from ._util import as_generator, is_tensor, rng_or_global, wrap, xp_of
+
+
+class Transform:
+    batched = True
+
+    def __call__(self, x):
+        if is_tensor(x):
+            return wrap(self.apply(x._array))
+        return self.apply(x)
+
+    def apply(self, a):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Compose:
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    @property
+    def batched(self):
+        return all(getattr(t, "batched", False) for t in self.transforms)
+
+    def __call__(self, x):
+        for t in self.transforms:
+            x = t(x)
+        return x
+
+    def __repr__(self):
+        return "Compose(\n" + "".join(f"    {t!r}\n" for t in self.transforms) + ")"
+
+
+class Lambda(Transform):
+    """fn(array) -> array. batched=True declares that fn handles (N, C, H, W) batches as well as (C, H, W)."""
+
+    def __init__(self, fn, batched=False):
+        if not callable(fn):
+            raise TypeError(f"Argument lambd should be callable, got {type(fn).__name__}")
+        self.fn, self.batched = fn, batched
+
+    def apply(self, a):
+        return self.fn(a)
+
+
+def _channels_last(shape):
+    # (.., H, W, C) with C a plausible channel count, and the would-be channel axis of CHW not one
+    return len(shape) >= 3 and shape[-1] in (1, 3, 4) and shape[-3] not in (1, 3, 4)
+
+
+class ToTensor(Transform):
+    """uint8 images -> float32 in [0, 1], channels first. Accepts (H, W), (H, W, C), (C, H, W) and the batched
+    (N, H, W, C) / (N, C, H, W); channels-last is recognised by a last axis of 1, 3 or 4 whose channels-first
+    counterpart is not. Float input keeps its values (as torchvision's ToTensor does)."""
+
+    def apply(self, a):
+        xp = xp_of(a)
+        if a.ndim == 2:
+            a = a[None]
+        elif a.ndim not in (3, 4):
+            raise ValueError(f"ToTensor expects an image (H, W), (C, H, W), (H, W, C) or a batch of them, "
+                             f"got shape {tuple(a.shape)}")
+        if _channels_last(a.shape):
+            a = xp.moveaxis(a, -1, -3)
+        if a.dtype == np.uint8:
+            return xp.ascontiguousarray(a, dtype=np.float32) / np.float32(255)
+        if a.dtype.kind == "f":
+            return xp.ascontiguousarray(a)
+        return xp.ascontiguousarray(a, dtype=np.float32)
+
+
+def _check_image(a, name):
+    if a.ndim not in (3, 4):
+        raise ValueError(f"{name} expects an image (C, H, W) or a batch (N, C, H, W), got shape {tuple(a.shape)}")
+
+
+class Normalize(Transform):
+    """(x - mean[c]) / std[c] per channel, in the input's float dtype."""
+
+    def __init__(self, mean, std, inplace=False):
+        self.mean = np.atleast_1d(np.asarray(mean, dtype=np.float64))
+        self.std = np.atleast_1d(np.asarray(std, dtype=np.float64))
+        if self.mean.ndim != 1 or self.std.ndim != 1:
+            raise ValueError(f"mean and std must be numbers or 1-D sequences, got {mean!r} and {std!r}")
+        if (self.std == 0).any():
+            raise ValueError(f"std evaluated to zero, leading to division by zero: std={std!r}")
+        self.inplace = inplace
+
+    def apply(self, a):
+        _check_image(a, "Normalize")
+        if a.dtype.kind != "f":
+            raise TypeError(f"Input tensor should be a float tensor. Got {a.dtype} (convert with ToTensor first).")
+        c = a.shape[-3]
+        for name, v in (("mean", self.mean), ("std", self.std)):
+            if len(v) not in (1, c):
+                raise ValueError(f"Normalize: {name} has {len(v)} values but the input has {c} channels "
+                                 f"(shape {tuple(a.shape)})")
+        xp = xp_of(a)
+        mean = xp.asarray(self.mean, dtype=a.dtype)[:, None, None]
+        std = xp.asarray(self.std, dtype=a.dtype)[:, None, None]
+        if self.inplace:
+            a -= mean
+            a /= std
+            return a
+        return (a - mean) / std
+
+    def __repr__(self):
+        return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
+
+
+def _pair(size, name):
+    if isinstance(size, numbers.Integral):
+        return int(size), int(size)
+    size = tuple(int(s) for s in size)
+    if len(size) == 1:
+        return size[0], size[0]
+    if len(size) != 2:
+        raise ValueError(f"{name} must be an int or a sequence of 1 or 2 ints, got {size}")
+    return size
+
+
+def _padding(padding):
+    """(left, top, right, bottom) from an int, (left/right, top/bottom) or (left, top, right, bottom)."""
+    if isinstance(padding, numbers.Integral):
+        return (int(padding),) * 4
+    p = tuple(int(x) for x in padding)
+    if len(p) == 1:
+        return p * 4
+    if len(p) == 2:
+        return p[0], p[1], p[0], p[1]
+    if len(p) == 4:
+        return p
+    raise ValueError(f"Padding must be an int or a 1, 2, or 4 element sequence, got {len(p)} elements: {padding}")
+
+
+_PAD_MODES = {"constant": "constant", "edge": "edge", "reflect": "reflect", "symmetric": "symmetric"}
+
+
+class RandomCrop(Transform):
+    """Pad (optionally), then cut a size crop at an independent uniform offset per sample, as one gather."""
+
+    def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant", generator=None):
+        self.size = _pair(size, "size")
+        self.padding = None if padding is None else _padding(padding)
+        if padding_mode not in _PAD_MODES:
+            raise ValueError(f"padding_mode must be one of {list(_PAD_MODES)}, got {padding_mode!r}")
+        if not isinstance(fill, numbers.Number):
+            raise TypeError(f"fill must be a number, got {type(fill).__name__}")
+        self.pad_if_needed, self.fill, self.padding_mode = pad_if_needed, fill, padding_mode
+        self.generator = generator
+        self._rng = as_generator(generator)
+
+    def _pad(self, a, left, top, right, bottom):
+        if not (left or top or right or bottom):
+            return a
+        xp = xp_of(a)
+        if self.padding_mode == "constant":   # fill + one slice copy: several times faster than xp.pad
+            h, w = a.shape[-2:]
+            out = xp.full(a.shape[:-2] + (top + h + bottom, left + w + right), self.fill, dtype=a.dtype)
+            out[..., top:top + h, left:left + w] = a
+            return out
+        widths = [(0, 0)] * (a.ndim - 2) + [(top, bottom), (left, right)]
+        return xp.pad(a, widths, mode=_PAD_MODES[self.padding_mode])
+
+    def apply(self, a):
+        _check_image(a, "RandomCrop")
+        xp = xp_of(a)
+        if self.padding is not None:
+            a = self._pad(a, *self.padding)
+        th, tw = self.size
+        if self.pad_if_needed:   # torchvision pads both sides by the shortfall
+            dh, dw = max(th - a.shape[-2], 0), max(tw - a.shape[-1], 0)
+            a = self._pad(a, dw, dh, dw, dh)
+        h, w = a.shape[-2:]
+        if h < th or w < tw:
+            raise ValueError(f"Required crop size {(th, tw)} is larger than input image size {(h, w)}")
+        batch = a if a.ndim == 4 else a[None]
+        n, c = batch.shape[:2]
+        rng = rng_or_global(self._rng)
+        top = rng.integers(0, h - th + 1, size=n)
+        left = rng.integers(0, w - tw + 1, size=n)
+        windows = getattr(getattr(xp, "lib", None), "stride_tricks", None)
+        if hasattr(windows, "sliding_window_view"):
+            # a strided (N, C, h', w', th, tw) view of every crop; picking one per sample copies only the crops
+            view = windows.sliding_window_view(batch, (th, tw), axis=(2, 3))
+            out = view[xp.arange(n), :, xp.asarray(top), xp.asarray(left)]     # (N, C, th, tw)
+        else:
+            rows = xp.asarray(top[:, None] + np.arange(th))      # (N, th)
+            cols = xp.asarray(left[:, None] + np.arange(tw))     # (N, tw)
+            out = batch[xp.arange(n)[:, None, None, None], xp.arange(c)[None, :, None, None],
+                        rows[:, None, :, None], cols[:, None, None, :]]
+        return out if a.ndim == 4 else out[0]
+
+    def __repr__(self):
+        return f"RandomCrop(size={self.size}, padding={self.padding})"
+
+
+class RandomHorizontalFlip(Transform):
+    """Mirror each sample left-right with probability p (one draw per sample)."""
+
+    def __init__(self, p=0.5, generator=None):
+        if not 0 <= p <= 1:
+            raise ValueError(f"p must lie in [0, 1], got {p}")
+        self.p, self.generator = p, generator
+        self._rng = as_generator(generator)
+
+    def apply(self, a):
+        _check_image(a, "RandomHorizontalFlip")
+        xp = xp_of(a)
+        n = a.shape[0] if a.ndim == 4 else 1
+        flip = rng_or_global(self._rng).random(n) < self.p
+        if a.ndim == 3:
+            return xp.ascontiguousarray(a[..., ::-1]) if flip[0] else a
+        out = a.copy()
+        idx = xp.asarray(np.flatnonzero(flip))
+        out[idx] = a[idx][..., ::-1]
+        return out
+
+    def __repr__(self):
+        return f"RandomHorizontalFlip(p={self.p})"

@@ -1,0 +1,78 @@
+"""Adam and AdamW: one update, with L2 decay folded into the gradient (Adam) or decoupled from it (AdamW)."""
+from tinygrad_fer.optim.optimizer import Optimizer, _effective_grad, _lerp_, _step_tensor, _zeros_state
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 maximize=False, foreach=None, decoupled_weight_decay=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, foreach=foreach, decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            beta1, beta2 = group["betas"]
+            decoupled, amsgrad = group["decoupled_weight_decay"], group["amsgrad"]
+            for p, w, g in self._params_with_grad(group):
+                xp, state = p._be.xp, self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = _zeros_state(p)
+                    state["exp_avg_sq"] = _zeros_state(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = _zeros_state(p)
+                step_arr = state["step"]._array
+                step_arr += 1
+                step = float(step_arr)
+
+                if wd != 0 and decoupled:
+                    w *= 1 - lr * wd
+                decay = 0 if decoupled else wd
+                d, _ = _effective_grad(xp, w, g, group["maximize"], decay,
+                                       self._scratch(xp, w, 1) if group["maximize"] or decay else None)
+                m, v = state["exp_avg"]._array, state["exp_avg_sq"]._array
+                tmp = self._scratch(xp, w)
+                _lerp_(xp, m, d, 1 - beta1, tmp)
+                v *= beta2
+                xp.multiply(d, 1 - beta2, out=tmp)
+                tmp *= d
+                v += tmp
+
+                step_size = lr / (1 - beta1 ** step)
+                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+                if amsgrad:
+                    vmax = state["max_exp_avg_sq"]._array
+                    xp.maximum(vmax, v, out=vmax)
+                    v = vmax
+                xp.sqrt(v, out=tmp)
+                tmp /= bias_correction2_sqrt
+                tmp += eps
+                xp.divide(m, tmp, out=tmp)
+                tmp *= -step_size
+                w += tmp
+        return loss
+
+
+class AdamW(Adam):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, foreach=foreach,
+                         decoupled_weight_decay=True)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # an AdamW always decays decoupled, whatever the loaded groups say
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True
