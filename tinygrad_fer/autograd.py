@@ -7,7 +7,7 @@ user Functions see Tensors, as in PyTorch.
 """
 import numpy as np
 
-from . import grad_mode
+from . import backend_cpu, grad_mode
 from .tensor import Tensor, _wrap_out
 
 _SAVED_FREED = object()
@@ -25,7 +25,7 @@ class Function:
 
     @property
     def saved_tensors(self):
-        s = getattr(self, "saved", ())
+        s = self.saved
         if s is _SAVED_FREED:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -38,7 +38,7 @@ class Function:
                     "one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: {type(self).__name__} saved a tensor at version {v}, which is now at version "
                     f"{vc[0]}. Hint: do the in-place change on a copy (x = x.clone()) or after backward().")
-        return s
+        return () if s is None else s
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -51,16 +51,17 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = cls()
+        ctx.saved = None
         raw = cls.raw
         needs = []
-        be = None
+        first = None
         arrays = [] if raw else args
         for a in args:
             if isinstance(a, Tensor):
                 needs.append(a.requires_grad)
-                if be is None:
-                    be, first = a._be, a
-                elif a._be is not be:
+                if first is None:
+                    first = a
+                elif type(a._array) is not type(first._array):
                     raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
                                        f"devices, {first.device} and {a.device}!")
                 if raw:
@@ -69,10 +70,9 @@ class Function:
                 needs.append(False)
                 if raw:
                     arrays.append(a)
-        from . import backend_cpu
-        ctx.be = be or backend_cpu
-        record = grad_mode._enabled[0] and True in needs
-        ctx.needs_input_grad = tuple(needs)
+        ctx.be = backend_cpu if first is None or type(first._array) is np.ndarray else first._be
+        record = True in needs and grad_mode._enabled[0]
+        ctx.needs_input_grad = needs
         if raw:
             out = cls.forward(ctx, *arrays, **kwargs)
         else:
@@ -89,9 +89,10 @@ class Function:
             result.requires_grad = True
             result._ctx = ctx
             ctx.parents = args
-            saved = getattr(ctx, "saved", None)
-            if saved:
-                _record_versions(ctx, saved, args, result)
+            if ctx.saved:
+                _record_versions(ctx, ctx.saved, args, result)
+        else:
+            ctx.saved = None  # nothing will read it: let the arrays go now
         if extras:
             return (result,) + tuple(_wrap_out(e) for e in extras)
         return result
@@ -183,7 +184,7 @@ def backward(tensor, gradient=None, retain_graph=False):
                 in_grads = node.backward(node, Tensor(g))
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
-            if not retain_graph and getattr(node, "saved", None) is not None:
+            if not retain_graph and node.saved is not None:
                 node.saved = _SAVED_FREED
             parents = node.parents
             if len(in_grads) < len(parents):
@@ -199,6 +200,8 @@ def backward(tensor, gradient=None, retain_graph=False):
                     if pg.shape != p._array.shape:
                         raise RuntimeError(f"Function {type(node).__name__} returned an invalid gradient - got "
                                            f"{list(pg.shape)} but expected shape {list(p.shape)}")
+                if pg.dtype != p._array.dtype:
+                    pg = pg.astype(p._array.dtype)
                 if p._ctx is None:
                     _accumulate_leaf(p, pg)
                 else:

@@ -18,7 +18,20 @@ def _as_tensor(x, dt, be):
 
 
 def _binary_operands(a, b):
-    """Both operands as Tensors of the promoted dtype; shapes checked so the error names both."""
+    """Both operands as Tensors of the promoted dtype (a Python number beside a float tensor stays a number: NumPy
+    then keeps the tensor's dtype, as PyTorch does); shapes checked so the error names both."""
+    ta, tb = type(a), type(b)
+    if ta is Tensor:
+        if tb is Tensor:
+            if a._array.dtype == b._array.dtype:
+                if a._array.shape != b._array.shape:
+                    _broadcast_shape(a._array.shape, b._array.shape)
+                return a, b
+        elif (tb is float or tb is int) and a._array.dtype.kind == "f":
+            return a, b
+    elif ta is float or ta is int:
+        if tb is Tensor and b._array.dtype.kind == "f":
+            return a, b
     dt = dtypes.result_type(a, b)
     be = a._be if isinstance(a, Tensor) else b._be
     a, b = _as_tensor(a, dt, be), _as_tensor(b, dt, be)
@@ -26,6 +39,14 @@ def _binary_operands(a, b):
     if sa != sb:
         _broadcast_shape(sa, sb)
     return a, b
+
+
+def _arr(x):
+    return x._array if isinstance(x, Tensor) else x
+
+
+def _xp(a, b):
+    return (a if isinstance(a, Tensor) else b)._be.xp
 
 
 def _broadcast_shape(sa, sb):
@@ -118,8 +139,10 @@ class Pow(Function):
         n = ctx.needs_input_grad
         ga = gb = None
         if n[0]:
-            # b * a**(b-1), written so that b == 0 gives 0 even where a == 0
-            ga = g * xp.where(b == 0, 0, b * a ** xp.where(b == 0, 1, b - 1))
+            if not hasattr(b, "shape"):  # a Python exponent: keep the tensor's dtype
+                ga = g * (b * a ** (b - 1)) if b != 0 else xp.zeros_like(g)
+            else:  # b * a**(b-1), written so that b == 0 gives 0 even where a == 0
+                ga = g * xp.where(b == 0, 0, b * a ** xp.where(b == 0, 1, b - 1))
         if n[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 ln = xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
@@ -223,10 +246,12 @@ def div(input, other, rounding_mode=None):
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                              f"'{rounding_mode}'")
-        xp = a._be.xp
-        q = (xp.floor_divide if rounding_mode == "floor" else lambda x, y: xp.trunc(x / y).astype(x.dtype))
-        return Tensor(q(a._array, b._array))
-    if not a.dtype.is_floating_point:
+        xp = _xp(a, b)
+        t = a if isinstance(a, Tensor) else b
+        q = (xp.floor_divide if rounding_mode == "floor" else
+             lambda x, y: xp.trunc(xp.true_divide(x, y)).astype(t._array.dtype))
+        return Tensor(xp.asarray(q(_arr(a), _arr(b))))
+    if (a if isinstance(a, Tensor) else b)._array.dtype.kind != "f":
         a, b = a.type(dtypes.get_default_dtype()), b.type(dtypes.get_default_dtype())
     return Div.apply(a, b)
 
@@ -466,7 +491,7 @@ def to_device(x, dev):
 def _compare(ufunc_name):
     def op(a, b):
         a2, b2 = _binary_operands(a, b)
-        return Tensor(getattr(a2._be.xp, ufunc_name)(a2._array, b2._array))
+        return Tensor(_xp(a2, b2).asarray(getattr(_xp(a2, b2), ufunc_name)(_arr(a2), _arr(b2))))
     op.__name__ = ufunc_name
     return op
 
@@ -481,9 +506,9 @@ def _logical(name, int_ok):
         if b is None:
             return Tensor(getattr(xp, name)(a._array))
         a2, b2 = _binary_operands(a, b)
-        if not int_ok and a2._array.dtype.kind == "f":
+        if not int_ok and a._array.dtype.kind == "f":
             raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
-        return Tensor(getattr(xp, name)(a2._array, b2._array))
+        return Tensor(xp.asarray(getattr(xp, name)(_arr(a2), _arr(b2))))
     return op
 
 
