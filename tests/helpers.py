@@ -17,22 +17,24 @@ def tol(dtype, scale=1.0):
 def _to_np(x):
     if isinstance(x, torch.Tensor):
         return x.detach().numpy()
-    return x.detach().numpy()
+    return x.detach().cpu().numpy()
 
 
 def _outputs(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
-def compare(ours, theirs, arrays, grad=True, rtol=None, atol=None, scale=1.0, requires_grad=None, seed=0):
+def compare(ours, theirs, arrays, grad=True, rtol=None, atol=None, scale=1.0, requires_grad=None, seed=0,
+            device=None):
     """Run ours(*tg_tensors) and theirs(*torch_tensors) on the same numpy arrays and compare.
 
     arrays: numpy arrays (float ones get requires_grad unless requires_grad says otherwise) or other args passed
-    through as they are. Returns (our outputs, torch outputs).
+    through as they are. device: where our tensors live (torch stays on the CPU as the oracle). Returns (our
+    outputs, torch outputs).
     """
     if requires_grad is None:
         requires_grad = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in arrays]
-    a_t = [tg.tensor(a, requires_grad=bool(rg) and grad) if isinstance(a, np.ndarray) else a
+    a_t = [tg.tensor(a, requires_grad=bool(rg) and grad, device=device) if isinstance(a, np.ndarray) else a
            for a, rg in zip(arrays, requires_grad)]
     b_t = [torch.tensor(a, requires_grad=bool(rg) and grad) if isinstance(a, np.ndarray) else a
            for a, rg in zip(arrays, requires_grad)]
@@ -46,6 +48,7 @@ def compare(ours, theirs, arrays, grad=True, rtol=None, atol=None, scale=1.0, re
         kw["atol"] = atol
     for oa, ob in zip(out_a, out_b):
         assert tuple(oa.shape) == tuple(ob.shape), f"shape {tuple(oa.shape)} != torch {tuple(ob.shape)}"
+        assert device is None or oa.device == tg.device(device), f"output on {oa.device}, not {device}"
         assert str(oa.dtype).split(".")[-1] == str(ob.dtype).split(".")[-1], f"dtype {oa.dtype} != torch {ob.dtype}"
         np.testing.assert_allclose(_to_np(oa), _to_np(ob), equal_nan=True, **kw)
     if not grad or not any(isinstance(t, tg.Tensor) and t.requires_grad for t in a_t):
@@ -57,18 +60,18 @@ def compare(ours, theirs, arrays, grad=True, rtol=None, atol=None, scale=1.0, re
     la, lb = 0, 0
     for oa, ob in diff:
         r = rng.standard_normal(tuple(ob.shape)).astype(_to_np(ob).dtype)
-        la = (oa * tg.tensor(r)).sum() + la
+        la = (oa * tg.tensor(r, device=device)).sum() + la
         lb = (ob * torch.tensor(r)).sum() + lb
     la.backward()
     lb.backward()
     for i, (ta, tb) in enumerate(zip(a_t, b_t)):
         if isinstance(tb, torch.Tensor) and tb.requires_grad:
             if tb.grad is None:
-                assert ta.grad is None or np.all(ta.grad.numpy() == 0), f"input {i}: torch has no grad, we do"
+                assert ta.grad is None or np.all(_to_np(ta.grad) == 0), f"input {i}: torch has no grad, we do"
                 continue
             assert ta.grad is not None, f"input {i}: no gradient"
             assert tuple(ta.grad.shape) == tuple(tb.grad.shape)
-            np.testing.assert_allclose(ta.grad.numpy(), tb.grad.numpy(), err_msg=f"gradient of input {i}",
+            np.testing.assert_allclose(_to_np(ta.grad), _to_np(tb.grad), err_msg=f"gradient of input {i}",
                                        equal_nan=True, **kw)
     return out_a, out_b
 

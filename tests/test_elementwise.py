@@ -136,6 +136,8 @@ def test_where():
     a, b = rng.standard_normal((3, 4)), rng.standard_normal((4,))
     compare(lambda x, y: tg.where(tg.tensor(c), x, y), lambda x, y: torch.where(torch.tensor(c), x, y), [a, b])
     gradcheck(lambda x, y: tg.where(tg.tensor(c), x, y), a, b)
+    compare(lambda x: tg.where(tg.tensor(c), x, 0.0), lambda x: torch.where(torch.tensor(c), x, 0.0), [a])
+    compare(lambda x: tg.where(tg.tensor(c), 2, x), lambda x: torch.where(torch.tensor(c), 2, x), [a])
 
 
 def test_maximum_ties_split_gradient():

@@ -34,3 +34,8 @@ double = float64
 long = int64
 half = float16
 __version__ = "0.1.0"
+from . import cuda  # noqa: E402,F401
+from . import optim, data  # noqa: E402,F401
+from .utils import data as _utils_data  # noqa: E402,F401
+from . import nn  # noqa: E402,F401
+from .serialization import save, load  # noqa: E402,F401

@@ -261,6 +261,10 @@ def where(condition, input, other):
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{getattr(condition, 'dtype', type(condition).__name__)}")
     a, b = _binary_operands(input, other)
+    if not isinstance(a, Tensor):
+        a = _as_tensor(a, b.dtype, b._be)
+    if not isinstance(b, Tensor):
+        b = _as_tensor(b, a.dtype, a._be)
     _broadcast_shape(condition._array.shape, np.broadcast_shapes(a._array.shape, b._array.shape))
     return Where.apply(condition, a, b)
 

@@ -1,0 +1,81 @@
+"""conv2d and max_pool2d forward+backward, ours vs PyTorch, on the FER CIFAR net's shapes (batch 50, float32).
+
+Run: python bench/bench_conv.py [--repeats 30]
+One process, 2 threads for everyone (torch, Numba, OpenBLAS), warm-up first, median of repeats (interleaved so
+both libraries see the same machine noise). As in the net, the first conv's input needs no gradient.
+"""
+import os
+
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[var] = "2"
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+import tinygrad_fer as tg  # noqa: E402
+from tinygrad_fer.ops.conv import conv2d  # noqa: E402
+from tinygrad_fer.ops.pool import max_pool2d  # noqa: E402
+
+torch.set_num_threads(2)
+
+# (name, kind, input shape, weight shape or None, kwargs, input needs grad)
+CASES = [
+    ("conv1 3->16 k5 p2 32x32", "conv", (50, 3, 32, 32), (16, 3, 5, 5), dict(padding=2), False),
+    ("conv2 16->32 k5 p2 15x15", "conv", (50, 16, 15, 15), (32, 16, 5, 5), dict(padding=2), True),
+    ("maxpool k3 s2 16x32x32", "pool", (50, 16, 32, 32), None, dict(kernel_size=3, stride=2), True),
+    ("maxpool k3 s2 32x15x15", "pool", (50, 32, 15, 15), None, dict(kernel_size=3, stride=2), True),
+]
+
+
+def make_step(lib, kind, x, w, b, kw, x_grad):
+    T = (lambda a, rg: tg.tensor(a, requires_grad=rg)) if lib == "ours" else \
+        (lambda a, rg: torch.tensor(a, requires_grad=rg))
+    xt = T(x, x_grad)
+    args = [T(w, True), T(b, True)] if kind == "conv" else []
+    fn = (conv2d if kind == "conv" else max_pool2d) if lib == "ours" else (F.conv2d if kind == "conv" else
+                                                                            F.max_pool2d)
+    g = None
+
+    def step():
+        nonlocal g
+        out = fn(xt, *args, **kw)
+        if g is None:   # a fixed non-uniform upstream gradient, made once
+            r = np.random.default_rng(0).standard_normal(tuple(out.shape)).astype(np.float32)
+            g = tg.tensor(r) if lib == "ours" else torch.from_numpy(r)
+        out.backward(g)
+        for t in [xt] + args:
+            t.grad = None
+    return step
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=5)
+    a = ap.parse_args()
+    rng = np.random.default_rng(0)
+    print(f"{'case (batch 50, float32, fwd+bwd)':34s} {'ours ms':>9s} {'torch ms':>9s} {'ratio':>7s}")
+    for name, kind, xs, ws, kw, x_grad in CASES:
+        x = rng.standard_normal(xs).astype(np.float32)
+        w = rng.standard_normal(ws).astype(np.float32) * 0.1 if ws else None
+        b = rng.standard_normal(ws[0]).astype(np.float32) if ws else None
+        steps = {lib: make_step(lib, kind, x, w, b, kw, x_grad) for lib in ("ours", "torch")}
+        for _ in range(a.warmup):
+            for s in steps.values():
+                s()
+        times = {lib: [] for lib in steps}
+        for _ in range(a.repeats):
+            for lib, s in steps.items():
+                t0 = time.perf_counter()
+                s()
+                times[lib].append(time.perf_counter() - t0)
+        ours, theirs = (1e3 * float(np.median(times[k])) for k in ("ours", "torch"))
+        print(f"{name:34s} {ours:9.2f} {theirs:9.2f} {ours / theirs:7.2f}")
+
+
+if __name__ == "__main__":
+    main()

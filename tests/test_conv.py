@@ -1,0 +1,154 @@
+"""conv2d, conv_transpose2d, unfold and fold against PyTorch: forward, every gradient, errors."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings, strategies as st
+
+import tinygrad_fer as tg
+from tinygrad_fer.ops.conv import conv2d, conv_transpose2d, unfold, fold
+from helpers import compare, raises_like
+
+DTYPES = [np.float64, np.float32]
+
+
+def _scale(dtype):
+    # float32 sums over whole batches and windows: give its gradients some room
+    return 1.0 if dtype == np.float64 else 10.0
+
+
+@st.composite
+def conv_case(draw):
+    g = draw(st.integers(1, 3))
+    cin_g, cout_g = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    sh, sw = draw(st.integers(1, 5)), draw(st.integers(1, 5))          # stride > kernel included
+    dh, dw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ph, pw = draw(st.integers(0, 3)), draw(st.integers(0, 3))          # asymmetric between H and W
+    eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    h = draw(st.integers(max(1, eh - 2 * ph), max(1, eh - 2 * ph) + 6))
+    w = draw(st.integers(max(1, ew - 2 * pw), max(1, ew - 2 * pw) + 6))
+    n = draw(st.integers(1, 3))
+    return dict(n=n, g=g, cin_g=cin_g, cout_g=cout_g, k=(kh, kw), s=(sh, sw), d=(dh, dw), p=(ph, pw), hw=(h, w),
+                bias=draw(st.booleans()), x_grad=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 31)))
+
+
+def _arrays(c, dtype, wshape):
+    rng = np.random.default_rng(c["seed"])
+    x = rng.standard_normal((c["n"], c["g"] * c["cin_g"]) + c["hw"]).astype(dtype)
+    w = rng.standard_normal(wshape).astype(dtype)
+    b = rng.standard_normal(wshape[0] if wshape[1] == c["cin_g"] else wshape[1] * c["g"]).astype(dtype)
+    return x, w, b
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(c=conv_case())
+def test_conv2d(dtype, c):
+    x, w, b = _arrays(c, dtype, (c["g"] * c["cout_g"], c["cin_g"]) + c["k"])
+    kw = dict(stride=c["s"], padding=c["p"], dilation=c["d"], groups=c["g"])
+    arrays = [x, w, b] if c["bias"] else [x, w]
+    compare(lambda *a: conv2d(*a, **kw), lambda *a: F.conv2d(*a, **kw), arrays, scale=_scale(dtype),
+            requires_grad=[c["x_grad"], True, True])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", [
+    dict(x=(1, 6, 7, 7), w=(12, 1, 3, 3), groups=6, padding=1),               # depthwise, multiplier 2, batch 1
+    dict(x=(2, 3, 5, 4), w=(4, 3, 1, 1)),                                     # 1x1
+    dict(x=(2, 2, 8, 6), w=(3, 2, 4, 2), padding="same", dilation=(2, 1)),    # 'same' with odd total padding
+    dict(x=(2, 2, 6, 7), w=(3, 2, 2, 3), padding="valid", stride=(3, 2)),
+    dict(x=(3, 5, 5), w=(2, 3, 3, 3), padding=(0, 2)),                        # unbatched (C, H, W)
+    dict(x=(2, 3, 9, 9), w=(4, 3, 2, 2), stride=5),                           # stride > kernel: skipped pixels
+])
+def test_conv2d_cases(dtype, case):
+    rng = np.random.default_rng(1)
+    case = dict(case)
+    x, w = rng.standard_normal(case.pop("x")).astype(dtype), rng.standard_normal(case.pop("w")).astype(dtype)
+    b = rng.standard_normal(w.shape[0]).astype(dtype)
+    compare(lambda *a: conv2d(*a, **case), lambda *a: F.conv2d(*a, **case), [x, w, b], scale=_scale(dtype))
+
+
+def test_conv2d_no_input_grad_and_no_bias_skips_work():
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((2, 3, 6, 6)))
+    w = tg.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    out = conv2d(x, w)
+    assert out._ctx.saved_tensors[1] is None   # no input gradient wanted: the weight is not kept for it
+    out.sum().backward()
+    assert x.grad is None and w.grad.shape == (4, 3, 3, 3)
+
+
+def test_conv2d_gradcheck():
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((2, 4, 5, 6)), requires_grad=True)
+    w = tg.tensor(rng.standard_normal((4, 2, 3, 2)), requires_grad=True)
+    b = tg.tensor(rng.standard_normal(4), requires_grad=True)
+    assert tg.autograd.gradcheck(lambda x, w, b: conv2d(x, w, b, stride=(2, 1), padding=(1, 2), dilation=(1, 2),
+                                                        groups=2), (x, w, b))
+    wt = tg.tensor(rng.standard_normal((4, 3, 2, 3)), requires_grad=True)
+    assert tg.autograd.gradcheck(lambda x, w: conv_transpose2d(x, w, stride=2, padding=1, output_padding=1,
+                                                               groups=2), (x, wt))
+
+
+@st.composite
+def conv_t_case(draw):
+    c = draw(conv_case())
+    # output_padding must stay below stride or dilation
+    c["op"] = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(c["s"], c["d"]))
+    c["p"] = tuple(min(p, d * (k - 1) // 2) for p, d, k in zip(c["p"], c["d"], c["k"]))   # positive output size
+    return c
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(c=conv_t_case())
+def test_conv_transpose2d(dtype, c):
+    x, w, b = _arrays(c, dtype, (c["g"] * c["cin_g"], c["cout_g"]) + c["k"])
+    kw = dict(stride=c["s"], padding=c["p"], output_padding=c["op"], groups=c["g"], dilation=c["d"])
+    arrays = [x, w, b] if c["bias"] else [x, w]
+    compare(lambda *a: conv_transpose2d(*a, **kw), lambda *a: F.conv_transpose2d(*a, **kw), arrays,
+            scale=_scale(dtype), requires_grad=[c["x_grad"], True, True])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(c=conv_case(), unbatched=st.booleans())
+def test_unfold_fold(dtype, c, unbatched):
+    kw = dict(kernel_size=c["k"], dilation=c["d"], padding=c["p"], stride=c["s"])
+    x = np.random.default_rng(c["seed"]).standard_normal((c["n"], c["cin_g"]) + c["hw"]).astype(dtype)
+    x = x[0] if unbatched else x
+    compare(lambda a: unfold(a, **kw), lambda a: F.unfold(a, **kw), [x])
+    cols = F.unfold(torch.tensor(x), **kw).numpy()
+    cols = np.random.default_rng(c["seed"] + 1).standard_normal(cols.shape).astype(dtype)
+    compare(lambda a: fold(a, c["hw"], **kw), lambda a: F.fold(a, c["hw"], **kw), [cols])
+
+
+def _errs():
+    x = np.zeros((2, 3, 8, 8))
+    w = np.zeros((4, 3, 3, 3))
+    return [
+        (conv2d, F.conv2d, (x[0, 0], w)),                    # input rank
+        (conv2d, F.conv2d, (x, np.zeros((4, 2, 3, 3)))),     # channel mismatch
+        (lambda a, b: conv2d(a, b, groups=2), lambda a, b: F.conv2d(a, b, groups=2), (np.zeros((2, 4, 8, 8)),
+                                                                                       np.zeros((3, 2, 3, 3)))),
+        (conv2d, F.conv2d, (x[:, :, :2], w)),               # kernel larger than padded input
+        (lambda a, b: conv2d(a, b, stride=0), lambda a, b: F.conv2d(a, b, stride=0), (x, w)),
+        (lambda a, b: conv2d(a, b, padding=-1), lambda a, b: F.conv2d(a, b, padding=-1), (x, w)),
+        (lambda a, b: conv2d(a, b, dilation=0), lambda a, b: F.conv2d(a, b, dilation=0), (x, w)),
+        (lambda a, b: conv2d(a, b, groups=0), lambda a, b: F.conv2d(a, b, groups=0), (x, w)),
+        (lambda a, b: conv2d(a, b, stride=(1, 1, 1)), lambda a, b: F.conv2d(a, b, stride=(1, 1, 1)), (x, w)),
+        (lambda a, b: conv2d(a, b, padding="same", stride=2), lambda a, b: F.conv2d(a, b, padding="same", stride=2),
+         (x, w)),
+        (lambda a, b: conv2d(a, b, padding="full"), lambda a, b: F.conv2d(a, b, padding="full"), (x, w)),
+        (lambda a, b, c: conv2d(a, b, c), lambda a, b, c: F.conv2d(a, b, c), (x, w, np.zeros(3))),
+        (conv2d, F.conv2d, (x, w.astype(np.float32))),     # dtype mismatch
+        (lambda a, b: conv_transpose2d(a, b, stride=2, output_padding=2),
+         lambda a, b: F.conv_transpose2d(a, b, stride=2, output_padding=2), (x, np.zeros((3, 4, 3, 3)))),
+        (conv_transpose2d, F.conv_transpose2d, (x, np.zeros((4, 4, 3, 3)))),
+        (lambda a: fold(a, (3, 3), 2), lambda a: F.fold(a, (3, 3), 2), (np.zeros((1, 5, 4)),)),
+        (lambda a: fold(a, (3, 3), 2), lambda a: F.fold(a, (3, 3), 2), (np.zeros((1, 4, 5)),)),
+    ]
+
+
+@pytest.mark.parametrize("i", range(len(_errs())))
+def test_conv_errors(i):
+    ours, theirs, args = _errs()[i]
+    raises_like(ours, theirs, *args)

@@ -1,0 +1,110 @@
+"""The Numba kernels of backend_cpu against the plain-xp reference kernels (kernels_ref)."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tinygrad_fer import backend_cpu as nb, kernels_ref as ref
+from tinygrad_fer.kernels_ref import conv_out_size, pool_out_size
+
+DTYPES = [np.float32, np.float64]
+
+
+def _close(a, b, dtype):
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_allclose(a, b, **tol)
+
+
+def _input(seed, shape, dtype, layout, ties):
+    rng = np.random.default_rng(seed)
+    if layout == "contiguous":
+        base = rng.standard_normal(shape)
+    elif layout == "transposed":              # same shape, H and W strides swapped
+        base = rng.standard_normal(shape[:2] + shape[2:][::-1]).swapaxes(2, 3)
+    else:                                     # every other element of a bigger array
+        base = rng.standard_normal(tuple(2 * s for s in shape))[::2, ::2, ::2, ::2]
+    if ties:                                  # exact ties and ReLU-like zeros
+        base = np.maximum(np.round(base * 2), 0)
+    return base.astype(dtype)
+
+
+@st.composite
+def window_params(draw, dilation=True, pool=False):
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    sh, sw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    dh, dw = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if dilation else (1, 1)
+    if pool:   # PyTorch's pooling rule: padding at most half the kernel
+        ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
+    else:
+        ph, pw = draw(st.integers(0, 3)), draw(st.integers(0, 3))
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 12))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 12))
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    return (n, c, h, w), (kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+LAYOUTS = st.sampled_from(["contiguous", "transposed", "strided"])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(p=window_params(), layout=LAYOUTS, seed=st.integers(0, 2 ** 31))
+def test_im2col_col2im(dtype, p, layout, seed):
+    shape, k = p
+    x = _input(seed, shape, dtype, layout, False)
+    cols = nb.im2col(x, *k)
+    oh, ow = conv_out_size(shape[2], k[0], k[2], k[4], k[6]), conv_out_size(shape[3], k[1], k[3], k[5], k[7])
+    assert cols.shape == (shape[1], k[0], k[1], shape[0], oh, ow) and cols.flags.c_contiguous
+    np.testing.assert_array_equal(cols, ref.im2col(x, *k))
+    g = np.random.default_rng(seed + 1).standard_normal(cols.shape).astype(dtype)
+    _close(nb.col2im(g, shape, *k), ref.col2im(g, shape, *k), dtype)
+    # adjointness: <im2col(x), g> == <x, col2im(g)>
+    np.testing.assert_allclose((cols.astype(np.float64) * g).sum(), (x * nb.col2im(g, shape, *k)).astype(np.float64)
+                               .sum(), rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(p=window_params(pool=True), layout=LAYOUTS, seed=st.integers(0, 2 ** 31), ties=st.booleans(),
+       ceil_mode=st.booleans())
+def test_max_pool(dtype, p, layout, seed, ties, ceil_mode):
+    shape, k = p
+    x = _input(seed, shape, dtype, layout, ties)
+    out, idx = nb.max_pool2d(x, *k, ceil_mode)
+    out_r, idx_r = ref.max_pool2d(x, *k, ceil_mode)
+    assert idx.dtype == np.int64
+    np.testing.assert_array_equal(out, out_r)
+    np.testing.assert_array_equal(idx, idx_r)
+    g = np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype)
+    _close(nb.max_pool2d_backward(g, idx, shape), ref.max_pool2d_backward(g, idx, shape), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_pool_nan_and_inf(dtype):
+    x = np.array([[[[1, np.nan, 3, np.nan], [np.nan, -np.inf, 5, 6], [-np.inf, -np.inf, 2, 2],
+                    [-np.inf, -np.inf, 2, 2]]]], dtype)
+    for k in [(2, 2, 2, 2, 0, 0, 1, 1), (3, 3, 1, 1, 1, 1, 1, 1), (2, 2, 2, 2, 1, 1, 1, 1)]:
+        out, idx = nb.max_pool2d(x, *k, False)
+        out_r, idx_r = ref.max_pool2d(x, *k, False)
+        np.testing.assert_array_equal(out, out_r)
+        np.testing.assert_array_equal(idx, idx_r)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(p=window_params(dilation=False, pool=True), layout=LAYOUTS, seed=st.integers(0, 2 ** 31),
+       ceil_mode=st.booleans(), include_pad=st.booleans(), divisor=st.sampled_from([None, 1, 3]))
+def test_avg_pool(dtype, p, layout, seed, ceil_mode, include_pad, divisor):
+    shape, k = p
+    k = k[:6]
+    x = _input(seed, shape, dtype, layout, False)
+    out = nb.avg_pool2d(x, *k, ceil_mode, include_pad, divisor)
+    _close(out, ref.avg_pool2d(x, *k, ceil_mode, include_pad, divisor), dtype)
+    g = np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype)
+    _close(nb.avg_pool2d_backward(g, shape, *k, ceil_mode, include_pad, divisor),
+           ref.avg_pool2d_backward(g, shape, *k, ceil_mode, include_pad, divisor), dtype)
+
+
+def test_pool_out_size_ceil_mode():
+    # the last window must start inside the input or the left padding (PyTorch's rule)
+    assert pool_out_size(5, 2, 2, 0, 1, True) == 3
+    assert pool_out_size(6, 2, 2, 1, 1, True) == 4
+    assert pool_out_size(4, 2, 2, 0, 1, True) == 2
+    assert pool_out_size(5, 3, 2, 0, 1, False) == 2

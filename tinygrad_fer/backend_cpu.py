@@ -1,0 +1,296 @@
+"""CPU backend: NumPy storage, hot kernels in Numba.
+
+The backend contract (what every backend module provides; ops reach arrays only through it):
+
+    name            'cpu' or 'cuda'
+    xp              the array module (numpy here, cupy on the GPU): every op is written against it
+    asarray(a, dt)  array on this backend from anything array-like (a copy only when needed)
+    to_numpy(a)     host NumPy array (no copy on the CPU)
+    rng             the backend's random generator (a numpy.random.Generator-like object)
+    seed(n)         re-seed rng
+    add_at(a, idx, v)  unbuffered scatter-add (np.add.at does not dispatch to CuPy)
+    kernels         im2col / col2im / pooling: see the kernels section below and kernels_ref.py
+
+A new backend implements these names and nothing else; no op module changes for it.
+"""
+import numpy as np
+
+name = "cpu"
+xp = np
+
+
+def asarray(a, dtype=None):
+    return np.asarray(a, dtype=dtype)
+
+
+def to_numpy(a):
+    return a
+
+
+rng = np.random.default_rng()
+
+
+def new_rng(seed=None):
+    return np.random.default_rng(seed)
+
+
+def seed(n):
+    global rng
+    rng = np.random.default_rng(n)
+
+
+def data_ptr(a):
+    return a.ctypes.data
+
+
+def add_at(a, idx, v):
+    np.add.at(a, idx, v)
+
+
+# ---- kernels (im2col / col2im / pooling) -------------------------------------------------------
+# Contract (same names and positional signatures in kernels_ref.py, the NumPy/CuPy oracle):
+#   im2col(x, kh, kw, sh, sw, ph, pw, dh, dw) -> cols (C, KH, KW, N, OH, OW), contiguous: a
+#       (C*KH*KW, N*OH*OW) matrix whose rows split by group into contiguous blocks, so forward is
+#       one GEMM per group (W_g @ cols_g), the weight gradient one GEMM with cols_g.T (a BLAS
+#       transpose flag, no copy) and only the small (M, N*OH*OW) output is ever transposed.
+#   col2im(cols, x_shape, kh, kw, sh, sw, ph, pw, dh, dw) -> (N, C, H, W): adjoint of im2col.
+#   max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode) -> (out, idx); idx int64, flat into
+#       H*W of its plane; PyTorch's choice: first maximum in row-major window order, the last NaN
+#       if any, padding is -inf (a window of only -inf points at its first in-bounds pixel).
+#   max_pool2d_backward(grad_out, idx, x_shape) -> grad_x (also serves adaptive max-pool).
+#   avg_pool2d(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_override=None)
+#   avg_pool2d_backward(grad_out, x_shape, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad,
+#                       divisor_override=None) -> grad_x
+# Inputs may have any strides; outputs are new contiguous arrays of the input's dtype. The Numba
+# kernels parallelise over planes or column rows so each thread owns what it writes (no atomics,
+# deterministic sums). Numba itself is imported on the first kernel call, not with the package.
+from tinygrad_fer.kernels_ref import conv_out_size, pool_out_size  # noqa: E402
+
+prange = range      # rebound to numba.prange before the first compilation
+
+
+class _lazy_njit:
+    """Compile the wrapped function with Numba on its first call (keeps `import tinygrad_fer` fast)."""
+
+    def __init__(self, fn):
+        self.fn, self.jitted = fn, None
+
+    def __call__(self, *args):
+        if self.jitted is None:
+            import numba
+            globals()["prange"] = numba.prange
+            self.jitted = numba.njit(cache=True, parallel=True, nogil=True)(self.fn)
+        return self.jitted(*args)
+
+
+@_lazy_njit
+def _im2col_nb(x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
+    n_, c_, h_, w_ = x.shape
+    oh_, ow_ = cols.shape[4], cols.shape[5]
+    # flat indices over contiguous arrays: unit-stride row copies that LLVM vectorises (2x faster than 6-D indexing)
+    xf, cf = x.reshape(x.size), cols.reshape(cols.size)
+    for r in prange(c_ * kh * kw):
+        c, i, j = r // (kh * kw), (r // kw) % kh, r % kw
+        off = j * dw - pw
+        # outputs whose tap lands inside the row: ow in [lo, hi)
+        lo = min(ow_, 0 if off >= 0 else (sw - 1 - off) // sw)
+        hi = max(lo, min(ow_, (w_ - 1 - off) // sw + 1)) if w_ - 1 - off >= 0 else lo
+        dst = r * n_ * oh_ * ow_
+        for n in range(n_):
+            src_n = (n * c_ + c) * h_ * w_ + off
+            for oh in range(oh_):
+                ih = oh * sh - ph + i * dh
+                if ih < 0 or ih >= h_:
+                    for ow in range(ow_):
+                        cf[dst + ow] = 0
+                else:
+                    s = src_n + ih * w_
+                    for ow in range(lo):
+                        cf[dst + ow] = 0
+                    if sw == 1:
+                        for ow in range(lo, hi):
+                            cf[dst + ow] = xf[s + ow]
+                    else:
+                        for ow in range(lo, hi):
+                            cf[dst + ow] = xf[s + ow * sw]
+                    for ow in range(hi, ow_):
+                        cf[dst + ow] = 0
+                dst += ow_
+
+
+@_lazy_njit
+def _col2im_nb(cols, out, kh, kw, sh, sw, ph, pw, dh, dw):
+    n_, c_, h_, w_ = out.shape
+    oh_, ow_ = cols.shape[4], cols.shape[5]
+    for p in prange(n_ * c_):
+        n, c = p // c_, p % c_
+        for y in range(h_):
+            for x in range(w_):
+                out[n, c, y, x] = 0
+        # the thread owning this plane adds every window over it: a gather, no atomics
+        for i in range(kh):
+            for j in range(kw):
+                off = j * dw - pw
+                lo = 0 if off >= 0 else (sw - 1 - off) // sw
+                hi = max(lo, min(ow_, (w_ - 1 - off) // sw + 1)) if w_ - 1 - off >= 0 else lo
+                for oh in range(oh_):
+                    ih = oh * sh - ph + i * dh
+                    if ih >= 0 and ih < h_:
+                        for ow in range(lo, hi):
+                            out[n, c, ih, ow * sw + off] += cols[c, i, j, n, oh, ow]
+
+
+@_lazy_njit
+def _max_pool_nb(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
+    n_, c_, h_, w_ = x.shape
+    oh_, ow_ = out.shape[2], out.shape[3]
+    for p in prange(n_ * c_):
+        n, c = p // c_, p % c_
+        # the NaN test costs as much as the max itself: pay it only on planes that hold a NaN
+        nan = False
+        for y in range(h_):
+            for xx in range(w_):
+                nan |= x[n, c, y, xx] != x[n, c, y, xx]
+        for oh in range(oh_):
+            y0 = oh * sh - ph
+            i0 = 0 if y0 >= 0 else (dh - 1 - y0) // dh
+            i1 = max(i0, min(kh, (h_ - 1 - y0) // dh + 1)) if h_ - 1 - y0 >= 0 else i0
+            for ow in range(ow_):
+                x0 = ow * sw - pw
+                j0 = 0 if x0 >= 0 else (dw - 1 - x0) // dw
+                j1 = max(j0, min(kw, (w_ - 1 - x0) // dw + 1)) if w_ - 1 - x0 >= 0 else j0
+                by, bx = y0 + i0 * dh, x0 + j0 * dw
+                if i0 == i1 or j0 == j1:    # window all padding: -inf, and PyTorch's (out-of-plane) index
+                    out[n, c, oh, ow] = -np.inf
+                    idx[n, c, oh, ow] = by * w_ + bx
+                    continue
+                # starting from the first in-bounds pixel is PyTorch's (-inf, first pixel) start
+                best = x[n, c, by, bx]
+                for i in range(i0, i1):
+                    y = y0 + i * dh
+                    for j in range(j0, j1):
+                        v = x[n, c, y, x0 + j * dw]
+                        if v > best or (nan and v != v):    # strict max; every NaN wins
+                            best, by, bx = v, y, x0 + j * dw
+                out[n, c, oh, ow] = best
+                idx[n, c, oh, ow] = by * w_ + bx
+
+
+@_lazy_njit
+def _max_pool_bwd_nb(g, idx, gx):
+    n_, c_ = g.shape[0], g.shape[1]
+    for p in prange(n_ * c_):
+        n, c = p // c_, p % c_
+        for q in range(gx.shape[2]):
+            gx[n, c, q] = 0
+        for oh in range(g.shape[2]):
+            for ow in range(g.shape[3]):
+                q = idx[n, c, oh, ow]
+                if q >= 0 and q < gx.shape[2]:     # an all-padding window points outside the plane
+                    gx[n, c, q] += g[n, c, oh, ow]
+
+
+@_lazy_njit
+def _avg_pool_nb(x, out, kh, kw, sh, sw, ph, pw, include_pad, divisor):
+    n_, c_, h_, w_ = x.shape
+    oh_, ow_ = out.shape[2], out.shape[3]
+    for p in prange(n_ * c_):
+        n, c = p // c_, p % c_
+        for oh in range(oh_):
+            y0 = oh * sh - ph
+            y1 = min(y0 + kh, h_ + ph)
+            ya, yb = max(y0, 0), min(y1, h_)
+            for ow in range(ow_):
+                x0 = ow * sw - pw
+                x1 = min(x0 + kw, w_ + pw)
+                xa, xb = max(x0, 0), min(x1, w_)
+                s = x[n, c, 0, 0] * 0
+                for y in range(ya, yb):
+                    for xx in range(xa, xb):
+                        s += x[n, c, y, xx]
+                if divisor != 0:
+                    d = divisor
+                elif include_pad:
+                    d = (y1 - y0) * (x1 - x0)
+                else:
+                    d = (yb - ya) * (xb - xa)
+                out[n, c, oh, ow] = s / d
+
+
+@_lazy_njit
+def _avg_pool_bwd_nb(g, gx, kh, kw, sh, sw, ph, pw, include_pad, divisor):
+    n_, c_, h_, w_ = gx.shape
+    oh_, ow_ = g.shape[2], g.shape[3]
+    for p in prange(n_ * c_):
+        n, c = p // c_, p % c_
+        for y in range(h_):
+            for xx in range(w_):
+                gx[n, c, y, xx] = 0
+        for oh in range(oh_):
+            y0 = oh * sh - ph
+            y1 = min(y0 + kh, h_ + ph)
+            ya, yb = max(y0, 0), min(y1, h_)
+            for ow in range(ow_):
+                x0 = ow * sw - pw
+                x1 = min(x0 + kw, w_ + pw)
+                xa, xb = max(x0, 0), min(x1, w_)
+                if divisor != 0:
+                    d = divisor
+                elif include_pad:
+                    d = (y1 - y0) * (x1 - x0)
+                else:
+                    d = (yb - ya) * (xb - xa)
+                v = g[n, c, oh, ow] / d
+                for y in range(ya, yb):
+                    for xx in range(xa, xb):
+                        gx[n, c, y, xx] += v
+
+
+def _c(a):
+    # one compiled specialisation per dtype: strided inputs (rare, cheap to copy) are made contiguous
+    return np.ascontiguousarray(a)
+
+
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
+    n, c, h, w = x.shape
+    oh, ow = conv_out_size(h, kh, sh, ph, dh), conv_out_size(w, kw, sw, pw, dw)
+    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+    _im2col_nb(_c(x), cols, kh, kw, sh, sw, ph, pw, dh, dw)
+    return cols
+
+
+def col2im(cols, x_shape, kh, kw, sh, sw, ph, pw, dh, dw):
+    out = np.empty(tuple(x_shape), dtype=cols.dtype)
+    _col2im_nb(_c(cols), out, kh, kw, sh, sw, ph, pw, dh, dw)
+    return out
+
+
+def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode):
+    n, c, h, w = x.shape
+    oh, ow = pool_out_size(h, kh, sh, ph, dh, ceil_mode), pool_out_size(w, kw, sw, pw, dw, ceil_mode)
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    idx = np.empty((n, c, oh, ow), dtype=np.int64)
+    _max_pool_nb(_c(x), out, idx, kh, kw, sh, sw, ph, pw, dh, dw)
+    return out, idx
+
+
+def max_pool2d_backward(grad_out, idx, x_shape):
+    n, c, h, w = x_shape
+    gx = np.empty((n, c, h * w), dtype=grad_out.dtype)
+    _max_pool_bwd_nb(_c(grad_out), _c(idx), gx)
+    return gx.reshape(n, c, h, w)
+
+
+def avg_pool2d(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_override=None):
+    n, c, h, w = x.shape
+    oh, ow = pool_out_size(h, kh, sh, ph, 1, ceil_mode), pool_out_size(w, kw, sw, pw, 1, ceil_mode)
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    _avg_pool_nb(_c(x), out, kh, kw, sh, sw, ph, pw, bool(count_include_pad), int(divisor_override or 0))
+    return out
+
+
+def avg_pool2d_backward(grad_out, x_shape, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad,
+                        divisor_override=None):
+    gx = np.empty(tuple(x_shape), dtype=grad_out.dtype)
+    _avg_pool_bwd_nb(_c(grad_out), gx, kh, kw, sh, sw, ph, pw, bool(count_include_pad), int(divisor_override or 0))
+    return gx

@@ -1,0 +1,341 @@
+"""2-D convolution, its transpose, unfold and fold: im2col / col2im kernels of the backend plus one GEMM per group.
+
+Columns are laid out (C, KH, KW, N, OH, OW) (see backend_cpu's kernels section): a (C*KH*KW, N*OH*OW) matrix whose
+rows split by group, so the forward pass is W_g @ cols_g, the weight gradient g_g @ cols_g.T and the input gradient
+col2im(W_g.T @ g_g), each a single BLAS call; only the small output-sized arrays are ever transposed.
+"""
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+def _pair(v, name, fn="conv2d", n=2):
+    if isinstance(v, bool) or not isinstance(v, (int, tuple, list)) or \
+            (not isinstance(v, int) and not all(isinstance(e, int) and not isinstance(e, bool) for e in v)):
+        raise TypeError(f"{fn}(): argument '{name}' must be an int or a tuple of {n} ints, not {v!r}")
+    if isinstance(v, int):
+        return (v,) * n
+    if len(v) == 1:
+        return (v[0],) * n
+    if len(v) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match the "
+                           f"convolution dimensions, but got {name}={list(v)}")
+    return tuple(v)
+
+
+def _check_float(fn, *ts):
+    for t in ts:
+        if t is not None and not t.dtype.is_floating_point:
+            raise RuntimeError(f"{fn}: not implemented for dtype {t.dtype.name} (floating-point tensors only)")
+    dts = {t.dtype for t in ts if t is not None}
+    if len(dts) > 1:
+        raise RuntimeError(f"{fn}: expected input, weight and bias to have the same dtype, but got "
+                           f"{', '.join(t.dtype.name for t in ts if t is not None)}")
+
+
+def _check_geometry(stride, padding, dilation):
+    if min(stride) <= 0:
+        raise RuntimeError(f"non-positive stride is not supported (stride={list(stride)})")
+    if min(padding) < 0:
+        raise RuntimeError(f"negative padding is not supported (padding={list(padding)})")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"non-positive dilation is not supported (dilation={list(dilation)})")
+
+
+def _gemm(xp, a, b):
+    """Batched over groups, but a plain 2-D product (one BLAS call, no batch loop) when there is one group."""
+    if a.shape[0] == 1:
+        return xp.matmul(a[0], b[0])[None]
+    return xp.matmul(a, b)
+
+
+class Conv2d(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups, extra_pad):
+        be = ctx.be
+        xp = be.xp
+        ctx.unbatched = x.ndim == 3
+        if ctx.unbatched:
+            x = x[None]
+        if extra_pad != (0, 0):   # 'same' with an even total padding puts the odd pixel at the bottom/right
+            x = xp.pad(x, ((0, 0), (0, 0), (0, extra_pad[0]), (0, extra_pad[1])))
+        n, c, h, wd = x.shape
+        m, cg, kh, kw = w.shape
+        (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+        cols = be.im2col(x, kh, kw, sh, sw, ph, pw, dh, dw)
+        oh, ow = cols.shape[4], cols.shape[5]
+        g, p = groups, n * oh * ow
+        out = _gemm(xp, w.reshape(g, m // g, cg * kh * kw), cols.reshape(g, cg * kh * kw, p))
+        out = xp.ascontiguousarray(out.reshape(m, n, oh, ow).transpose(1, 0, 2, 3))
+        if b is not None:
+            out += b[:, None, None]
+        need = ctx.needs_input_grad
+        # keep only what the requested gradients read: cols for the weight's, w for the input's
+        ctx.save_for_backward(cols if need[1] else None, w if need[0] else None)
+        ctx.geom = (x.shape, tuple(w.shape), stride, padding, dilation, groups, extra_pad)
+        return out[0] if ctx.unbatched else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        cols, w = ctx.saved_tensors
+        be = ctx.be
+        xp = be.xp
+        x_shape, w_shape, (sh, sw), (ph, pw), (dh, dw), g, extra_pad = ctx.geom
+        if ctx.unbatched:
+            grad = grad[None]
+        n, m, oh, ow = grad.shape
+        _, cg, kh, kw = w_shape
+        need = ctx.needs_input_grad
+        gT = xp.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(g, m // g, n * oh * ow)
+        gx = gw = gb = None
+        if need[2]:
+            gb = grad.sum(axis=(0, 2, 3))
+        if need[1]:
+            gw = _gemm(xp, gT, cols.reshape(g, cg * kh * kw, -1).transpose(0, 2, 1)).reshape(w_shape)
+        if need[0]:
+            dcols = _gemm(xp, w.reshape(g, m // g, cg * kh * kw).transpose(0, 2, 1), gT)
+            gx = be.col2im(dcols.reshape(cg * g, kh, kw, n, oh, ow), x_shape, kh, kw, sh, sw, ph, pw, dh, dw)
+            if extra_pad != (0, 0):
+                gx = xp.ascontiguousarray(gx[:, :, :x_shape[2] - extra_pad[0], :x_shape[3] - extra_pad[1]])
+            if ctx.unbatched:
+                gx = gx[0]
+        return gx, gw, gb, None, None, None, None, None
+
+
+def _check_conv_args(fn, input, weight, bias, groups):
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{fn}(): input and weight must be Tensors, got {type(input).__name__} and "
+                        f"{type(weight).__name__}")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"{fn}(): bias must be a Tensor or None, got {type(bias).__name__}")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to {fn}, but got input of size: "
+                           f"{list(input.shape)}")
+    if weight.ndim != 4:
+        raise RuntimeError(f"{fn}: expected a 4-D weight, but got weight of size {list(weight.shape)}")
+    if isinstance(groups, bool) or not isinstance(groups, int):
+        raise TypeError(f"{fn}(): argument 'groups' must be int, not {type(groups).__name__}")
+    if groups <= 0:
+        raise RuntimeError(f"non-positive groups is not supported (groups={groups})")
+    _check_float(fn, input, weight, bias)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    _check_conv_args("conv2d", input, weight, bias, groups)
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    m, cg, kh, kw = weight.shape
+    extra = (0, 0)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            if stride != (1, 1):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            tot = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
+            padding, extra = (tot[0] // 2, tot[1] // 2), (tot[0] % 2, tot[1] % 2)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    padding = _pair(padding, "padding")
+    _check_geometry(stride, padding, dilation)
+    c = input.shape[-3]
+    xs = list(input.shape)
+    if c != cg * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input{xs} to have "
+                           f"{cg * groups} channels, but got {c} channels instead")
+    if m % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size {list(weight.shape)} instead")
+    if bias is not None and tuple(bias.shape) != (m,):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {m} "
+                           f"elements, but got bias of size {list(bias.shape)} instead")
+    hp, wp = xs[-2] + 2 * padding[0] + extra[0], xs[-1] + 2 * padding[1] + extra[1]
+    if hp < dilation[0] * (kh - 1) + 1 or wp < dilation[1] * (kw - 1) + 1:
+        raise RuntimeError(f"Calculated padded input size per channel: ({hp} x {wp}). Kernel size: "
+                           f"({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). Kernel size can't be "
+                           f"greater than actual input size")
+    return Conv2d.apply(input, weight, bias, stride, padding, dilation, groups, extra)
+
+
+class ConvTranspose2d(Function):
+    """The adjoint of Conv2d in x: forward is Conv2d's input-gradient path, backward its forward path."""
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, out_hw, dilation, groups):
+        be = ctx.be
+        xp = be.xp
+        ctx.unbatched = x.ndim == 3
+        if ctx.unbatched:
+            x = x[None]
+        n, cin, h, wd = x.shape
+        _, cog, kh, kw = w.shape
+        g = groups
+        (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+        xT = xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(g, cin // g, n * h * wd)
+        dcols = _gemm(xp, w.reshape(g, cin // g, cog * kh * kw).transpose(0, 2, 1), xT)
+        out = be.col2im(dcols.reshape(cog * g, kh, kw, n, h, wd), (n, cog * g) + out_hw, kh, kw, sh, sw, ph, pw,
+                        dh, dw)
+        if b is not None:
+            out += b[:, None, None]
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(xT if need[1] else None, w if need[0] else None)
+        ctx.geom = (x.shape, tuple(w.shape), stride, padding, dilation, groups)
+        return out[0] if ctx.unbatched else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        xT, w = ctx.saved_tensors
+        be = ctx.be
+        xp = be.xp
+        x_shape, w_shape, (sh, sw), (ph, pw), (dh, dw), g = ctx.geom
+        if ctx.unbatched:
+            grad = grad[None]
+        n, cin, h, wd = x_shape
+        _, cog, kh, kw = w_shape
+        need = ctx.needs_input_grad
+        gx = gw = gb = None
+        if need[2]:
+            gb = grad.sum(axis=(0, 2, 3))
+        if need[0] or need[1]:
+            cols = be.im2col(grad, kh, kw, sh, sw, ph, pw, dh, dw)
+            if cols.shape[4:] != (h, wd):     # output_padding >= stride (allowed when < dilation): extra windows
+                cols = xp.ascontiguousarray(cols[..., :h, :wd])
+            cols = cols.reshape(g, cog * kh * kw, n * h * wd)
+            if need[1]:
+                gw = _gemm(xp, xT, cols.transpose(0, 2, 1)).reshape(w_shape)
+            if need[0]:
+                gxT = _gemm(xp, w.reshape(g, cin // g, cog * kh * kw), cols)
+                gx = xp.ascontiguousarray(gxT.reshape(cin, n, h, wd).transpose(1, 0, 2, 3))
+                if ctx.unbatched:
+                    gx = gx[0]
+        return gx, gw, gb, None, None, None, None, None
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    _check_conv_args("conv_transpose2d", input, weight, bias, groups)
+    fn = "conv_transpose2d"
+    stride, padding = _pair(stride, "stride", fn), _pair(padding, "padding", fn)
+    dilation, opad = _pair(dilation, "dilation", fn), _pair(output_padding, "output_padding", fn)
+    _check_geometry(stride, padding, dilation)
+    cin, cog, kh, kw = weight.shape
+    xs = list(input.shape)
+    if xs[-3] != cin:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{xs} to have "
+                           f"{cin} channels, but got {xs[-3]} channels instead")
+    if cin % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size {list(weight.shape)} instead")
+    if bias is not None and tuple(bias.shape) != (cog * groups,):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {cog * groups} elements, but got bias of size {list(bias.shape)} "
+                           f"instead")
+    for i, name in enumerate(("height", "width")):
+        if opad[i] < 0 or (opad[i] >= stride[i] and opad[i] >= dilation[i]):
+            raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
+                               f"output_padding_{name}: {opad[i]} stride_{name}: {stride[i]} dilation_{name}: "
+                               f"{dilation[i]}")
+    out_hw = tuple((xs[-2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * ((kh, kw)[i] - 1) + opad[i] + 1
+                   for i in range(2))
+    if min(out_hw) <= 0:
+        raise RuntimeError(f"Given input size per channel: ({xs[-2]} x {xs[-1]}). Calculated output size per "
+                           f"channel: ({out_hw[0]} x {out_hw[1]}). Output size is too small")
+    return ConvTranspose2d.apply(input, weight, bias, stride, padding, out_hw, dilation, groups)
+
+
+class Unfold(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, k, dilation, padding, stride):
+        be = ctx.be
+        ctx.unbatched = x.ndim == 3
+        if ctx.unbatched:
+            x = x[None]
+        n, c = x.shape[:2]
+        cols = be.im2col(x, k[0], k[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
+        ctx.geom = (x.shape, cols.shape, k, dilation, padding, stride)
+        out = be.xp.ascontiguousarray(cols.reshape(c * k[0] * k[1], n, -1).transpose(1, 0, 2))
+        return out[0] if ctx.unbatched else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_shape, cols_shape, k, d, p, s = ctx.geom
+        if ctx.unbatched:
+            grad = grad[None]
+        cols = ctx.be.xp.ascontiguousarray(grad.transpose(1, 0, 2)).reshape(cols_shape)
+        gx = ctx.be.col2im(cols, x_shape, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])
+        return (gx[0] if ctx.unbatched else gx), None, None, None, None
+
+
+class Fold(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, out_hw, k, dilation, padding, stride, blocks):
+        be = ctx.be
+        ctx.unbatched = x.ndim == 2
+        if ctx.unbatched:
+            x = x[None]
+        n, ckk, _ = x.shape
+        c = ckk // (k[0] * k[1])
+        cols = be.xp.ascontiguousarray(x.transpose(1, 0, 2)).reshape((c, k[0], k[1], n) + blocks)
+        ctx.geom = (k, dilation, padding, stride)
+        out = be.col2im(cols, (n, c) + out_hw, k[0], k[1], stride[0], stride[1], padding[0], padding[1],
+                        dilation[0], dilation[1])
+        return out[0] if ctx.unbatched else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        k, d, p, s = ctx.geom
+        if ctx.unbatched:
+            grad = grad[None]
+        cols = ctx.be.im2col(grad, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])
+        n = grad.shape[0]
+        gx = ctx.be.xp.ascontiguousarray(cols.reshape(cols.shape[0] * k[0] * k[1], n, -1).transpose(1, 0, 2))
+        return (gx[0] if ctx.unbatched else gx), None, None, None, None, None, None
+
+
+def _blocks(fn, size, k, d, p, s):
+    _check_geometry(s, p, d)
+    if min(k) <= 0:
+        raise RuntimeError(f"{fn}: kernel size should be greater than zero, but got kernel_size={list(k)}")
+    blocks = tuple((size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
+    if min(blocks) < 1:
+        raise RuntimeError(f"Given input with spatial size {tuple(size)}, kernel_size={k}, dilation={d}, "
+                           f"padding={p}, calculated shape of the array of sliding blocks as {blocks}, but its "
+                           f"components must be at least one.")
+    return blocks
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    fn = "unfold"
+    k, d = _pair(kernel_size, "kernel_size", fn), _pair(dilation, "dilation", fn)
+    p, s = _pair(padding, "padding", fn), _pair(stride, "stride", fn)
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D, "
+                           f"size {list(input.shape)})")
+    _check_float(fn, input)
+    _blocks(fn, tuple(input.shape[-2:]), k, d, p, s)
+    return Unfold.apply(input, k, d, p, s)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    fn = "fold"
+    out_hw = _pair(output_size, "output_size", fn)
+    k, d = _pair(kernel_size, "kernel_size", fn), _pair(dilation, "dilation", fn)
+    p, s = _pair(padding, "padding", fn), _pair(stride, "stride", fn)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got "
+                           f"{input.ndim}D, size {list(input.shape)})")
+    _check_float(fn, input)
+    blocks = _blocks(fn, out_hw, k, d, p, s)
+    ckk, length = input.shape[-2], input.shape[-1]
+    if ckk % (k[0] * k[1]):
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, "
+                           f"but got input.size(1)={ckk} and kernel_size={k}.")
+    if length != blocks[0] * blocks[1]:
+        raise RuntimeError(f"Given output_size={out_hw}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, "
+                           f"expected size of input's dimension 2 to match the calculated number of sliding blocks "
+                           f"{blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got input.size(2)={length}.")
+    return Fold.apply(input, out_hw, k, d, p, s, blocks)

@@ -1,0 +1,205 @@
+"""2-D max / average pooling (backend kernels) and adaptive pooling (plain xp).
+
+Max-pool keeps the arg-max of each window (flat index into its H*W plane, PyTorch's choice among ties), so the
+backward pass sends each gradient to exactly the pixel PyTorch would: ReLU outputs are full of exact zeros.
+Adaptive average pooling is a separable linear map, A_h @ x @ A_w^T with row-averaging matrices; adaptive max
+pooling gathers its variable-size windows (padded by repeating their last pixel, which never changes the choice).
+"""
+from ..autograd import Function
+from ..tensor import Tensor
+from .conv import _pair
+
+
+def _check_input(fn, x, msg=None):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if x.ndim not in (3, 4) or 0 in x.shape[-3:]:
+        raise RuntimeError(msg or f"{fn}: non-empty 3D or 4D (batch mode) tensor expected for input, but got "
+                                  f"input of size {list(x.shape)}")
+    if x.dtype.name == "bool":
+        raise RuntimeError(f"{fn}: not implemented for 'Bool'")
+
+
+def _window_args(fn, x, kernel_size, stride, padding, dilation, ceil_mode):
+    k = _pair(kernel_size, "kernel_size", fn)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else _pair(stride, "stride", fn)
+    p, d = _pair(padding, "padding", fn), _pair(dilation, "dilation", fn)
+    if min(k) <= 0:
+        raise RuntimeError(f"{fn}: kernel size should be greater than zero, but got kernel_size={list(k)}")
+    if min(s) <= 0:
+        raise RuntimeError(f"{fn}: stride should not be zero (stride={list(s)})")
+    if min(d) <= 0:
+        raise RuntimeError(f"{fn}: dilation should be greater than zero, but got dilation={list(d)}")
+    if min(p) < 0 or p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[0] if p[0] == p[1] else list(p)}, "
+                           f"kernel_size={k[0] if k[0] == k[1] else list(k)} and dilation={d[0] if d[0] == d[1] else list(d)}")
+    from ..kernels_ref import pool_out_size
+    h, w = x.shape[-2:]
+    oh, ow = (pool_out_size(h, k[0], s[0], p[0], d[0], ceil_mode), pool_out_size(w, k[1], s[1], p[1], d[1], ceil_mode))
+    if oh < 1 or ow < 1:
+        c = x.shape[-3]
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). Output size is "
+                           f"too small")
+    return k, s, p, d
+
+
+class MaxPool2d(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, k, s, p, d, ceil_mode):
+        ctx.unbatched = x.ndim == 3
+        if ctx.unbatched:
+            x = x[None]
+        out, idx = ctx.be.max_pool2d(x, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], bool(ceil_mode))
+        ctx.save_for_backward(idx)
+        ctx.x_shape = x.shape
+        return (out[0], idx[0]) if ctx.unbatched else (out, idx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        idx, = ctx.saved_tensors
+        gx = ctx.be.max_pool2d_backward(grad[None] if ctx.unbatched else grad, idx, ctx.x_shape)
+        return (gx[0] if ctx.unbatched else gx), None, None, None, None, None
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    _check_input("max_pool2d", input)
+    k, s, p, d = _window_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    out, idx = MaxPool2d.apply(input, k, s, p, d, ceil_mode)
+    return (out, idx) if return_indices else out
+
+
+class AvgPool2d(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, k, s, p, ceil_mode, count_include_pad, divisor_override):
+        ctx.unbatched = x.ndim == 3
+        if ctx.unbatched:
+            x = x[None]
+        ctx.args = (k[0], k[1], s[0], s[1], p[0], p[1], bool(ceil_mode), bool(count_include_pad), divisor_override)
+        ctx.x_shape = x.shape
+        out = ctx.be.avg_pool2d(x, *ctx.args)
+        return out[0] if ctx.unbatched else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = ctx.be.avg_pool2d_backward(grad[None] if ctx.unbatched else grad, ctx.x_shape, *ctx.args)
+        return (gx[0] if ctx.unbatched else gx), None, None, None, None, None, None
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    _check_input("avg_pool2d", input)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"avg_pool2d: not implemented for dtype {input.dtype.name} (floating-point tensors only)")
+    k, s, p, _ = _window_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override, int):
+            raise TypeError(f"avg_pool2d(): divisor_override must be an int or None, not {divisor_override!r}")
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+    return AvgPool2d.apply(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
+
+
+def _adaptive_size(fn, x, output_size):
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise RuntimeError(f"{fn}(): output_size must have 2 elements, but got {list(output_size)}")
+        size = tuple(x.shape[-2 + i] if v is None else v for i, v in enumerate(output_size))
+    elif output_size is None:
+        size = tuple(x.shape[-2:])
+    else:
+        size = (output_size, output_size)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in size):
+        raise TypeError(f"{fn}(): output_size must be an int or a tuple of 2 ints (or None), got {output_size!r}")
+    if min(size) < 0:
+        raise RuntimeError(f"{fn}(): elements of output_size must be greater than or equal to 0 but received "
+                           f"{list(size)}")
+    return size
+
+
+def _bounds(xp, size, out):
+    """PyTorch's adaptive windows: [floor(i*size/out), ceil((i+1)*size/out))."""
+    i = xp.arange(out)
+    return (i * size) // out, -((-(i + 1) * size) // out)
+
+
+def _avg_matrix(xp, size, out, dtype):
+    start, end = _bounds(xp, size, out)
+    j = xp.arange(size)
+    inside = (j[None, :] >= start[:, None]) & (j[None, :] < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+class AdaptiveAvgPool2d(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, size):
+        xp = ctx.be.xp
+        ah = _avg_matrix(xp, x.shape[-2], size[0], x.dtype)
+        aw = _avg_matrix(xp, x.shape[-1], size[1], x.dtype)
+        ctx.save_for_backward(ah, aw)
+        return xp.ascontiguousarray(xp.matmul(xp.matmul(ah, x), aw.T))
+
+    @staticmethod
+    def backward(ctx, grad):
+        ah, aw = ctx.saved_tensors
+        xp = ctx.be.xp
+        return xp.matmul(xp.matmul(ah.T, grad), aw), None
+
+
+def adaptive_avg_pool2d(input, output_size):
+    fn = "adaptive_avg_pool2d"
+    _check_input(fn, input, f"{fn}(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{fn}: not implemented for dtype {input.dtype.name} (floating-point tensors only)")
+    return AdaptiveAvgPool2d.apply(input, _adaptive_size(fn, input, output_size))
+
+
+class AdaptiveMaxPool2d(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, size):
+        xp = ctx.be.xp
+        ctx.unbatched = x.ndim == 3
+        if ctx.unbatched:
+            x = x[None]
+        n, c, h, w = x.shape
+        (h0, h1), (w0, w1) = _bounds(xp, h, size[0]), _bounds(xp, w, size[1])
+        kh, kw = int((h1 - h0).max()), int((w1 - w0).max())
+        # window pixel coordinates, a short window repeating its last pixel (a later duplicate never wins a tie)
+        rows = xp.minimum(h0[:, None] + xp.arange(kh)[None, :], h1[:, None] - 1)      # (OH, KH)
+        cols = xp.minimum(w0[:, None] + xp.arange(kw)[None, :], w1[:, None] - 1)      # (OW, KW)
+        win = x[:, :, rows[:, :, None, None], cols[None, None, :, :]]                  # (N, C, OH, KH, OW, KW)
+        win = win.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, size[0], size[1], kh * kw)
+        if x.dtype.kind == "f":   # PyTorch's scan: first strict maximum, but the last NaN if there is one
+            nan = xp.isnan(win)
+            tap = xp.where(nan.any(-1), kh * kw - 1 - xp.argmax(nan[..., ::-1], axis=-1), xp.argmax(win, axis=-1))
+        else:
+            tap = xp.argmax(win, axis=-1)
+        out = xp.take_along_axis(win, tap[..., None], -1)[..., 0]
+        idx = rows[xp.arange(size[0])[:, None], tap // kw] * w + cols[xp.arange(size[1]), tap % kw]
+        ctx.save_for_backward(idx)
+        ctx.x_shape = x.shape
+        out, idx = xp.ascontiguousarray(out), idx.astype(xp.int64)
+        return (out[0], idx[0]) if ctx.unbatched else (out, idx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        idx, = ctx.saved_tensors
+        gx = ctx.be.max_pool2d_backward(grad[None] if ctx.unbatched else grad, idx, ctx.x_shape)
+        return (gx[0] if ctx.unbatched else gx), None
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    fn = "adaptive_max_pool2d"
+    _check_input(fn, input, f"{fn}(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+    size = _adaptive_size(fn, input, output_size)
+    if min(size) <= 0:
+        raise RuntimeError(f"{fn}(): output_size must be positive, but got {list(size)}")
+    out, idx = AdaptiveMaxPool2d.apply(input, size)
+    return (out, idx) if return_indices else out
