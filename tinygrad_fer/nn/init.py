@@ -126,3 +126,14 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 uniform, normal, constant = uniform_, normal_, constant_
 xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal = (xavier_uniform_, xavier_normal_,
                                                                   kaiming_uniform_, kaiming_normal_)
+
+
+def default_layer_init_(weight, bias=None):
+    """PyTorch's default for Linear and Conv layers: kaiming_uniform_ with a=sqrt(5), which makes the weight bound
+    1/sqrt(fan_in), and the bias uniform in the same bound. Kept identical so training curves compare."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+

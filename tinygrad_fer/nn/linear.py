@@ -1,6 +1,4 @@
 """Linear (y = x W^T + b) and Identity."""
-import math
-
 from ..tensor import empty
 from . import functional as F, init
 from .module import Module
@@ -27,12 +25,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        # a=sqrt(5) makes the bound 1/sqrt(fan_in): PyTorch's default, kept so training curves match
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)

@@ -530,32 +530,17 @@ def bitwise_not(a):
     return Tensor(a._be.xp.invert(a._array))
 
 
-def sign(a):
-    return Tensor(a._be.xp.sign(a._array))
+def _no_grad_unary(ufunc):
+    """Ops whose result carries no gradient (PyTorch defines theirs as zero or undefined)."""
+    def op(a):
+        xp = a._be.xp
+        return Tensor(xp.asarray(getattr(xp, ufunc)(a._array)))
+    op.__name__ = ufunc
+    return op
 
 
-def isnan(a):
-    return Tensor(a._be.xp.isnan(a._array))
-
-
-def isinf(a):
-    return Tensor(a._be.xp.isinf(a._array))
-
-
-def isfinite(a):
-    return Tensor(a._be.xp.isfinite(a._array))
-
-
-def floor(a):
-    return Tensor(a._be.xp.floor(a._array))
-
-
-def ceil(a):
-    return Tensor(a._be.xp.ceil(a._array))
-
-
-def round(a):
-    return Tensor(a._be.xp.round(a._array))
+sign, isnan, isinf, isfinite, floor, ceil, round = (_no_grad_unary(n) for n in (
+    "sign", "isnan", "isinf", "isfinite", "floor", "ceil", "round"))
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
