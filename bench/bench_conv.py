@@ -1,13 +1,17 @@
 """conv2d and max_pool2d forward+backward, ours vs PyTorch, on the FER CIFAR net's shapes (batch 50, float32).
 
-Run: python bench/bench_conv.py [--repeats 30]
-One process, 2 threads for everyone (torch, Numba, OpenBLAS), warm-up first, median of repeats (interleaved so
-both libraries see the same machine noise). As in the net, the first conv's input needs no gradient.
+Run: python bench/bench_conv.py [--repeats 30] [--threads 2] [--cpu-time]
+One process, the same thread count for everyone (torch, Numba, OpenBLAS; 2 by default), warm-up first, median of
+repeats, interleaved so both libraries see the same machine noise. As in the net, the first conv's input needs no
+gradient. --cpu-time reports process CPU time instead of wall time: with --threads 1 on a loaded machine it still
+measures the work each library does (with 2 threads it would count spin-waiting too).
 """
 import os
+import sys
 
+_threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[var] = "2"
+    os.environ[var] = _threads
 
 import argparse  # noqa: E402
 import time  # noqa: E402
@@ -20,7 +24,7 @@ import tinygrad_fer as tg  # noqa: E402
 from tinygrad_fer.ops.conv import conv2d  # noqa: E402
 from tinygrad_fer.ops.pool import max_pool2d  # noqa: E402
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(_threads))
 
 # (name, kind, input shape, weight shape or None, kwargs, input needs grad)
 CASES = [
@@ -56,7 +60,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cpu-time", action="store_true")
     a = ap.parse_args()
+    clock = time.process_time if a.cpu_time else time.perf_counter
+    print(f"threads {a.threads}, {'CPU' if a.cpu_time else 'wall'} time, load average "
+          f"{open('/proc/loadavg').read().split()[0]}")
     rng = np.random.default_rng(0)
     print(f"{'case (batch 50, float32, fwd+bwd)':34s} {'ours ms':>9s} {'torch ms':>9s} {'ratio':>7s}")
     for name, kind, xs, ws, kw, x_grad in CASES:
@@ -70,9 +79,9 @@ def main():
         times = {lib: [] for lib in steps}
         for _ in range(a.repeats):
             for lib, s in steps.items():
-                t0 = time.perf_counter()
+                t0 = clock()
                 s()
-                times[lib].append(time.perf_counter() - t0)
+                times[lib].append(clock() - t0)
         ours, theirs = (1e3 * float(np.median(times[k])) for k in ("ours", "torch"))
         print(f"{name:34s} {ours:9.2f} {theirs:9.2f} {ours / theirs:7.2f}")
 

@@ -51,6 +51,7 @@ def test_conv2d(dtype, c):
             requires_grad=[c["x_grad"], True, True])
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")   # PyTorch's note about its own padded copy
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", [
     dict(x=(1, 6, 7, 7), w=(12, 1, 3, 3), groups=6, padding=1),               # depthwise, multiplier 2, batch 1

@@ -53,11 +53,16 @@ def add_at(a, idx, v):
 #       (C*KH*KW, N*OH*OW) matrix whose rows split by group into contiguous blocks, so forward is
 #       one GEMM per group (W_g @ cols_g), the weight gradient one GEMM with cols_g.T (a BLAS
 #       transpose flag, no copy) and only the small (M, N*OH*OW) output is ever transposed.
+#       (Measured on conv2 of the CIFAR net: one (32x400)@(400x11250) SGEMM ran as fast as or faster than the
+#       per-image batched product a (N, C*KH*KW, OH*OW) layout needs, and the weight gradient over that layout
+#       would need an 18 MB transpose or a sum of N small GEMMs.)
 #   col2im(cols, x_shape, kh, kw, sh, sw, ph, pw, dh, dw) -> (N, C, H, W): adjoint of im2col.
 #   max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode) -> (out, idx); idx int64, flat into
 #       H*W of its plane; PyTorch's choice: first maximum in row-major window order, the last NaN
-#       if any, padding is -inf (a window of only -inf points at its first in-bounds pixel).
-#   max_pool2d_backward(grad_out, idx, x_shape) -> grad_x (also serves adaptive max-pool).
+#       if any, padding is -inf (a window of only -inf points at its first in-bounds pixel; one
+#       made only of padding, possible with dilation, gives -inf and PyTorch's out-of-plane index).
+#   max_pool2d_backward(grad_out, idx, x_shape) -> grad_x (also serves adaptive max-pool; indices
+#       outside the plane are skipped).
 #   avg_pool2d(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_override=None)
 #   avg_pool2d_backward(grad_out, x_shape, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad,
 #                       divisor_override=None) -> grad_x
@@ -87,7 +92,7 @@ class _lazy_njit:
 def _im2col_nb(x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
     n_, c_, h_, w_ = x.shape
     oh_, ow_ = cols.shape[4], cols.shape[5]
-    # flat indices over contiguous arrays: unit-stride row copies that LLVM vectorises (2x faster than 6-D indexing)
+    # flat indices over contiguous arrays: 1.5-2x faster than 6-D indexing (measured on the CIFAR net's shapes)
     xf, cf = x.reshape(x.size), cols.reshape(cols.size)
     for r in prange(c_ * kh * kw):
         c, i, j = r // (kh * kw), (r // kw) % kh, r % kw
@@ -107,9 +112,8 @@ def _im2col_nb(x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
                     s = src_n + ih * w_
                     for ow in range(lo):
                         cf[dst + ow] = 0
-                    if sw == 1:
-                        for ow in range(lo, hi):
-                            cf[dst + ow] = xf[s + ow]
+                    if sw == 1:     # a slice copy beats the scalar loop on these short rows
+                        cf[dst + lo:dst + hi] = xf[s + lo:s + hi]
                     else:
                         for ow in range(lo, hi):
                             cf[dst + ow] = xf[s + ow * sw]

@@ -207,7 +207,7 @@ KERNEL max_pool_k(const T* x, T* out, long long* idx, T ninf, long long NC, long
         if (fy >= H || fx >= W) {
             /* dilation stepped over the whole input (padding <= kernel / 2 allows it): kernels_ref's answer */
             out[i] = ninf;
-            idx[i] = (fy < H ? fy : y0) * W + (fx < W ? fx : x0);
+            idx[i] = fy * W + fx;  // PyTorch's index for an all-padding window (outside the plane)
             continue;
         }
         long long bi = fy * W + fx;
