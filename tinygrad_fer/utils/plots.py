@@ -17,8 +17,8 @@ def _pyplot():
 
 
 def _numpy(x):
-    if hasattr(x, "detach"):
-        x = x.detach()
+    if hasattr(x, "detach"):      # a Tensor (possibly a Parameter, possibly on the GPU)
+        x = x.detach().cpu()
     return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
 
 
@@ -89,8 +89,9 @@ def _draw_filters(fig, cell, weight, title):
         ax.axis("off")
         if i < n:
             ax.imshow(tiles[i], interpolation="nearest")
-        if i == cols // 2 and title:
-            ax.set_title(title, fontsize=10)
+    if title:
+        box = cell.get_position(fig)
+        fig.text((box.x0 + box.x1) / 2, box.y1 + 0.02, title, ha="center", va="bottom", fontsize=11)
 
 
 def plot_filters(weight, path, title=None):
@@ -101,7 +102,7 @@ def plot_filters(weight, path, title=None):
 def plot_filter_panels(panels, path):
     """Several filter grids side by side: panels is a list of (title, weight)."""
     plt = _pyplot()
-    fig = plt.figure(figsize=(3.2 * len(panels), 3.6))
+    fig = plt.figure(figsize=(4 * len(panels), 4.4))
     outer = fig.add_gridspec(1, len(panels), wspace=0.15)
     for k, (title, weight) in enumerate(panels):
         _draw_filters(fig, outer[0, k], weight, title)

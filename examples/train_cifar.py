@@ -1,0 +1,401 @@
+"""Train the FER lab's convnet (or a small ResNet) on CIFAR-10 with tinygrad_fer.
+
+    python examples/train_cifar.py                      # FER net, defaults below, data in ~/.cache/tinygrad_fer/cifar10
+    python examples/train_cifar.py --download           # fetch the official python batches first (MD5-checked)
+    python examples/train_cifar.py --model resnet --epochs 20 --lr 0.05
+    python examples/train_cifar.py --resume             # continue from OUT/checkpoint.npz
+
+Data: the official "python version" batches (DIR/cifar-10-batches-py/data_batch_1..5, test_batch). The 50,000
+training images are split 45,000 train / 5,000 validation with a fixed seed; inputs are normalised per channel
+with the mean and std of the training part only. Each epoch prints a progress bar, then loss, accuracy, the
+confusion matrix and per-class precision/recall on train and validation, writes a checkpoint (resumable exactly:
+model, optimizer, scheduler, history; every epoch's randomness is derived from --seed and the epoch number) and
+pictures in --out: training_plot.png, filters_epoch_NNN.png, misclassified.png. The test set is evaluated at the end.
+"""
+import argparse
+import os
+import sys
+import time
+
+if __name__ == "__main__" and "--threads" in sys.argv[1:-1]:
+    # BLAS reads these once, when numpy loads: set them before the import below
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, sys.argv[sys.argv.index("--threads") + 1])
+
+import numpy as np  # noqa: E402
+
+try:
+    import tinygrad_fer as tg  # noqa: E402
+except ImportError:   # running from a checkout that is not pip-installed
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import tinygrad_fer as tg
+from tinygrad_fer import nn, optim
+from tinygrad_fer.data import CIFAR10, DataLoader, Subset, transforms as T
+from tinygrad_fer.data.cifar import FOLDER, TEST_FILES, TRAIN_FILES, URL
+from tinygrad_fer.nn import functional as F
+from tinygrad_fer.utils import metrics, plots, summary
+from tinygrad_fer.utils.progress import progress
+
+DEFAULT_DATA = os.path.join(os.path.expanduser("~"), ".cache", "tinygrad_fer", "cifar10")
+SPLIT_SEED = 20240601       # fixed, independent of --seed, so every run validates on the same 5,000 images
+CHECKPOINT = "checkpoint.npz"
+N_MISCLASSIFIED = 20
+
+
+# ---- models ---------------------------------------------------------------------------------------------------
+class FERNet(nn.Module):
+    """conv(16, 5x5, pad 2)-ReLU-maxpool(3, 2)-conv(32, 5x5, pad 2)-ReLU-maxpool(3, 2)-fc256-ReLU-fc128-ReLU-fc10."""
+
+    def __init__(self, in_channels=3, num_classes=10, image_size=32):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, 16, 5, padding=2)
+        self.pool1 = nn.MaxPool2d(3, stride=2)
+        self.conv2 = nn.Conv2d(16, 32, 5, padding=2)
+        self.pool2 = nn.MaxPool2d(3, stride=2)
+        side = ((image_size - 3) // 2 + 1 - 3) // 2 + 1      # 32 -> 15 -> 7
+        self.flatten = nn.Flatten()
+        self.fc1 = nn.Linear(32 * side * side, 256)
+        self.fc2 = nn.Linear(256, 128)
+        self.fc3 = nn.Linear(128, num_classes)
+        self.relu1, self.relu2, self.relu3, self.relu4 = nn.ReLU(), nn.ReLU(), nn.ReLU(), nn.ReLU()
+
+    def forward(self, x):
+        x = self.pool1(self.relu1(self.conv1(x)))
+        x = self.pool2(self.relu2(self.conv2(x)))
+        x = self.relu3(self.fc1(self.flatten(x)))
+        return self.fc3(self.relu4(self.fc2(x)))
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 conv-BN layers plus the input (projected by a 1x1 conv-BN when the shape changes), then ReLU."""
+
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.relu1, self.relu2 = nn.ReLU(), nn.ReLU()
+        self.shortcut = None
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+        return self.relu2(out + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class ResNet(nn.Module):
+    """A ResNet-8 for 32x32 inputs: 3x3 stem (16) and three stages of one BasicBlock (16, 32, 64 channels,
+    the last two halving the resolution), global average pooling, one linear layer."""
+
+    def __init__(self, in_channels=3, num_classes=10, width=16):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, width, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU()
+        self.layer1 = BasicBlock(width, width)
+        self.layer2 = BasicBlock(width, 2 * width, stride=2)
+        self.layer3 = BasicBlock(2 * width, 4 * width, stride=2)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(4 * width, num_classes)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(self.flatten(self.pool(x)))
+
+
+MODELS = {"fer": FERNet, "resnet": ResNet}
+
+
+# ---- arguments ------------------------------------------------------------------------------------------------
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data-dir", default=DEFAULT_DATA, help="folder holding cifar-10-batches-py/")
+    p.add_argument("--download", action="store_true", help="fetch the official archive into --data-dir first")
+    p.add_argument("--out", default="runs/cifar", help="folder for the checkpoint and the pictures")
+    p.add_argument("--model", choices=sorted(MODELS), default="fer")
+    p.add_argument("--epochs", type=int, default=10, help="total epochs (a resumed run continues up to this)")
+    p.add_argument("--batch-size", type=int, default=50)
+    p.add_argument("--lr", type=float, default=0.01, help="initial learning rate")
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=5e-4, help="L2 penalty on weights (not biases/BN)")
+    p.add_argument("--gamma", type=float, default=0.9, help="ExponentialLR decay per epoch")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--seed", type=int, default=0, help="initialisation, shuffling and augmentation seed")
+    p.add_argument("--resume", nargs="?", const="", default=None, metavar="CHECKPOINT",
+                   help=f"continue from CHECKPOINT (default OUT/{CHECKPOINT})")
+    p.add_argument("--limit-train", type=int, default=None, metavar="N", help="use the first N training images")
+    p.add_argument("--limit-val", type=int, default=None, metavar="N", help="use the first N validation images")
+    p.add_argument("--limit-test", type=int, default=None, metavar="N", help="use the first N test images")
+    p.add_argument("--eval-batch-size", type=int, default=500)
+    p.add_argument("--train-eval", type=int, default=5000, metavar="N",
+                   help="training metrics on a fixed N-image subset of the training part (0: all of it)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for Numba kernels and BLAS")
+    p.add_argument("--no-plots", action="store_true", help="skip the pictures (no matplotlib needed)")
+    args = p.parse_args(argv)
+    for name in ("epochs", "batch_size", "eval_batch_size"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    return args
+
+
+def set_threads(n):
+    """Numba's pool can shrink at run time; BLAS reads its variables at start-up (set before numpy is imported
+    when this file runs as a script, see the bottom)."""
+    if not n:
+        return
+    try:
+        import numba
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    except ImportError:
+        pass
+
+
+# ---- data -----------------------------------------------------------------------------------------------------
+def _how_to_get_data(root):
+    folder = os.path.join(root, FOLDER)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shared = os.path.join(os.path.dirname(repo), "shared")
+    lines = [f"CIFAR-10 not found in {folder}.",
+             f"Needed: {', '.join(TRAIN_FILES + TEST_FILES)} (the official 'python version' batches).",
+             "Get them with one of:",
+             f"  python {os.path.relpath(__file__)} --download --data-dir {root}    (fetches {URL}, ~163 MB)"]
+    converter = os.path.join(shared, "tools", "cifar10_from_jpeg.py")
+    if os.path.isfile(converter) and os.path.isfile(os.path.join(shared, "data", "cifar10-jpeg.tar.gz")):
+        lines.append(f"  python {os.path.relpath(converter)} --out {root}    (builds them from the JPEG copy "
+                     f"in {os.path.relpath(os.path.join(shared, 'data'))})")
+    lines.append("or point --data-dir at a folder that holds cifar-10-batches-py/.")
+    return "\n".join(lines)
+
+
+def channel_stats(images):
+    """Per-channel mean and std in [0, 1] units of uint8 images (N, C, H, W), exactly, from 256-bin histograms
+    (no float copy of the whole set)."""
+    levels = np.arange(256, dtype=np.float64) / 255
+    mean, std = [], []
+    for c in range(images.shape[1]):
+        hist = np.bincount(images[:, c].ravel(), minlength=256).astype(np.float64)
+        m = (hist * levels).sum() / hist.sum()
+        mean.append(m)
+        std.append(np.sqrt((hist * (levels - m) ** 2).sum() / hist.sum()))
+    return [float(v) for v in mean], [float(v) for v in std]
+
+
+def load_cifar(args):
+    try:
+        full = CIFAR10(args.data_dir, train=True, download=args.download)
+        test = CIFAR10(args.data_dir, train=False)
+    except RuntimeError as e:
+        if "not found" in str(e):
+            raise SystemExit(_how_to_get_data(args.data_dir)) from None
+        raise
+    n = len(full)
+    n_val = n // 10                               # 5,000 of CIFAR-10's 50,000
+    perm = np.random.default_rng(SPLIT_SEED).permutation(n)
+    val_idx, train_idx = perm[:n_val], perm[n_val:]
+    if args.limit_train is not None:
+        train_idx = train_idx[:args.limit_train]
+    if args.limit_val is not None:
+        val_idx = val_idx[:args.limit_val]
+    mean, std = channel_stats(full.data[train_idx])
+    norm = T.Compose([T.ToTensor(), T.Normalize(mean, std)])
+    full.transform = test.transform = norm
+    test_set = test if args.limit_test is None else Subset(test, np.arange(min(args.limit_test, len(test))))
+    # a fixed subset for the per-epoch training metrics: a full pass over 45,000 images costs a third of an epoch
+    eval_idx = train_idx if not args.train_eval else train_idx[:args.train_eval]
+    return {"train": Subset(full, train_idx), "val": Subset(full, val_idx), "test": test_set,
+            "train_eval": Subset(full, eval_idx),
+            "val_images": full.data[val_idx], "classes": list(full.classes), "mean": mean, "std": std}
+
+
+def train_loader(dataset, args, epoch, augment):
+    """This epoch's loader: its shuffle and augmentation streams are seeded from (seed, epoch), so an epoch
+    replays identically whether the run was resumed or not."""
+    aug = None
+    if augment:
+        aug = T.Compose([T.RandomCrop(32, padding=4, generator=np.random.default_rng([args.seed, epoch, 1])),
+                         T.RandomHorizontalFlip(generator=np.random.default_rng([args.seed, epoch, 2]))])
+    return DataLoader(dataset, batch_size=args.batch_size, shuffle=True,
+                      generator=np.random.default_rng([args.seed, epoch, 0]), batch_transform=aug)
+
+
+# ---- training and evaluation ----------------------------------------------------------------------------------
+def _log_softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def evaluate(model, loader, num_classes, device="cpu", keep=False):
+    """Average cross-entropy, accuracy, confusion matrix and per-class precision/recall over a loader, in eval mode
+    without recording a graph. keep=True adds per-sample 'losses', 'probs' and 'targets' (dataset order when the
+    loader does not shuffle)."""
+    was_training = model.training
+    model.eval()
+    losses, probs, targets = [], [], []
+    with tg.no_grad():
+        for x, y in loader:
+            logits = model(x.to(device)).cpu().numpy().astype(np.float64)
+            logp = _log_softmax(logits)
+            y = y.numpy()
+            losses.append(-logp[np.arange(len(y)), y])
+            probs.append(np.exp(logp))
+            targets.append(y)
+    model.train(was_training)
+    losses, probs, targets = np.concatenate(losses), np.concatenate(probs), np.concatenate(targets)
+    preds = probs.argmax(axis=1)
+    cm = metrics.confusion_matrix(targets, preds, num_classes)
+    precision, recall = metrics.precision_recall(cm)
+    result = {"loss": float(losses.mean()), "acc": metrics.accuracy(cm), "cm": cm,
+              "precision": precision, "recall": recall}
+    if keep:
+        result.update(losses=losses, probs=probs, targets=targets)
+    return result
+
+
+def train_one_epoch(model, loader, optimizer, epoch, epochs, device="cpu"):
+    """One pass over loader; returns the mean training loss of its batches (as they were seen, with dropout/BN
+    in training mode and the weights changing)."""
+    model.train()
+    total, count = 0.0, 0
+    bar = progress(loader, desc=f"epoch {epoch}/{epochs}", mininterval=1.0, leave=True, dynamic_ncols=True)
+    for x, y in bar:
+        logits = model(x.to(device))
+        loss = F.cross_entropy(logits, y.to(device))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        value = loss.item()
+        if not np.isfinite(value):
+            raise FloatingPointError(f"training loss became {value} at epoch {epoch}: lower --lr")
+        total, count = total + value * len(y), count + len(y)
+        bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
+    bar.close()
+    return total / max(count, 1)
+
+
+def make_optimizer(model, args):
+    """SGD with the L2 penalty on weights only: decaying biases and BatchNorm's scale/shift only constrains the
+    net without regularising it."""
+    decay = [p for p in model.parameters() if len(p.shape) > 1]
+    plain = [p for p in model.parameters() if len(p.shape) <= 1]
+    groups = [{"params": decay, "weight_decay": args.weight_decay}, {"params": plain, "weight_decay": 0.0}]
+    opt = optim.SGD(groups, lr=args.lr, momentum=args.momentum)
+    return opt, optim.lr_scheduler.ExponentialLR(opt, gamma=args.gamma)
+
+
+def _report(name, result, classes):
+    print(f"{name}: loss {result['loss']:.4f}  accuracy {result['acc']:.4f}")
+    print(metrics.format_confusion_table(result["cm"], classes))
+
+
+def _first_conv(model):
+    return next(m for m in model.modules() if isinstance(m, nn.Conv2d))
+
+
+def _plot_filters(model, out, epoch):
+    path = os.path.join(out, f"filters_epoch_{epoch:03d}.png")
+    title = "conv1 filters, initial" if epoch == 0 else f"conv1 filters, epoch {epoch}"
+    plots.plot_filters(_first_conv(model).weight.detach().cpu().numpy(), path, title=title)
+
+
+def _plot_misclassified(result, data, out):
+    wrong = np.flatnonzero(result["probs"].argmax(axis=1) != result["targets"])
+    worst = wrong[np.argsort(-result["losses"][wrong], kind="stable")][:N_MISCLASSIFIED]
+    plots.plot_misclassified(data["val_images"][worst], result["targets"][worst], result["probs"][worst],
+                             data["classes"], os.path.join(out, "misclassified.png"))
+
+
+# ---- checkpoints ----------------------------------------------------------------------------------------------
+def save_checkpoint(path, model, optimizer, scheduler, epoch, history, args):
+    """tinygrad_fer.save writes to a temp file and renames it, so a crash never leaves half a checkpoint."""
+    tg.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "epoch": epoch, "history": history, "model_name": args.model, "seeds": {"seed": args.seed,
+             "split_seed": SPLIT_SEED}, "args": {k: v for k, v in vars(args).items() if v is None or
+                                                 isinstance(v, (bool, int, float, str))}}, path)
+
+
+def load_checkpoint(path, model, optimizer, scheduler, args):
+    if not os.path.isfile(path):
+        raise SystemExit(f"--resume: no checkpoint at {path}")
+    ckpt = tg.load(path)
+    if ckpt.get("model_name") != args.model:
+        raise SystemExit(f"--resume: {path} holds a '{ckpt.get('model_name')}' model, not '{args.model}' "
+                         f"(pass --model {ckpt.get('model_name')})")
+    if ckpt["seeds"]["seed"] != args.seed:
+        print(f"note: checkpoint was trained with --seed {ckpt['seeds']['seed']}; continuing with it")
+        args.seed = ckpt["seeds"]["seed"]
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    scheduler.load_state_dict(ckpt["scheduler"])
+    return int(ckpt["epoch"]), {k: list(v) for k, v in ckpt["history"].items()}
+
+
+# ---- main -----------------------------------------------------------------------------------------------------
+def main(argv=None):
+    args = parse_args(argv)
+    set_threads(args.threads)
+    data = load_cifar(args)
+    classes = data["classes"]
+    print(f"CIFAR-10 from {args.data_dir}: {len(data['train'])} train / {len(data['val'])} validation / "
+          f"{len(data['test'])} test images; per-channel mean {np.round(data['mean'], 4).tolist()} "
+          f"std {np.round(data['std'], 4).tolist()} (training part)")
+
+    tg.manual_seed(args.seed)
+    model = MODELS[args.model]().to(args.device)
+    summary(model, (3, 32, 32), batch_size=args.batch_size)
+    optimizer, scheduler = make_optimizer(model, args)
+    history = {k: [] for k in ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_time",
+                               "train_batch_loss")}
+    start = 0
+    ckpt_path = os.path.join(args.out, CHECKPOINT)
+    if args.resume is not None:
+        start, history = load_checkpoint(args.resume or ckpt_path, model, optimizer, scheduler, args)
+        print(f"resumed from {args.resume or ckpt_path} after epoch {start}")
+    os.makedirs(args.out, exist_ok=True)
+    if not args.no_plots and start == 0:
+        _plot_filters(model, args.out, 0)
+
+    eval_loader = {k: DataLoader(data[k], batch_size=args.eval_batch_size) for k in ("train_eval", "val", "test")}
+    train_name = "train" if len(data["train_eval"]) == len(data["train"]) else \
+        f"train ({len(data['train_eval'])}-image subset)"
+    for epoch in range(start + 1, args.epochs + 1):
+        tg.manual_seed(args.seed * 100003 + epoch)        # any draw inside the epoch (dropout...) replays on resume
+        lr = optimizer.param_groups[0]["lr"]
+        t0 = time.perf_counter()
+        batch_loss = train_one_epoch(model, train_loader(data["train"], args, epoch, args.model == "resnet"),
+                                     optimizer, epoch, args.epochs, args.device)
+        scheduler.step()
+        train_time = time.perf_counter() - t0
+        tr = evaluate(model, eval_loader["train_eval"], len(classes), args.device)
+        va = evaluate(model, eval_loader["val"], len(classes), args.device, keep=True)
+        elapsed = time.perf_counter() - t0
+        for key, value in (("train_loss", tr["loss"]), ("train_acc", tr["acc"]), ("val_loss", va["loss"]),
+                           ("val_acc", va["acc"]), ("lr", lr), ("epoch_time", elapsed),
+                           ("train_batch_loss", batch_loss)):
+            history[key].append(value)
+        speed = len(data["train"]) / train_time
+        print(f"\nepoch {epoch}/{args.epochs}  lr {lr:.4g}  training {train_time:.1f}s ({speed:.0f} img/s), "
+              f"with evaluation {elapsed:.1f}s")
+        _report(train_name, tr, classes)
+        _report("valid", va, classes)
+        save_checkpoint(ckpt_path, model, optimizer, scheduler, epoch, history, args)
+        if not args.no_plots:
+            plots.plot_training_curves(history, os.path.join(args.out, "training_plot.png"))
+            _plot_filters(model, args.out, epoch)
+            _plot_misclassified(va, data, args.out)
+        sys.stdout.flush()
+
+    te = evaluate(model, eval_loader["test"], len(classes), args.device)
+    print()
+    _report("test", te, classes)
+    print(f"summary: epochs {len(history['val_acc'])}, best valid accuracy "
+          f"{max(history['val_acc'], default=float('nan')):.4f}, test accuracy {te['acc']:.4f}; outputs in {args.out}")
+    return {"history": history, "test": te}
+
+
+if __name__ == "__main__":
+    main()
