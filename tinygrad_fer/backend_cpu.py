@@ -13,6 +13,10 @@ The backend contract (what every backend module provides; ops reach arrays only 
 
 A new backend implements these names and nothing else; no op module changes for it.
 """
+import ctypes
+import os
+import sys
+
 import numpy as np
 
 name = "cpu"
@@ -28,6 +32,26 @@ def to_numpy(a):
 
 
 rng = np.random.default_rng()
+
+
+def _reuse_freed_memory():
+    """Serve large arrays from the heap and keep freed memory there (glibc's mallopt).
+
+    A training step allocates and frees the same large temporaries (im2col columns, gradients) every time; by
+    default glibc maps each one fresh and returns it on free, so every step pays page faults on all of them
+    (about a quarter of a CIFAR-net step at batch 50). TINYGRAD_FER_MALLOC=0 leaves the allocator alone.
+    """
+    if os.environ.get("TINYGRAD_FER_MALLOC", "1") == "0" or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-4, 0)  # M_MMAP_MAX: no mmap for large blocks
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GiB of freed heap for reuse
+    except (OSError, AttributeError):
+        pass  # not glibc: its allocator's defaults stand
+
+
+_reuse_freed_memory()
 
 
 def new_rng(seed=None):
@@ -82,6 +106,10 @@ class _lazy_njit:
 
     def __call__(self, *args):
         if self.jitted is None:
+            # Numba's OpenMP workers and OpenBLAS's threads take turns on the same cores; spinning OpenMP workers
+            # starve the BLAS threads between calls (a training step measured 134 ms spinning, ~75 ms passive).
+            # Set before Numba starts its pool; a user's own setting wins.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import numba
             globals()["prange"] = numba.prange
             self.jitted = numba.njit(cache=True, parallel=True, nogil=True)(self.fn)
