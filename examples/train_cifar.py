@@ -1,7 +1,7 @@
 """Train the FER lab's convnet (or a small ResNet) on CIFAR-10 with tinygrad_fer.
 
     python examples/train_cifar.py                      # FER net, defaults below, data in ~/.cache/tinygrad_fer/cifar10
-    python examples/train_cifar.py --download           # fetch the official python batches first (MD5-checked)
+                                                        # (fetched, MD5-checked, when missing and online)
     python examples/train_cifar.py --model resnet --epochs 20 --lr 0.05
     python examples/train_cifar.py --resume             # continue from OUT/checkpoint.npz
 
@@ -115,7 +115,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data-dir", default=DEFAULT_DATA, help="folder holding cifar-10-batches-py/")
-    p.add_argument("--download", action="store_true", help="fetch the official archive into --data-dir first")
+    p.add_argument("--download", action=argparse.BooleanOptionalAction, default=True,
+                   help="fetch the official archive (MD5-checked) when the batches are missing")
     p.add_argument("--out", default="runs/cifar", help="folder for the checkpoint and the pictures")
     p.add_argument("--model", choices=sorted(MODELS), default="fer")
     p.add_argument("--epochs", type=int, default=10, help="total epochs (a resumed run continues up to this)")
@@ -163,7 +164,7 @@ def _how_to_get_data(root):
     lines = [f"CIFAR-10 not found in {folder}.",
              f"Needed: {', '.join(TRAIN_FILES + TEST_FILES)} (the official 'python version' batches).",
              "Get them with one of:",
-             f"  python {os.path.relpath(__file__)} --download --data-dir {root}    (fetches {URL}, ~163 MB)"]
+             f"  python {os.path.relpath(__file__)} --data-dir {root}    (when online it fetches {URL}, ~163 MB)"]
     converter = os.path.join(shared, "tools", "cifar10_from_jpeg.py")
     if os.path.isfile(converter) and os.path.isfile(os.path.join(shared, "data", "cifar10-jpeg.tar.gz")):
         lines.append(f"  python {os.path.relpath(converter)} --out {root}    (builds them from the JPEG copy "
@@ -187,12 +188,17 @@ def channel_stats(images):
 
 def load_cifar(args):
     try:
-        full = CIFAR10(args.data_dir, train=True, download=args.download)
-        test = CIFAR10(args.data_dir, train=False)
+        full = CIFAR10(args.data_dir, train=True)
     except RuntimeError as e:
-        if "not found" in str(e):
+        if "not found" not in str(e):
+            raise
+        if not args.download:
             raise SystemExit(_how_to_get_data(args.data_dir)) from None
-        raise
+        try:
+            full = CIFAR10(args.data_dir, train=True, download=True)
+        except RuntimeError as e2:  # offline, or the archive failed its checksum
+            raise SystemExit(f"{e2}\n\n{_how_to_get_data(args.data_dir)}") from None
+    test = CIFAR10(args.data_dir, train=False)
     n = len(full)
     n_val = n // 10                               # 5,000 of CIFAR-10's 50,000
     perm = np.random.default_rng(SPLIT_SEED).permutation(n)

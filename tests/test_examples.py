@@ -144,10 +144,26 @@ def test_cifar_resnet_with_augmentation(cifar_example, tmp_path, capsys):
 
 def test_cifar_missing_data_names_the_files(cifar_example, tmp_path):
     with pytest.raises(SystemExit) as e:
-        cifar_example.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "run")])
+        cifar_example.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "run"), "--no-download"])
     msg = str(e.value)
-    for name in ("data_batch_1", "data_batch_5", "test_batch", "--download", str(tmp_path)):
+    for name in ("data_batch_1", "data_batch_5", "test_batch", "cifar-10-python.tar.gz", str(tmp_path)):
         assert name in msg
+
+
+def test_cifar_missing_data_offline_tries_download_then_explains(cifar_example, tmp_path, monkeypatch):
+    import urllib.error
+    import urllib.request
+    tried = []
+
+    def offline(url, *a, **k):
+        tried.append(url)
+        raise urllib.error.URLError("offline")
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(SystemExit) as e:
+        cifar_example.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "run")])
+    assert tried and tried[0].endswith("cifar-10-python.tar.gz")
+    assert "could not download" in str(e.value) and "data_batch_1" in str(e.value)
+    assert not any(p.name.endswith(".tar.gz") for p in tmp_path.iterdir())  # no partial archive left
 
 
 def test_cifar_channel_stats_match_float_computation(cifar_example):
