@@ -201,6 +201,12 @@ def test_sequential_like_pytorch():
     assert list(s._modules) == ["0", "1", "2"] and isinstance(s[1], nn.Linear)
     s[2] = nn.Tanh()
     assert isinstance(s[2], nn.Tanh)
+    s[0] = nn.Linear(2, 5)  # a replaced module keeps its place, as in PyTorch
+    assert [type(m).__name__ for m in s] == ["Linear", "Linear", "Tanh"]
+    assert [k for k, _ in s.named_parameters()] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert s[0].weight.shape == (5, 2)
+    with pytest.raises(TypeError):
+        s[0] = 3
     with pytest.raises(IndexError):
         s[5]
     od = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.ReLU())]))

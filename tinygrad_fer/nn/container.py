@@ -12,26 +12,16 @@ def _abs_index(idx, n):
     return idx % n
 
 
-class Sequential(Module):
-    def __init__(self, *args):
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for key, m in args[0].items():
-                self.add_module(key, m)
-        else:
-            for i, m in enumerate(args):
-                self.add_module(str(i), m)
+class _Indexed(Module):
+    """What Sequential and ModuleList share: integer indexing into the ordered sub-modules, len, iteration."""
 
     def _key(self, idx):
         return list(self._modules)[_abs_index(idx, len(self._modules))]
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[self._key(idx)]
-
     def __setitem__(self, idx, module):
-        setattr(self, self._key(idx), module)
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._modules[self._key(idx)] = module  # in place: the replaced module keeps its position
 
     def __delitem__(self, idx):
         keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key(idx)]
@@ -48,6 +38,22 @@ class Sequential(Module):
     def append(self, module):
         self.add_module(str(len(self)), module)
         return self
+
+
+class Sequential(_Indexed):
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for key, m in args[0].items():
+                self.add_module(key, m)
+        else:
+            for i, m in enumerate(args):
+                self.add_module(str(i), m)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._key(idx)]
 
     def extend(self, modules):
         for m in modules:
@@ -87,7 +93,7 @@ def _renumber(container):
         container._modules[str(i)] = m
 
 
-class ModuleList(Module):
+class ModuleList(_Indexed):
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
@@ -96,32 +102,13 @@ class ModuleList(Module):
     def __getitem__(self, idx):
         if isinstance(idx, slice):
             return self.__class__(list(self._modules.values())[idx])
-        return self._modules[str(_abs_index(idx, len(self._modules)))]
-
-    def __setitem__(self, idx, module):
-        setattr(self, str(_abs_index(idx, len(self._modules))), module)
-
-    def __delitem__(self, idx):
-        keys = list(self._modules)[idx] if isinstance(idx, slice) else [str(_abs_index(idx, len(self._modules)))]
-        for k in keys:
-            del self._modules[k]
-        _renumber(self)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        return self._modules[self._key(idx)]
 
     def __iadd__(self, modules):
         return self.extend(modules)
 
     def __add__(self, other):
         return self.__class__(list(self) + list(other))
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
