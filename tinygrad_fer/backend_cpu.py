@@ -116,96 +116,121 @@ class _lazy_njit:
         return self.jitted(*args)
 
 
+# Index arithmetic in these kernels goes through _u (uint64): Numba adds a negative-index wrap-around test to every
+# access with a signed index, which blocks LLVM's vectorisation; an unsigned index has none (all indices here are
+# in bounds and non-negative). Measured 1.8x (im2col) and 2.2-2.7x (col2im) on the CIFAR net's shapes.
+_u = np.uint64
+
+
 @_lazy_njit
 def _im2col_nb(x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
     n_, c_, h_, w_ = x.shape
     oh_, ow_ = cols.shape[4], cols.shape[5]
     # flat indices over contiguous arrays: 1.5-2x faster than 6-D indexing (measured on the CIFAR net's shapes)
     xf, cf = x.reshape(x.size), cols.reshape(cols.size)
-    for r in prange(c_ * kh * kw):
+    # one task per (column row, image): 75 or 400 rows alone split unevenly over the threads
+    for t in prange(c_ * kh * kw * n_):
+        r, n = t // n_, t % n_
         c, i, j = r // (kh * kw), (r // kw) % kh, r % kw
         off = j * dw - pw
         # outputs whose tap lands inside the row: ow in [lo, hi)
         lo = min(ow_, 0 if off >= 0 else (sw - 1 - off) // sw)
         hi = max(lo, min(ow_, (w_ - 1 - off) // sw + 1)) if w_ - 1 - off >= 0 else lo
-        dst = r * n_ * oh_ * ow_
-        for n in range(n_):
-            src_n = (n * c_ + c) * h_ * w_ + off
-            for oh in range(oh_):
-                ih = oh * sh - ph + i * dh
-                if ih < 0 or ih >= h_:
-                    for ow in range(ow_):
-                        cf[dst + ow] = 0
+        dst = t * oh_ * ow_
+        src_n = (n * c_ + c) * h_ * w_ + off
+        for oh in range(oh_):
+            ih = oh * sh - ph + i * dh
+            if ih < 0 or ih >= h_:
+                for ow in range(ow_):
+                    cf[_u(dst + ow)] = 0
+            else:
+                s = src_n + ih * w_
+                for ow in range(lo):
+                    cf[_u(dst + ow)] = 0
+                if sw == 1:     # contiguous source: a vectorised copy
+                    for ow in range(lo, hi):
+                        cf[_u(dst + ow)] = xf[_u(s + ow)]
                 else:
-                    s = src_n + ih * w_
-                    for ow in range(lo):
-                        cf[dst + ow] = 0
-                    if sw == 1:     # a slice copy beats the scalar loop on these short rows
-                        cf[dst + lo:dst + hi] = xf[s + lo:s + hi]
-                    else:
-                        for ow in range(lo, hi):
-                            cf[dst + ow] = xf[s + ow * sw]
-                    for ow in range(hi, ow_):
-                        cf[dst + ow] = 0
-                dst += ow_
+                    for ow in range(lo, hi):
+                        cf[_u(dst + ow)] = xf[_u(s + ow * sw)]
+                for ow in range(hi, ow_):
+                    cf[_u(dst + ow)] = 0
+            dst += ow_
 
 
 @_lazy_njit
 def _col2im_nb(cols, out, kh, kw, sh, sw, ph, pw, dh, dw):
     n_, c_, h_, w_ = out.shape
     oh_, ow_ = cols.shape[4], cols.shape[5]
+    cf, of = cols.reshape(cols.size), out.reshape(out.size)
     for p in prange(n_ * c_):
         n, c = p // c_, p % c_
-        for y in range(h_):
-            for x in range(w_):
-                out[n, c, y, x] = 0
+        o0 = p * h_ * w_
+        for q in range(h_ * w_):
+            of[_u(o0 + q)] = 0
         # the thread owning this plane adds every window over it: a gather, no atomics
         for i in range(kh):
             for j in range(kw):
                 off = j * dw - pw
-                lo = 0 if off >= 0 else (sw - 1 - off) // sw
+                lo = min(ow_, 0 if off >= 0 else (sw - 1 - off) // sw)
                 hi = max(lo, min(ow_, (w_ - 1 - off) // sw + 1)) if w_ - 1 - off >= 0 else lo
+                src = (((c * kh + i) * kw + j) * n_ + n) * oh_ * ow_
                 for oh in range(oh_):
                     ih = oh * sh - ph + i * dh
                     if ih >= 0 and ih < h_:
-                        for ow in range(lo, hi):
-                            out[n, c, ih, ow * sw + off] += cols[c, i, j, n, oh, ow]
+                        d, s = o0 + ih * w_ + off, src + oh * ow_
+                        if sw == 1:
+                            for ow in range(lo, hi):
+                                of[_u(d + ow)] += cf[_u(s + ow)]
+                        else:
+                            for ow in range(lo, hi):
+                                of[_u(d + ow * sw)] += cf[_u(s + ow)]
 
 
 @_lazy_njit
 def _max_pool_nb(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
     n_, c_, h_, w_ = x.shape
     oh_, ow_ = out.shape[2], out.shape[3]
+    xf, of, jf = x.reshape(x.size), out.reshape(out.size), idx.reshape(idx.size)
+    # in-bounds taps j0 <= j < j1 of each output column, computed once: an integer division per output cost
+    # more than its max
+    j0s, j1s = np.empty(ow_, np.int64), np.empty(ow_, np.int64)
+    for ow in range(ow_):
+        x0w = ow * sw - pw
+        j0s[ow] = 0 if x0w >= 0 else (dw - 1 - x0w) // dw
+        j1s[ow] = max(j0s[ow], min(kw, (w_ - 1 - x0w) // dw + 1)) if w_ - 1 - x0w >= 0 else j0s[ow]
     for p in prange(n_ * c_):
-        n, c = p // c_, p % c_
-        # the NaN test costs as much as the max itself: pay it only on planes that hold a NaN
+        x0 = p * h_ * w_
+        # the NaN test lengthens the max's dependency chain 2-3x: pay it only on planes that hold a NaN (this
+        # vectorised pre-scan costs a few percent of the max)
         nan = False
-        for y in range(h_):
-            for xx in range(w_):
-                nan |= x[n, c, y, xx] != x[n, c, y, xx]
+        for q in range(h_ * w_):
+            v = xf[_u(x0 + q)]
+            nan |= v != v
         for oh in range(oh_):
             y0 = oh * sh - ph
             i0 = 0 if y0 >= 0 else (dh - 1 - y0) // dh
             i1 = max(i0, min(kh, (h_ - 1 - y0) // dh + 1)) if h_ - 1 - y0 >= 0 else i0
+            o = (p * oh_ + oh) * ow_
             for ow in range(ow_):
-                x0 = ow * sw - pw
-                j0 = 0 if x0 >= 0 else (dw - 1 - x0) // dw
-                j1 = max(j0, min(kw, (w_ - 1 - x0) // dw + 1)) if w_ - 1 - x0 >= 0 else j0
-                by, bx = y0 + i0 * dh, x0 + j0 * dw
+                x0w, j0, j1 = ow * sw - pw, j0s[ow], j1s[ow]
+                a = (y0 + i0 * dh) * w_ + x0w + j0 * dw
                 if i0 == i1 or j0 == j1:    # window all padding: -inf, and PyTorch's (out-of-plane) index
-                    out[n, c, oh, ow] = -np.inf
-                    idx[n, c, oh, ow] = by * w_ + bx
+                    of[_u(o + ow)] = -np.inf
+                    jf[_u(o + ow)] = a
                     continue
                 # starting from the first in-bounds pixel is PyTorch's (-inf, first pixel) start
-                best = x[n, c, by, bx]
+                best = xf[_u(x0 + a)]
                 for i in range(i0, i1):
-                    y = y0 + i * dh
                     for j in range(j0, j1):
-                        v = x[n, c, y, x0 + j * dw]
-                        if v > best or (nan and v != v):    # strict max; every NaN wins
-                            best, by, bx = v, y, x0 + j * dw
-                out[n, c, oh, ow] = best
-                idx[n, c, oh, ow] = by * w_ + bx
+                        q = (y0 + i * dh) * w_ + x0w + j * dw
+                        v = xf[_u(x0 + q)]
+                        # strict max (the first maximum wins), every NaN wins; selects, not branches
+                        c = (v > best) | (v != v) if nan else v > best
+                        best = v if c else best
+                        a = q if c else a
+                of[_u(o + ow)] = best
+                jf[_u(o + ow)] = a
 
 
 @_lazy_njit

@@ -67,9 +67,11 @@ class Conv2d(Function):
         oh, ow = cols.shape[4], cols.shape[5]
         g, p = groups, n * oh * ow
         out = _gemm(xp, w.reshape(g, m // g, cg * kh * kw), cols.reshape(g, cg * kh * kw, p))
-        out = xp.ascontiguousarray(out.reshape(m, n, oh, ow).transpose(1, 0, 2, 3))
-        if b is not None:
-            out += b[:, None, None]
+        out = out.reshape(m, n, oh, ow).transpose(1, 0, 2, 3)
+        if b is not None:   # the bias add writes the (N, M, OH, OW) copy itself: one pass, not two
+            out = xp.add(out, b[:, None, None], out=xp.empty((n, m, oh, ow), dtype=out.dtype))
+        else:
+            out = xp.ascontiguousarray(out)
         need = ctx.needs_input_grad
         # keep only what the requested gradients read: cols for the weight's, w for the input's
         ctx.save_for_backward(cols if need[1] else None, w if need[0] else None)
@@ -90,7 +92,7 @@ class Conv2d(Function):
         gT = xp.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(g, m // g, n * oh * ow)
         gx = gw = gb = None
         if need[2]:
-            gb = grad.sum(axis=(0, 2, 3))
+            gb = gT.reshape(m, -1).sum(axis=1)     # contiguous rows: faster than grad.sum(axis=(0, 2, 3))
         if need[1]:
             gw = _gemm(xp, gT, cols.reshape(g, cg * kh * kw, -1).transpose(0, 2, 1)).reshape(w_shape)
         if need[0]:
