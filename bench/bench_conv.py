@@ -10,8 +10,10 @@ import os
 import sys
 
 _threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[var] = _threads
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import threads  # noqa: E402
+
+threads.pin(_threads)
 
 import argparse  # noqa: E402
 import time  # noqa: E402

@@ -13,13 +13,14 @@ import sys
 import time
 
 THREADS = "2"
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[_v] = THREADS
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import threads  # noqa: E402
+
+threads.pin(THREADS)
 
 import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 from models import fer_net, copy_weights  # noqa: E402
 
 
@@ -120,7 +121,7 @@ def section_overhead(rows):
 
 
 _MEM_CHILD = r"""
-import os, sys, resource, numpy as np
+import os, sys, numpy as np
 sys.path.insert(0, {here!r})
 lib_name, bs, steps = sys.argv[1], int(sys.argv[2]), [int(s) for s in sys.argv[3].split(",")]
 if lib_name == "torch":
@@ -141,7 +142,9 @@ for target in steps:
     while done < target:
         opt.zero_grad(); lib.nn.functional.cross_entropy(m(x), y).backward(); opt.step(); done += 1
     out.append(rss())
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so a child would report its parent's peak
+with open("/proc/self/status") as f:
+    peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM"))
 print(base, peak, *out)
 """
 
