@@ -14,6 +14,7 @@ pictures in --out: training_plot.png, filters_epoch_NNN.png, misclassified.png. 
 """
 import argparse
 import os
+import subprocess
 import sys
 import time
 
@@ -157,20 +158,36 @@ def set_threads(n):
 
 
 # ---- data -----------------------------------------------------------------------------------------------------
-def _how_to_get_data(root):
-    folder = os.path.join(root, FOLDER)
+def _local_jpeg_copy():
+    """(converter, archive) when the JPEG copy of CIFAR-10 and its converter sit in ../shared beside the repo."""
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     shared = os.path.join(os.path.dirname(repo), "shared")
+    converter = os.path.join(shared, "tools", "cifar10_from_jpeg.py")
+    archive = os.path.join(shared, "data", "cifar10-jpeg.tar.gz")
+    return (converter, archive) if os.path.isfile(converter) and os.path.isfile(archive) else None
+
+
+def _how_to_get_data(root):
+    folder = os.path.join(root, FOLDER)
     lines = [f"CIFAR-10 not found in {folder}.",
              f"Needed: {', '.join(TRAIN_FILES + TEST_FILES)} (the official 'python version' batches).",
              "Get them with one of:",
              f"  python {os.path.relpath(__file__)} --data-dir {root}    (when online it fetches {URL}, ~163 MB)"]
-    converter = os.path.join(shared, "tools", "cifar10_from_jpeg.py")
-    if os.path.isfile(converter) and os.path.isfile(os.path.join(shared, "data", "cifar10-jpeg.tar.gz")):
-        lines.append(f"  python {os.path.relpath(converter)} --out {root}    (builds them from the JPEG copy "
-                     f"in {os.path.relpath(os.path.join(shared, 'data'))})")
+    local = _local_jpeg_copy()
+    if local:
+        lines.append(f"  python {os.path.relpath(local[0])} --out {root}    (builds them from the JPEG copy "
+                     f"{os.path.relpath(local[1])})")
     lines.append("or point --data-dir at a folder that holds cifar-10-batches-py/.")
     return "\n".join(lines)
+
+
+def _convert_local_copy(root):
+    """Build the python batches from the local JPEG copy (offline machines); True when it worked."""
+    local = _local_jpeg_copy()
+    if local is None:
+        return False
+    print(f"offline: building CIFAR-10 in {root} from the local JPEG copy {local[1]} (about 20 s)")
+    return subprocess.run([sys.executable, local[0], "--out", root]).returncode == 0
 
 
 def channel_stats(images):
@@ -197,7 +214,9 @@ def load_cifar(args):
         try:
             full = CIFAR10(args.data_dir, train=True, download=True)
         except RuntimeError as e2:  # offline, or the archive failed its checksum
-            raise SystemExit(f"{e2}\n\n{_how_to_get_data(args.data_dir)}") from None
+            if not _convert_local_copy(args.data_dir):
+                raise SystemExit(f"{e2}\n\n{_how_to_get_data(args.data_dir)}") from None
+            full = CIFAR10(args.data_dir, train=True)
     test = CIFAR10(args.data_dir, train=False)
     n = len(full)
     n_val = n // 10                               # 5,000 of CIFAR-10's 50,000

@@ -159,6 +159,7 @@ def test_cifar_missing_data_offline_tries_download_then_explains(cifar_example, 
         tried.append(url)
         raise urllib.error.URLError("offline")
     monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.setattr(cifar_example, "_local_jpeg_copy", lambda: None)
     with pytest.raises(SystemExit) as e:
         cifar_example.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "run")])
     assert tried and tried[0].endswith("cifar-10-python.tar.gz")
@@ -204,3 +205,24 @@ def test_autograd_basics(capsys):
     assert x == pytest.approx((3 + 73 ** 0.5) / 8, abs=1e-3)
     assert acc == 1.0 and "accuracy 100%" in text
     assert "1 xor 1 -> 0" in text and "0 xor 1 -> 1" in text
+
+
+def test_cifar_offline_builds_from_local_jpeg_copy(cifar_example, tmp_path, monkeypatch, capsys):
+    import urllib.error
+    import urllib.request
+
+    def offline(url, *a, **k):
+        raise urllib.error.URLError("offline")
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    # a stand-in for ../shared/tools/cifar10_from_jpeg.py: writes small batches where --out says
+    script = tmp_path / "converter.py"
+    script.write_text(f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
+                      "from test_examples import write_cifar; write_cifar(sys.argv[sys.argv.index('--out') + 1])")
+    monkeypatch.setattr(cifar_example, "_local_jpeg_copy", lambda: (str(script), "cifar10-jpeg.tar.gz"))
+    data = str(tmp_path / "data")
+    result = cifar_example.main(["--data-dir", data, "--out", str(tmp_path / "run"), "--epochs", "1",
+                                 "--batch-size", "10", "--limit-train", "20", "--limit-val", "10", "--no-plots"])
+    assert "offline: building CIFAR-10" in capsys.readouterr().out
+    assert os.path.isfile(os.path.join(data, "cifar-10-batches-py", "data_batch_1"))
+    assert result["test"]["cm"].sum() > 0
+
