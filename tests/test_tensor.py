@@ -102,7 +102,10 @@ def test_cast_gradient():
     lambda m: m.tensor([1.0, 2.5]), lambda m: m.tensor([[1.0, 2.0], [3.0, 4.0]]), lambda m: m.tensor([1, 2]),
     lambda m: m.tensor(3.0), lambda m: m.tensor([True, False]), lambda m: m.tensor([1.0, 2.0], dtype=m.float64),
     lambda m: m.tensor([1.0], requires_grad=True), lambda m: m.tensor([0.001, 1000.0]),
-    lambda m: m.tensor([[1.0, 12.5], [-3.25, 4.0]]), lambda m: m.tensor([[1.0, 10.0], [-3.0, 4.0]])])
+    lambda m: m.tensor([[1.0, 12.5], [-3.25, 4.0]]), lambda m: m.tensor([[1.0, 10.0], [-3.0, 4.0]]),
+    lambda m: m.arange(2000.0).reshape(2, 1000), lambda m: m.tensor([0.0, 1.0, 5000.0]),
+    lambda m: m.tensor([float("inf"), 1.0]), lambda m: m.tensor([float("nan"), -1.5]), lambda m: m.arange(3000),
+    lambda m: m.ones(2000) * 0.5, lambda m: m.tensor([1e-5, 1.0])])
 def test_repr_like_torch(make):
     assert repr(make(tg)) == repr(make(torch)).replace("torch.", "tinygrad_fer.")
 

@@ -12,14 +12,15 @@ def _formatter(a):
     if a.dtype.kind in "iu":
         return {"int": lambda v: str(v)}
     finite = a[np.isfinite(a)] if a.size else a
-    if finite.size and np.all(finite == np.round(finite)):
-        big = np.abs(finite).max() >= 1e8
-        return {"float_kind": (lambda v: f"{v:.4e}") if big else (lambda v: f"{v:.0f}." if np.isfinite(v) else
-                                                                       str(v))}
-    if finite.size:
-        mx, mn = np.abs(finite).max(), np.abs(finite[finite != 0]).min() if (finite != 0).any() else 1
-        if mx >= 1e8 or mn < 1e-4 or mx / mn > 1e3:
-            return {"float_kind": lambda v: f"{v:.4e}"}
+    nonzero = np.abs(finite[finite != 0])
+    mx, mn = (nonzero.max(), nonzero.min()) if nonzero.size else (0.0, 0.0)
+    integral = finite.size > 0 and bool(np.all(finite == np.round(finite)))
+    # PyTorch's choice: scientific when the non-zero magnitudes span over 1000x or exceed 1e8 (or, for
+    # non-integral values, go below 1e-4)
+    if nonzero.size and (mx / mn > 1000 or mx > 1e8 or (not integral and mn < 1e-4)):
+        return {"float_kind": lambda v: f"{v:.4e}"}
+    if integral:
+        return {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
     return {"float_kind": lambda v: f"{v:.4f}" if np.isfinite(v) else str(v)}
 
 
@@ -28,6 +29,8 @@ def _padded(a):
     (kind, f), = _formatter(a).items()
     flat = a.reshape(-1)
     sample = flat if flat.size <= 2000 else np.concatenate([flat[:1000], flat[-1000:]])
+    if sample.dtype.kind == "f":
+        sample = sample[np.isfinite(sample)]  # PyTorch sizes columns by the finite values only
     width = max((len(f(v)) for v in sample), default=0)
     return {kind: lambda v: f(v).rjust(width)}
 
@@ -35,7 +38,7 @@ def _padded(a):
 def tensor_repr(t):
     a = t._be.to_numpy(t._array)
     body = np.array2string(a, separator=", ", prefix="tensor(", formatter=_padded(a),
-                           threshold=1000, edgeitems=3, max_line_width=80)
+                           threshold=1000, edgeitems=3, max_line_width=80).replace(", ...,", ",  ...,")
     extras = []
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")
