@@ -151,6 +151,25 @@ def test_inplace_on_nonleaf_is_recorded():
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
 
 
+def test_inplace_on_nonleaf_checks_shape_and_casts_dtype_like_torch():
+    for lib in (tg, torch):
+        w = lib.ones(3, requires_grad=True)
+        y = w * 2
+        with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+            y.add_(lib.ones(2, 3))
+        assert tuple(y.shape) == (3,)
+        y.sum().backward()  # the failed in-place op left y (and its version) as it was
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    tx = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y, ty = x * 2, tx * 2
+    y.mul_(tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64))
+    ty.mul_(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+    y.sum().backward()
+    ty.sum().backward()
+    assert y.dtype is tg.float32 and x.grad.dtype is tg.float32
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+
+
 def test_modifying_saved_tensor_raises():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2

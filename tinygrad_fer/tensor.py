@@ -201,26 +201,30 @@ class Tensor:
         """Run `op` out of place, then make self hold the result (recorded in the graph when grad is on)."""
         self._check_inplace()
         args = (self,) if other is None else (self, other)
-        if grad_mode._enabled[0] and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        record = grad_mode._enabled[0] and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        if record:
             # the op reads a stand-in for the old value, so the new node's parent is not self
             old = Tensor(self._array, self.requires_grad)
             old._ctx, old._version = self._ctx, self._version
             self._version[0] += 1  # before the op, so only nodes saved earlier see the change
             res = op(old, *args[1:], **kw)
-            if res.dtype != self.dtype:
-                raise RuntimeError(f"result type {res.dtype} can't be cast to the desired output type {self.dtype}")
-            self._array, self._ctx, self.requires_grad = res._array, res._ctx, True
-            return self
         else:
             with grad_mode.no_grad():
                 res = op(*args, **kw)
-            if res.dtype.category > self.dtype.category:
-                raise RuntimeError(f"result type {res.dtype} can't be cast to the desired output type {self.dtype}")
+        if res.dtype.category > self.dtype.category or res._array.shape != self._array.shape:
+            if record:
+                self._version[0] -= 1  # self is left as it was
             if res._array.shape != self._array.shape:
                 raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                    f"{list(res.shape)}")
+            raise RuntimeError(f"result type {res.dtype} can't be cast to the desired output type {self.dtype}")
+        if record:
+            if res.dtype is not self.dtype:
+                res = res.type(self.dtype)  # a recorded cast, as PyTorch casts in-place results to self's dtype
+            self._array, self._ctx, self.requires_grad = res._array, res._ctx, True
+        else:
             self._array[...] = res._array
-        self._version[0] += 1
+            self._version[0] += 1
         return self
 
     def add_(self, other, alpha=1):
