@@ -208,8 +208,6 @@ def backward(tensor, gradient=None, retain_graph=False):
                     k = id(p._ctx)
                     prev = grads.get(k)
                     grads[k] = pg if prev is None else prev + pg
-            if not retain_graph:
-                pass
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, samples=None):

@@ -16,7 +16,7 @@ def to_index(idx, shape):
             if a.dtype.kind not in "biu":
                 raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {i.dtype}")
             out.append(a)
-        elif isinstance(i, (list, np.ndarray)) and not isinstance(i, slice):
+        elif isinstance(i, (list, np.ndarray)):
             a = np.asarray(i)
             if a.dtype.kind not in "biu" and a.size:
                 raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {a.dtype}")

@@ -1,4 +1,5 @@
 """Reductions (sum, max/min, mean, var/std, argmax) and the numerically stable softmax family."""
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -189,11 +190,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     for a in axes:
         n *= input.shape[a]
     d = input - mean(input, axes, keepdim=True)
-    return sum(d * d, axes, keepdim) / builtins_max(n - correction, 0)
-
-
-def builtins_max(a, b):
-    return a if a > b else b
+    return sum(d * d, axes, keepdim) / builtins.max(n - correction, 0)  # this module's max is the op
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
