@@ -277,3 +277,9 @@ def test_init_distributions():
     nn.init.zeros_(w)
     nn.init.ones_(w)
     assert (w.detach().numpy() == 1).all() and w.requires_grad and w.grad is None
+
+
+def test_conv_layer_rejects_float_kernel_size_like_torch():
+    for lib in (tg, torch):
+        with pytest.raises(TypeError):
+            lib.nn.Conv2d(3, 4, 2.5)  # was silently truncated to 2

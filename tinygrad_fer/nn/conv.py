@@ -1,18 +1,11 @@
 """Conv2d and ConvTranspose2d (zero padding; groups, dilation, stride, 'same'/'valid' padding)."""
+from ..ops.conv import _pair
 from ..tensor import empty
 from . import functional as F, init
 from .module import Module
 from .parameter import Parameter
 
 _MODES = {"zeros", "reflect", "replicate", "circular"}
-
-
-def _pair(v):
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"expected an int or a pair of ints, got {v!r}")
-        return tuple(int(x) for x in v)
-    return (int(v), int(v))
 
 
 class _ConvNd(Module):
@@ -30,7 +23,9 @@ class _ConvNd(Module):
         if padding_mode != "zeros":
             raise NotImplementedError(f"padding_mode='{padding_mode}' is not supported; only 'zeros'")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
+        name = type(self).__name__
+        self.kernel_size, self.stride = _pair(kernel_size, "kernel_size", name), _pair(stride, "stride", name)
+        self.dilation = _pair(dilation, "dilation", name)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
@@ -38,8 +33,8 @@ class _ConvNd(Module):
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = _pair(padding)
-        self.transposed, self.output_padding = transposed, _pair(output_padding)
+            self.padding = _pair(padding, "padding", name)
+        self.transposed, self.output_padding = transposed, _pair(output_padding, "output_padding", name)
         self.groups, self.padding_mode = groups, padding_mode
         shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(empty(shape + self.kernel_size, device=device, dtype=dtype))

@@ -2,12 +2,14 @@
 receptive field, found by running the model once on zeros with forward hooks."""
 import numpy as np
 
+from ..ops.conv import _pair as _checked_pair
+
 # layers that see the whole input at once: each output depends on every input pixel
 _GLOBAL = ("Linear", "Flatten", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Bilinear", "LazyLinear")
 
 
 def _pair(v):
-    return tuple(int(a) for a in v) if isinstance(v, (tuple, list)) else (int(v), int(v))
+    return _checked_pair(v, "size", "summary")
 
 
 def _window(m):
