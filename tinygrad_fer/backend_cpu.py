@@ -164,28 +164,36 @@ def _col2im_nb(cols, out, kh, kw, sh, sw, ph, pw, dh, dw):
     n_, c_, h_, w_ = out.shape
     oh_, ow_ = cols.shape[4], cols.shape[5]
     cf, of = cols.reshape(cols.size), out.reshape(out.size)
-    for p in prange(n_ * c_):
-        n, c = p // c_, p % c_
-        o0 = p * h_ * w_
-        for q in range(h_ * w_):
-            of[_u(o0 + q)] = 0
-        # the thread owning this plane adds every window over it: a gather, no atomics
+    # one task per (channel, block of images): its thread owns those output planes and adds every window over them
+    # (a gather, no atomics), reading each cols[c, i, j] block front to back; per-plane tasks read 25 scattered
+    # chunks instead (measured 1.6 vs 2.4 ms on the CIFAR net's second layer at batch 50)
+    nb = 8
+    nblk = (n_ + nb - 1) // nb
+    for t in prange(c_ * nblk):
+        c, b0 = t // nblk, (t % nblk) * nb
+        b1 = min(n_, b0 + nb)
+        for n in range(b0, b1):
+            o0 = (n * c_ + c) * h_ * w_
+            for q in range(h_ * w_):
+                of[_u(o0 + q)] = 0
         for i in range(kh):
             for j in range(kw):
                 off = j * dw - pw
                 lo = min(ow_, 0 if off >= 0 else (sw - 1 - off) // sw)
                 hi = max(lo, min(ow_, (w_ - 1 - off) // sw + 1)) if w_ - 1 - off >= 0 else lo
-                src = (((c * kh + i) * kw + j) * n_ + n) * oh_ * ow_
-                for oh in range(oh_):
-                    ih = oh * sh - ph + i * dh
-                    if ih >= 0 and ih < h_:
-                        d, s = o0 + ih * w_ + off, src + oh * ow_
-                        if sw == 1:
-                            for ow in range(lo, hi):
-                                of[_u(d + ow)] += cf[_u(s + ow)]
-                        else:
-                            for ow in range(lo, hi):
-                                of[_u(d + ow * sw)] += cf[_u(s + ow)]
+                for n in range(b0, b1):
+                    o0 = (n * c_ + c) * h_ * w_
+                    src = (((c * kh + i) * kw + j) * n_ + n) * oh_ * ow_
+                    for oh in range(oh_):
+                        ih = oh * sh - ph + i * dh
+                        if ih >= 0 and ih < h_:
+                            d, s = o0 + ih * w_ + off, src + oh * ow_
+                            if sw == 1:
+                                for ow in range(lo, hi):
+                                    of[_u(d + ow)] += cf[_u(s + ow)]
+                            else:
+                                for ow in range(lo, hi):
+                                    of[_u(d + ow * sw)] += cf[_u(s + ow)]
 
 
 @_lazy_njit
