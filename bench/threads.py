@@ -11,3 +11,6 @@ def pin(n):
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ[var] = str(n)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # what `import tinygrad_fer` sets when it comes before numpy (see its __init__); the benchmarks import numpy
+    # first. It changes only NumPy's OpenBLAS (PyTorch brings its own BLAS).
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")

@@ -23,13 +23,12 @@ if __name__ == "__main__" and "--threads" in sys.argv[1:-1]:
     for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_var, sys.argv[sys.argv.index("--threads") + 1])
 
-import numpy as np  # noqa: E402
-
-try:
+try:   # before numpy: tinygrad_fer sets how NumPy's BLAS threads wait (read when numpy loads)
     import tinygrad_fer as tg  # noqa: E402
 except ImportError:   # running from a checkout that is not pip-installed
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import tinygrad_fer as tg
+import numpy as np  # noqa: E402
 from tinygrad_fer import nn, optim
 from tinygrad_fer.data import CIFAR10, DataLoader, Subset, transforms as T
 from tinygrad_fer.data.cifar import FOLDER, TEST_FILES, TRAIN_FILES, URL

@@ -109,3 +109,26 @@ def test_pool_out_size_ceil_mode():
     assert pool_out_size(6, 2, 2, 1, 1, True) == 4
     assert pool_out_size(4, 2, 2, 0, 1, True) == 2
     assert pool_out_size(5, 3, 2, 0, 1, False) == 2
+
+
+@pytest.mark.parametrize("user", [None, "8"])
+def test_import_sets_blas_and_openmp_waiting_unless_the_user_did(user):
+    """The thread settings the kernels' speed depends on (see tinygrad_fer/__init__ and backend_cpu) are set by a
+    bare `import tinygrad_fer`, before NumPy loads OpenBLAS, and never override a user's own value."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY")}
+    if user:
+        env["OPENBLAS_THREAD_TIMEOUT"] = user
+    # a meta-path finder reports the setting at the moment numpy is first imported (when OpenBLAS reads it)
+    code = ("import os, sys\n"
+            "class Spy:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'numpy':\n"
+            "            print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))\n"
+            "sys.meta_path.insert(0, Spy())\n"
+            "import tinygrad_fer\n"
+            "print(os.environ['OMP_WAIT_POLICY'])\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == [user or "4", "PASSIVE"]
