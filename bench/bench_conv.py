@@ -9,14 +9,12 @@ measures the work each library does (with 2 threads it would count spin-waiting 
 import os
 import sys
 
-_threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import threads  # noqa: E402
 
-threads.pin(_threads)
+_threads = threads.pin_from_argv()
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -25,8 +23,9 @@ import torch.nn.functional as F  # noqa: E402
 import tinygrad_fer as tg  # noqa: E402
 from tinygrad_fer.ops.conv import conv2d  # noqa: E402
 from tinygrad_fer.ops.pool import max_pool2d  # noqa: E402
+from timing import interleaved  # noqa: E402
 
-torch.set_num_threads(int(_threads))
+torch.set_num_threads(_threads)
 
 # (name, kind, input shape, weight shape or None, kwargs, input needs grad)
 CASES = [
@@ -65,7 +64,6 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cpu-time", action="store_true")
     a = ap.parse_args()
-    clock = time.process_time if a.cpu_time else time.perf_counter
     print(f"threads {a.threads}, {'CPU' if a.cpu_time else 'wall'} time, load average "
           f"{open('/proc/loadavg').read().split()[0]}")
     rng = np.random.default_rng(0)
@@ -75,16 +73,8 @@ def main():
         w = rng.standard_normal(ws).astype(np.float32) * 0.1 if ws else None
         b = rng.standard_normal(ws[0]).astype(np.float32) if ws else None
         steps = {lib: make_step(lib, kind, x, w, b, kw, x_grad) for lib in ("ours", "torch")}
-        for _ in range(a.warmup):
-            for s in steps.values():
-                s()
-        times = {lib: [] for lib in steps}
-        for _ in range(a.repeats):
-            for lib, s in steps.items():
-                t0 = clock()
-                s()
-                times[lib].append(clock() - t0)
-        ours, theirs = (1e3 * float(np.median(times[k])) for k in ("ours", "torch"))
+        med = interleaved(steps, a.repeats, a.warmup, a.cpu_time)
+        ours, theirs = 1e3 * med["ours"], 1e3 * med["torch"]
         print(f"{name:34s} {ours:9.2f} {theirs:9.2f} {ours / theirs:7.2f}")
 
 

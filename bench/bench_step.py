@@ -3,8 +3,10 @@
     python bench/bench_step.py            # all sections (about 3 minutes)
     python bench/bench_step.py --only step overhead
     python bench/bench_step.py --long     # also the 1,000-step memory-growth check
+    python bench/bench_step.py --only step --threads 1 --cpu-time   # steadier on a busy machine (see timing.py)
 
-Each figure is the median of repeated timings after warm-up; ratios > 1 mean we are faster.
+Each figure is the median of repeated timings after warm-up, ours and PyTorch's called in turn; ratios > 1 mean
+we are faster.
 """
 import argparse
 import os
@@ -12,27 +14,22 @@ import subprocess
 import sys
 import time
 
-THREADS = "2"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import threads  # noqa: E402
 
-threads.pin(THREADS)
+THREADS = threads.pin_from_argv()
 
 import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 from models import fer_net, copy_weights  # noqa: E402
+from timing import interleaved  # noqa: E402
+
+CPU_TIME = "--cpu-time" in sys.argv
 
 
 def median_time(fn, repeats, warmup=3):
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return float(np.median(ts))
+    return interleaved({0: fn}, repeats, warmup, CPU_TIME)[0]
 
 
 def step_fn(lib, model, batch, opt):
@@ -49,7 +46,7 @@ def step_fn(lib, model, batch, opt):
 def make_pair(batch_size, seed=0):
     import torch
     import tinygrad_fer as tg
-    torch.set_num_threads(int(THREADS))
+    torch.set_num_threads(THREADS)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch_size, 3, 32, 32)).astype(np.float32)
     y = rng.integers(0, 10, batch_size)
@@ -83,7 +80,8 @@ def section_step(rows):
     rows.append(("NumPy SGEMM on a conv-shaped GEMM (32x400 @ 400x11250)", f"{rate / 1e9:.0f} GFLOP/s", "", ""))
     for bs in (50, 128):
         o, t = make_pair(bs)
-        to, tt = median_time(o, 15), median_time(t, 15)
+        med = interleaved({"ours": o, "torch": t}, 20, 3, CPU_TIME)
+        to, tt = med["ours"], med["torch"]
         rows.append((f"FER net SGD step, batch {bs} (images/s)", f"{bs / to:,.0f}", f"{bs / tt:,.0f}",
                      f"{tt / to:.2f}"))
         rows.append((f"  fraction of the SGEMM-bound {bound:,.0f} images/s", f"{bs / to / bound:.0%}",
@@ -93,7 +91,7 @@ def section_step(rows):
 def section_overhead(rows):
     import torch
     import tinygrad_fer as tg
-    torch.set_num_threads(int(THREADS))
+    torch.set_num_threads(THREADS)
 
     def mlp(lib):
         nn = lib.nn
@@ -101,11 +99,12 @@ def section_overhead(rows):
 
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((16, 32)).astype(np.float32), rng.integers(0, 10, 16)
-    res = []
+    steps = {}
     for lib in (tg, torch):
         m = mlp(lib)
         opt = lib.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
-        res.append(median_time(step_fn(lib, m, (lib.tensor(x), lib.tensor(y)), opt), 200, warmup=20))
+        steps[lib.__name__] = step_fn(lib, m, (lib.tensor(x), lib.tensor(y)), opt)
+    res = list(interleaved(steps, 200, 20, CPU_TIME).values())
     rows.append(("MLP step, batch 16, width 32 (us/step)", f"{res[0] * 1e6:.0f}", f"{res[1] * 1e6:.0f}",
                  f"{res[1] / res[0]:.2f}"))
 
@@ -115,7 +114,8 @@ def section_overhead(rows):
         for i in range(n):
             h = h * 1.0001 if i % 2 else h + 0.5
         h.sum().backward()
-    res = [median_time(lambda lib=lib: chain(lib), 15) / 1000 for lib in (tg, torch)]
+    res = [v / 1000 for v in interleaved({lib.__name__: lambda lib=lib: chain(lib) for lib in (tg, torch)}, 15,
+                                           3, CPU_TIME).values()]
     rows.append(("1,000-op elementwise chain, fwd+bwd (us/op)", f"{res[0] * 1e6:.1f}", f"{res[1] * 1e6:.1f}",
                  f"{res[1] / res[0]:.2f}"))
 
@@ -125,7 +125,7 @@ import os, sys, numpy as np
 sys.path.insert(0, {here!r})
 lib_name, bs, steps = sys.argv[1], int(sys.argv[2]), [int(s) for s in sys.argv[3].split(",")]
 if lib_name == "torch":
-    import torch as lib; lib.set_num_threads(2)
+    import torch as lib; lib.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 else:
     import tinygrad_fer as lib
 from models import fer_net
@@ -190,10 +190,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="*", default=["step", "overhead", "memory", "startup"])
     ap.add_argument("--long", action="store_true")
+    ap.add_argument("--threads", type=int, default=2, help="for every library (read before they load)")
+    ap.add_argument("--cpu-time", action="store_true", help="process CPU time instead of wall time")
     args = ap.parse_args()
     rows = []
     import platform
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, threads={THREADS}")
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, threads={THREADS}, "
+          f"{'CPU' if CPU_TIME else 'wall'} time, load average {os.getloadavg()[0]:.2f}")
     if "step" in args.only:
         section_step(rows)
     if "overhead" in args.only:

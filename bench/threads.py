@@ -5,6 +5,7 @@ Numba's) starve the other library's threads; so both wait passively. PyTorch's o
 (measured: 2,155 vs 1,859 images/s on the FER net at batch 50).
 """
 import os
+import sys
 
 
 def pin(n):
@@ -14,3 +15,11 @@ def pin(n):
     # what `import tinygrad_fer` sets when it comes before numpy (see its __init__); the benchmarks import numpy
     # first. It changes only NumPy's OpenBLAS (PyTorch brings its own BLAS).
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+
+def pin_from_argv(default=2):
+    """pin() to the count given as `--threads N` on the command line (read before argparse runs, because the
+    libraries read it when they load); returns it."""
+    n = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else default
+    pin(n)
+    return n
