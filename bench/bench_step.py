@@ -28,10 +28,6 @@ from timing import interleaved  # noqa: E402
 CPU_TIME = "--cpu-time" in sys.argv
 
 
-def median_time(fn, repeats, warmup=3):
-    return interleaved({0: fn}, repeats, warmup, CPU_TIME)[0]
-
-
 def step_fn(lib, model, batch, opt):
     F = lib.nn.functional
 
@@ -67,11 +63,24 @@ def flops_per_image():
     return 2 * 3 * (conv1 + conv2 + fc)
 
 
+_SGEMM_CHILD = r"""
+import sys; sys.path.insert(0, {here!r})
+import numpy as np
+from timing import interleaved
+a = np.random.default_rng(0).standard_normal((32, 400)).astype(np.float32)
+b = np.random.default_rng(1).standard_normal((400, 11250)).astype(np.float32)
+print(2 * 32 * 400 * 11250 / interleaved({{0: lambda: a @ b}}, 30, 5, {cpu!r})[0])
+"""
+
+
 def sgemm_rate():
-    a = np.random.default_rng(0).standard_normal((32, 400)).astype(np.float32)
-    b = np.random.default_rng(1).standard_normal((400, 11250)).astype(np.float32)
-    t = median_time(lambda: a @ b, 20)
-    return 2 * 32 * 400 * 11250 / t
+    """NumPy's rate on back-to-back conv-shaped SGEMMs, measured in a child process with OpenBLAS's own thread
+    timeout: the OPENBLAS_THREAD_TIMEOUT=4 our package sets (good for a step, where Numba kernels run between the
+    GEMMs) wakes the BLAS workers for every call, which measured 70-80 instead of 120-130 GFLOP/s on this loop."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    r = subprocess.run([sys.executable, "-c", _SGEMM_CHILD.format(here=HERE, cpu=CPU_TIME)], capture_output=True,
+                       text=True, check=True, env=env)
+    return float(r.stdout)
 
 
 def section_step(rows):
