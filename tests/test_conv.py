@@ -5,7 +5,10 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 
+import contextlib
+
 import tinygrad_fer as tg
+from tinygrad_fer import backend_cpu
 from tinygrad_fer.ops.conv import conv2d, conv_transpose2d, unfold, fold
 from helpers import compare, raises_like
 
@@ -15,6 +18,18 @@ DTYPES = [np.float64, np.float32]
 def _scale(dtype):
     # float32 sums over whole batches and windows: give its gradients some room
     return 1.0 if dtype == np.float64 else 10.0
+
+
+@contextlib.contextmanager
+def _one_image_blocks(on):
+    """The input gradient's columns one image at a time (the CPU backend blocks them by bytes, so the small shapes
+    drawn here would otherwise always fit in one block)."""
+    old = backend_cpu.block_bytes
+    backend_cpu.block_bytes = 1 if on else old
+    try:
+        yield
+    finally:
+        backend_cpu.block_bytes = old
 
 
 @st.composite
@@ -30,7 +45,8 @@ def conv_case(draw):
     w = draw(st.integers(max(1, ew - 2 * pw), max(1, ew - 2 * pw) + 6))
     n = draw(st.integers(1, 3))
     return dict(n=n, g=g, cin_g=cin_g, cout_g=cout_g, k=(kh, kw), s=(sh, sw), d=(dh, dw), p=(ph, pw), hw=(h, w),
-                bias=draw(st.booleans()), x_grad=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 31)))
+                bias=draw(st.booleans()), x_grad=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 31)),
+                blocks=draw(st.booleans()))
 
 
 def _arrays(c, dtype, wshape):
@@ -47,8 +63,9 @@ def test_conv2d(dtype, c):
     x, w, b = _arrays(c, dtype, (c["g"] * c["cout_g"], c["cin_g"]) + c["k"])
     kw = dict(stride=c["s"], padding=c["p"], dilation=c["d"], groups=c["g"])
     arrays = [x, w, b] if c["bias"] else [x, w]
-    compare(lambda *a: conv2d(*a, **kw), lambda *a: F.conv2d(*a, **kw), arrays, scale=_scale(dtype),
-            requires_grad=[c["x_grad"], True, True])
+    with _one_image_blocks(c["blocks"]):
+        compare(lambda *a: conv2d(*a, **kw), lambda *a: F.conv2d(*a, **kw), arrays, scale=_scale(dtype),
+                requires_grad=[c["x_grad"], True, True])
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")   # PyTorch's note about its own padded copy
@@ -106,8 +123,9 @@ def test_conv_transpose2d(dtype, c):
     x, w, b = _arrays(c, dtype, (c["g"] * c["cin_g"], c["cout_g"]) + c["k"])
     kw = dict(stride=c["s"], padding=c["p"], output_padding=c["op"], groups=c["g"], dilation=c["d"])
     arrays = [x, w, b] if c["bias"] else [x, w]
-    compare(lambda *a: conv_transpose2d(*a, **kw), lambda *a: F.conv_transpose2d(*a, **kw), arrays,
-            scale=_scale(dtype), requires_grad=[c["x_grad"], True, True])
+    with _one_image_blocks(c["blocks"]):
+        compare(lambda *a: conv_transpose2d(*a, **kw), lambda *a: F.conv_transpose2d(*a, **kw), arrays,
+                scale=_scale(dtype), requires_grad=[c["x_grad"], True, True])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

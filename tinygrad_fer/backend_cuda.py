@@ -17,6 +17,7 @@ from . import kernels_ref
 from .kernels_ref import conv_out_size, pool_out_size
 
 name = "cuda"
+block_bytes = 0     # the GPU wants one large launch, not a loop of small ones
 _status = None      # (cupy module or None, reason it can't be used or None), computed once by _probe()
 _cp = None
 

@@ -2,9 +2,11 @@
 
 Columns are laid out (C, KH, KW, N, OH, OW) (see backend_cpu's kernels section): a (C*KH*KW, N*OH*OW) matrix whose
 rows split by group, so the forward pass is W_g @ cols_g, the weight gradient g_g @ cols_g.T and the input gradient
-col2im(W_g.T @ g_g), each a single BLAS call; only the small output-sized arrays are ever transposed.
+col2im(W_g.T @ g_g), each a single BLAS call per block of images (_image_blocks); only the small output-sized
+arrays are ever transposed.
 """
 from ..autograd import Function
+from ..kernels_ref import conv_out_size
 from ..tensor import Tensor
 
 
@@ -48,6 +50,35 @@ def _gemm(xp, a, b):
     return xp.matmul(a, b)
 
 
+def _image_blocks(be, n, image_bytes):
+    """[(n0, n1), ...]: the batch in blocks whose im2col columns take about be.block_bytes (all of it at 0).
+
+    A convolution works through its columns a block of images at a time: each block is made, multiplied and (for
+    the input gradient) summed back while it is still in cache, and no whole-batch column matrix is ever stored:
+    the backward pass makes the weight gradient's columns again instead of keeping the forward's (85 MB for the
+    CIFAR net at batch 128, most of a step's memory). Measured on that net's layers (fwd + bwd, blocks of 8
+    images): one thread 2-11% faster than the whole-batch way that kept the columns, two threads 0-10% slower.
+    """
+    nb = n if not be.block_bytes else max(1, min(n, be.block_bytes // max(image_bytes, 1)))
+    return [(n0, min(n, n0 + nb)) for n0 in range(0, n, nb)]
+
+
+def _col2im_gemm(be, wt, gT, x_shape, ohw, geom):
+    """col2im(wt @ gT) for wt (G, C/G*KH*KW, M/G), gT (G, M/G, N*OH*OW): the input gradient of the images in gT."""
+    cols = _gemm(be.xp, wt, gT).reshape((x_shape[1],) + geom[:2] + (x_shape[0],) + tuple(ohw))
+    return be.col2im(cols, x_shape, *geom)
+
+
+def _blockwise(be, blocks, shape, dtype, fn):
+    """An array of `shape` whose images n0:n1 are fn(n0, n1), or fn's own result when there is one block."""
+    if len(blocks) == 1:
+        return fn(*blocks[0])
+    out = be.xp.empty(shape, dtype=dtype)
+    for n0, n1 in blocks:
+        out[n0:n1] = fn(n0, n1)
+    return out
+
+
 class Conv2d(Function):
     raw = True
 
@@ -62,47 +93,68 @@ class Conv2d(Function):
             x = xp.pad(x, ((0, 0), (0, 0), (0, extra_pad[0]), (0, extra_pad[1])))
         n, c, h, wd = x.shape
         m, cg, kh, kw = w.shape
-        (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-        cols = be.im2col(x, kh, kw, sh, sw, ph, pw, dh, dw)
-        oh, ow = cols.shape[4], cols.shape[5]
-        g, p = groups, n * oh * ow
-        out = _gemm(xp, w.reshape(g, m // g, cg * kh * kw), cols.reshape(g, cg * kh * kw, p))
-        out = out.reshape(m, n, oh, ow).transpose(1, 0, 2, 3)
-        if b is not None:   # the bias add writes the (N, M, OH, OW) copy itself: one pass, not two
-            out = xp.add(out, b[:, None, None], out=xp.empty((n, m, oh, ow), dtype=out.dtype))
-        else:
-            out = xp.ascontiguousarray(out)
+        geom = (kh, kw) + tuple(stride) + tuple(padding) + tuple(dilation)
+        oh, ow = conv_out_size(h, kh, stride[0], padding[0], dilation[0]), \
+            conv_out_size(wd, kw, stride[1], padding[1], dilation[1])
+        g, k = groups, cg * kh * kw
+        w3 = w.reshape(g, m // g, k)
+
+        def block(n0, n1):
+            cols = be.im2col(x[n0:n1], *geom)
+            o = _gemm(xp, w3, cols.reshape(g, k, -1)).reshape(m, n1 - n0, oh, ow).transpose(1, 0, 2, 3)
+            # the bias add writes the (N, M, OH, OW) copy itself: one pass, not two
+            return xp.add(o, b[:, None, None], out=xp.empty(o.shape, dtype=o.dtype)) if b is not None else \
+                xp.ascontiguousarray(o)
+        out = _blockwise(be, _image_blocks(be, n, c * kh * kw * oh * ow * x.dtype.itemsize), (n, m, oh, ow),
+                         x.dtype, block)
         need = ctx.needs_input_grad
-        # keep only what the requested gradients read: cols for the weight's, w for the input's
-        ctx.save_for_backward(cols if need[1] else None, w if need[0] else None)
-        ctx.geom = (x.shape, tuple(w.shape), stride, padding, dilation, groups, extra_pad)
+        # keep only what the requested gradients read: x (its columns, made again) for the weight's, w for the input's
+        ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
+        ctx.geom = (x.shape, tuple(w.shape), geom, groups, extra_pad)
         return out[0] if ctx.unbatched else out
 
     @staticmethod
     def backward(ctx, grad):
-        cols, w = ctx.saved_tensors
+        x, w = ctx.saved_tensors
         be = ctx.be
         xp = be.xp
-        x_shape, w_shape, (sh, sw), (ph, pw), (dh, dw), g, extra_pad = ctx.geom
+        x_shape, w_shape, geom, g, extra_pad = ctx.geom
         if ctx.unbatched:
             grad = grad[None]
         n, m, oh, ow = grad.shape
+        c = x_shape[1]
         _, cg, kh, kw = w_shape
         need = ctx.needs_input_grad
-        gT = xp.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(g, m // g, n * oh * ow)
-        gx = gw = gb = None
-        if need[2]:
-            gb = gT.reshape(m, -1).sum(axis=1)     # contiguous rows: faster than grad.sum(axis=(0, 2, 3))
-        if need[1]:
-            gw = _gemm(xp, gT, cols.reshape(g, cg * kh * kw, -1).transpose(0, 2, 1)).reshape(w_shape)
+        wt = w.reshape(g, m // g, cg * kh * kw).transpose(0, 2, 1) if need[0] else None
+        sums = {}     # the weight's and the bias's gradients, summed over the blocks
+
+        def block(n0, n1):
+            gT = xp.ascontiguousarray(grad[n0:n1].transpose(1, 0, 2, 3)).reshape(g, m // g, -1)
+            parts = {}
+            if need[2]:
+                parts["b"] = gT.reshape(m, -1).sum(axis=1)    # contiguous rows: faster than a sum over (0, 2, 3)
+            if need[1]:
+                cols = be.im2col(x[n0:n1], *geom)
+                parts["w"] = _gemm(xp, gT, cols.reshape(g, cg * kh * kw, -1).transpose(0, 2, 1))
+            for key, v in parts.items():
+                if key in sums:
+                    sums[key] += v
+                else:
+                    sums[key] = v
+            return _col2im_gemm(be, wt, gT, (n1 - n0,) + tuple(x_shape[1:]), (oh, ow), geom) if need[0] else None
+        blocks = _image_blocks(be, n, c * kh * kw * oh * ow * grad.dtype.itemsize)
         if need[0]:
-            dcols = _gemm(xp, w.reshape(g, m // g, cg * kh * kw).transpose(0, 2, 1), gT)
-            gx = be.col2im(dcols.reshape(cg * g, kh, kw, n, oh, ow), x_shape, kh, kw, sh, sw, ph, pw, dh, dw)
+            gx = _blockwise(be, blocks, x_shape, grad.dtype, block)
             if extra_pad != (0, 0):
                 gx = xp.ascontiguousarray(gx[:, :, :x_shape[2] - extra_pad[0], :x_shape[3] - extra_pad[1]])
             if ctx.unbatched:
                 gx = gx[0]
-        return gx, gw, gb, None, None, None, None, None
+        else:
+            gx = None
+            for n0, n1 in blocks:
+                block(n0, n1)
+        gw = sums["w"].reshape(w_shape) if need[1] else None
+        return gx, gw, sums.get("b"), None, None, None, None, None
 
 
 def _check_conv_args(fn, input, weight, bias, groups):
@@ -175,9 +227,11 @@ class ConvTranspose2d(Function):
         g = groups
         (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
         xT = xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(g, cin // g, n * h * wd)
-        dcols = _gemm(xp, w.reshape(g, cin // g, cog * kh * kw).transpose(0, 2, 1), xT)
-        out = be.col2im(dcols.reshape(cog * g, kh, kw, n, h, wd), (n, cog * g) + out_hw, kh, kw, sh, sw, ph, pw,
-                        dh, dw)
+        wt = w.reshape(g, cin // g, cog * kh * kw).transpose(0, 2, 1)
+        geom, out_shape, p = (kh, kw, sh, sw, ph, pw, dh, dw), (n, cog * g) + out_hw, h * wd
+        out = _blockwise(be, _image_blocks(be, n, cog * g * kh * kw * p * x.dtype.itemsize), out_shape, x.dtype,
+                         lambda n0, n1: _col2im_gemm(be, wt, xT[:, :, n0 * p:n1 * p], (n1 - n0,) + out_shape[1:],
+                                                     (h, wd), geom))
         if b is not None:
             out += b[:, None, None]
         need = ctx.needs_input_grad
