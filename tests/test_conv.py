@@ -77,6 +77,7 @@ def test_conv2d(dtype, c):
     dict(x=(2, 2, 6, 7), w=(3, 2, 2, 3), padding="valid", stride=(3, 2)),
     dict(x=(3, 5, 5), w=(2, 3, 3, 3), padding=(0, 2)),                        # unbatched (C, H, W)
     dict(x=(2, 3, 9, 9), w=(4, 3, 2, 2), stride=5),                           # stride > kernel: skipped pixels
+    dict(x=(0, 3, 5, 5), w=(4, 3, 3, 3), padding=1),                          # an empty batch
 ])
 def test_conv2d_cases(dtype, case):
     rng = np.random.default_rng(1)
