@@ -172,3 +172,20 @@ def _errs():
 def test_conv_errors(i):
     ours, theirs, args = _errs()[i]
     raises_like(ours, theirs, *args)
+
+
+def test_conv2d_keeps_its_input_not_its_columns():
+    """The weight gradient's im2col columns are made again in backward: what the graph holds for a conv is its input
+    (KH*KW times smaller than the columns), and the gradients still match a whole-batch computation."""
+    rng = np.random.default_rng(0)
+    xa = rng.standard_normal((6, 3, 8, 8))
+    x, w = tg.tensor(xa), tg.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    out = conv2d(x, w, padding=1)
+    kept = out._ctx.saved_tensors[0]
+    assert kept.shape == (6, 3, 8, 8) and np.shares_memory(kept, x._array)
+    with _one_image_blocks(True):
+        out.backward(tg.ones(out.shape))
+        gw_blocks = w.grad.numpy().copy()
+    w.grad = None
+    conv2d(x, w, padding=1).backward(tg.ones(out.shape))
+    np.testing.assert_allclose(gw_blocks, w.grad.numpy(), rtol=1e-12, atol=1e-12)
