@@ -65,10 +65,12 @@ def test_im2col_col2im(dtype, p, layout, seed):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(p=window_params(pool=True), layout=LAYOUTS, seed=st.integers(0, 2 ** 31), ties=st.booleans(),
-       ceil_mode=st.booleans())
-def test_max_pool(dtype, p, layout, seed, ties, ceil_mode):
+       ceil_mode=st.booleans(), special=st.sampled_from([None, np.nan, np.inf, -np.inf]))
+def test_max_pool(dtype, p, layout, seed, ties, ceil_mode, special):
     shape, k = p
     x = _input(seed, shape, dtype, layout, ties)
+    if special is not None:     # NaN wins (the last one), -inf loses to everything: scattered over the planes
+        x[np.random.default_rng(seed + 2).random(shape) < 0.15] = special
     out, idx = nb.max_pool2d(x, *k, ceil_mode)
     out_r, idx_r = ref.max_pool2d(x, *k, ceil_mode)
     assert idx.dtype == np.int64
