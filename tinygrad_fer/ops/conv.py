@@ -56,8 +56,9 @@ def _image_blocks(be, n, image_bytes):
     A convolution works through its columns a block of images at a time: each block is made, multiplied and (for
     the input gradient) summed back while it is still in cache, and no whole-batch column matrix is ever stored:
     the backward pass makes the weight gradient's columns again instead of keeping the forward's (85 MB for the
-    CIFAR net at batch 128, most of a step's memory). Measured on that net's layers (fwd + bwd, blocks of 8
-    images): one thread 2-11% faster than the whole-batch way that kept the columns, two threads 0-10% slower.
+    CIFAR net at batch 128, most of a step's memory). Measured on that net's training step against the whole-batch
+    way that kept the columns: the same speed with two threads, 2-4% faster with one; 2-3 MB blocks were the
+    fastest of 0.25 MB to the whole batch (bench/README.md).
     """
     nb = max(1, n if not be.block_bytes else min(n, be.block_bytes // max(image_bytes, 1)))
     return [(n0, min(n, n0 + nb)) for n0 in range(0, max(n, 1), nb)]     # an empty batch is one empty block
