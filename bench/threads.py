@@ -20,6 +20,15 @@ def pin(n):
 def pin_from_argv(default=2):
     """pin() to the count given as `--threads N` on the command line (read before argparse runs, because the
     libraries read it when they load); returns it."""
-    n = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else default
+    n = default
+    for i, a in enumerate(sys.argv):
+        if a.startswith("--threads="):
+            n = a.split("=", 1)[1]
+        elif a == "--threads" and i + 1 < len(sys.argv):
+            n = sys.argv[i + 1]
+    try:
+        n = int(n)
+    except ValueError:
+        n = default     # argparse rejects the value with its own message
     pin(n)
     return n
