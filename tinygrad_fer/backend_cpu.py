@@ -28,8 +28,8 @@ def asarray(a, dtype=None):
     return np.asarray(a, dtype=dtype)
 
 
-# an input gradient's columns made and summed ~3 MB at a time stay in cache (L2 0.5-1 MB per core, L3 tens of MB);
-# blocks of 2-3 MB measured fastest on the CIFAR net (see ops.conv._col2im_of_product)
+# a convolution's columns made and used ~3 MB at a time stay in cache (L2 0.5-1 MB per core, L3 tens of MB); blocks
+# of 2-3 MB measured fastest on the CIFAR net's training step (see ops.conv._image_blocks)
 block_bytes = 3 << 20
 
 
