@@ -68,6 +68,20 @@ def test_conv2d(dtype, c):
                 requires_grad=[c["x_grad"], True, True])
 
 
+@given(n=st.integers(1, 6), c=st.integers(1, 4), m=st.integers(1, 8), k=st.sampled_from([(3, 3), (5, 5), (4, 3)]),
+       d=st.integers(1, 2), hw=st.tuples(st.integers(6, 12), st.integers(6, 36)), same=st.booleans(),
+       bias=st.booleans(), x_grad=st.booleans(), seed=st.integers(0, 2 ** 31))
+def test_conv2d_direct(n, c, m, k, d, hw, same, bias, x_grad, seed):
+    """float32, stride 1, one group: the CPU backend's direct kernels (forward, input and weight gradients)."""
+    rng = np.random.default_rng(seed)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((n, c) + hw, (m, c) + k, (m,)))
+    kw = dict(padding="same" if same else (d * (k[0] - 1), 0), dilation=d)
+    out = conv2d(tg.tensor(x), tg.tensor(w, requires_grad=True), **kw)
+    assert out._ctx.direct is not None
+    compare(lambda *a: conv2d(*a, **kw), lambda *a: F.conv2d(*a, **kw), [x, w, b] if bias else [x, w],
+            scale=_scale(np.float32), requires_grad=[x_grad, True, True])
+
+
 @pytest.mark.filterwarnings("ignore:Using padding='same'")   # PyTorch's note about its own padded copy
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", [

@@ -105,6 +105,49 @@ def test_avg_pool(dtype, p, layout, seed, ceil_mode, include_pad, divisor):
            ref.avg_pool2d_backward(g, shape, *k, ceil_mode, include_pad, divisor), dtype)
 
 
+@st.composite
+def direct_conv_params(draw):
+    """What backend_cpu.direct_conv takes: stride 1, windows of 3x3 and more, padding up to dilation * (K - 1); and
+    what its tiling depends on: widths past one and two 16-output tiles, output channels not a multiple of the
+    forward's 6 or the weight gradient's 2, batches past the weight gradient's 4-image blocks."""
+    kh, kw = draw(st.sampled_from([(3, 3), (5, 5), (3, 5), (4, 3), (7, 2), (1, 9)]))
+    dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    ph, pw = draw(st.integers(0, dh * (kh - 1))), draw(st.integers(0, dw * (kw - 1)))
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 20))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 40))
+    n, c, m = draw(st.integers(1, 10)), draw(st.integers(1, 5)), draw(st.integers(1, 14))
+    return (n, c, h, w), (m, c, kh, kw), (ph, pw, dh, dw)
+
+
+@given(p=direct_conv_params(), layout=LAYOUTS, bias=st.booleans(), seed=st.integers(0, 2 ** 31))
+def test_direct_conv(p, layout, bias, seed):
+    xs, ws, (ph, pw, dh, dw) = p
+    rng = np.random.default_rng(seed)
+    x = _input(seed, xs, np.float32, layout, False)
+    w, b = rng.standard_normal(ws).astype(np.float32), rng.standard_normal(ws[0]).astype(np.float32)
+    kernels = nb.direct_conv(x, w, (1, 1), (ph, pw), (dh, dw), 1)
+    out = kernels.conv2d(x, w, b if bias else None, ph, pw, dh, dw)
+    f64 = [a.astype(np.float64) for a in (x, w, b)]
+    want = ref.conv2d(f64[0], f64[1], f64[2] if bias else None, ph, pw, dh, dw)
+    assert out.dtype == np.float32 and out.flags.c_contiguous
+    _close(out, want.astype(np.float32), np.float32)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    gw = kernels.conv2d_weight_grad(x, g, ws[2], ws[3], ph, pw, dh, dw)
+    want = ref.conv2d_weight_grad(f64[0], g.astype(np.float64), ws[2], ws[3], ph, pw, dh, dw)
+    assert gw.dtype == np.float32 and gw.shape == ws
+    np.testing.assert_allclose(gw, want, rtol=1e-5, atol=1e-5 * np.sqrt(g.size // ws[0]))
+
+
+def test_direct_conv_takes_only_its_cases():
+    x, w = np.zeros((1, 2, 6, 6), np.float32), np.zeros((3, 2, 3, 3), np.float32)
+    assert nb.direct_conv(x, w, (1, 1), (1, 1), (1, 1), 1) is not None
+    assert nb.direct_conv(x.astype(np.float64), w.astype(np.float64), (1, 1), (1, 1), (1, 1), 1) is None
+    assert nb.direct_conv(x, w, (2, 1), (1, 1), (1, 1), 1) is None
+    assert nb.direct_conv(x, w[:, :1], (1, 1), (1, 1), (1, 1), 2) is None
+    assert nb.direct_conv(x, w[:, :, :1, :1], (1, 1), (0, 0), (1, 1), 1) is None
+    assert nb.direct_conv(x, w, (1, 1), (3, 1), (1, 1), 1) is None      # the input gradient's padding would be < 0
+
+
 def test_pool_out_size_ceil_mode():
     # the last window must start inside the input or the left padding (PyTorch's rule)
     assert pool_out_size(5, 2, 2, 0, 1, True) == 3

@@ -10,6 +10,9 @@ The backend contract (what every backend module provides; ops reach arrays only 
     seed(n)         re-seed rng
     add_at(a, idx, v)  unbuffered scatter-add (np.add.at does not dispatch to CuPy)
     block_bytes     how many bytes of a convolution's columns ops make at a time (0: all at once)
+    direct_conv(x, w, stride, padding, dilation, groups)  the backend's direct-convolution kernels for this case
+                    (conv2d(x, w, b, ph, pw, dh, dw) and conv2d_weight_grad(x, grad, kh, kw, ph, pw, dh, dw), stride
+                    1, one group, as in kernels_ref) or None: ops then use im2col + GEMM
     kernels         im2col / col2im / pooling: see the kernels section below and kernels_ref.py
 
 A new backend implements these names and nothing else; no op module changes for it.
@@ -31,6 +34,18 @@ def asarray(a, dtype=None):
 # a convolution's columns made and used ~3 MB at a time stay in cache (L2 0.5-1 MB per core, L3 tens of MB); blocks
 # of 2-3 MB measured fastest on the CIFAR net's training step (see ops.conv._image_blocks)
 block_bytes = 3 << 20
+
+
+def direct_conv(x, w, stride, padding, dilation, groups):
+    # float32 only (what nets train in; float64 keeps the GEMM path); the input gradient is a convolution of the
+    # output gradient padded by dilation * (K - 1) - padding, so that must not be negative; windows under 3x3
+    # would waste most of the weight gradient's 5-tap groups (and 1x1 is a GEMM anyway)
+    if x.dtype != np.float32 or w.dtype != np.float32 or tuple(stride) != (1, 1) or groups != 1 \
+            or w.shape[2] * w.shape[3] < 9 \
+            or any(p > d * (k - 1) for p, d, k in zip(padding, dilation, w.shape[2:])):
+        return None
+    from . import direct_conv as kernels      # imports Numba: not with the package
+    return kernels
 
 
 def to_numpy(a):

@@ -62,6 +62,20 @@ def col2im(cols, x_shape, kh, kw, sh, sw, ph, pw, dh, dw, *, xp=np, add_at=_np_a
     return xp.ascontiguousarray(out[:, :, ph:ph + h, pw:pw + w])
 
 
+def conv2d(x, w, b, ph, pw, dh, dw, *, xp=np, add_at=_np_add_at):
+    """Stride-1 convolution through im2col: the reference for a backend's direct convolution (direct_conv.py)."""
+    n, m, kh, kw = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    cols = im2col(x, kh, kw, 1, 1, ph, pw, dh, dw, xp=xp)
+    out = xp.tensordot(w, cols, axes=3).transpose(1, 0, 2, 3)              # (N, M, OH, OW)
+    return xp.ascontiguousarray(out if b is None else out + b[:, None, None])
+
+
+def conv2d_weight_grad(x, grad, kh, kw, ph, pw, dh, dw, *, xp=np, add_at=_np_add_at):
+    """The weight gradient (M, C, KH, KW) of a stride-1 conv2d for the output gradient grad (N, M, OH, OW)."""
+    cols = im2col(x, kh, kw, 1, 1, ph, pw, dh, dw, xp=xp)                  # (C, KH, KW, N, OH, OW)
+    return xp.ascontiguousarray(xp.tensordot(grad.transpose(1, 0, 2, 3), cols, axes=([1, 2, 3], [3, 4, 5])))
+
+
 def _tap_positions(o, k, s, p, d, xp):
     """Input coordinate of every (output, tap) pair: (O, K) int64."""
     return (xp.arange(o)[:, None] * s - p + xp.arange(k)[None, :] * d).astype(xp.int64)

@@ -107,6 +107,14 @@ class Conv2d(Function):
             conv_out_size(wd, kw, stride[1], padding[1], dilation[1])
         g, k = groups, cg * kh * kw
         w3 = w.reshape(g, m // g, k)
+        need = ctx.needs_input_grad
+        # keep only what the requested gradients read: x for the weight's (its columns made again), w for the input's
+        ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
+        ctx.geom = (x.shape, tuple(w.shape), geom, groups, extra_pad)
+        ctx.direct = be.direct_conv(x, w, stride, padding, dilation, groups)
+        if ctx.direct is not None:
+            out = ctx.direct.conv2d(x, w, b, *padding, *dilation)
+            return out[0] if ctx.unbatched else out
 
         def block(n0, n1):
             cols = be.im2col(x[n0:n1], *geom)
@@ -116,10 +124,6 @@ class Conv2d(Function):
                 xp.ascontiguousarray(o)
         ctx.blocks = _image_blocks(be, n, c * kh * kw * oh * ow * x.dtype.itemsize)     # backward's too
         out = _blockwise(be, ctx.blocks, (n, m, oh, ow), x.dtype, block)
-        need = ctx.needs_input_grad
-        # keep only what the requested gradients read: x (its columns, made again) for the weight's, w for the input's
-        ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
-        ctx.geom = (x.shape, tuple(w.shape), geom, groups, extra_pad)
         return out[0] if ctx.unbatched else out
 
     @staticmethod
@@ -130,32 +134,55 @@ class Conv2d(Function):
         x_shape, w_shape, geom, g, extra_pad = ctx.geom
         if ctx.unbatched:
             grad = grad[None]
-        n, m, oh, ow = grad.shape
-        _, cg, kh, kw = w_shape
         need = ctx.needs_input_grad
-        wt = w.reshape(g, m // g, cg * kh * kw).transpose(0, 2, 1) if need[0] else None
-        gw = gb = None      # summed over the blocks
-
-        def block(n0, n1):
-            nonlocal gw, gb
-            gT = xp.ascontiguousarray(grad[n0:n1].transpose(1, 0, 2, 3)).reshape(g, m // g, -1)
-            if need[2]:
-                gb = _accumulate(gb, gT.reshape(m, -1).sum(axis=1))   # contiguous rows: faster than over (0, 2, 3)
-            if need[1]:
-                cols = be.im2col(x[n0:n1], *geom)
-                gw = _accumulate(gw, _gemm(xp, gT, cols.reshape(g, cg * kh * kw, -1).transpose(0, 2, 1)))
-            return _col2im_gemm(be, wt, gT, (n1 - n0,) + tuple(x_shape[1:]), (oh, ow), geom) if need[0] else None
-        gx = None
-        if need[0]:
-            gx = _blockwise(be, ctx.blocks, x_shape, grad.dtype, block)
+        if ctx.direct is not None:
+            gx, gw, gb = _direct_backward(ctx.direct, x, w, grad, geom, need)
+        else:
+            gx, gw, gb = _gemm_backward(be, ctx.blocks, x, w, grad, x_shape, w_shape, geom, g, need)
+        if gx is not None:
             if extra_pad != (0, 0):
                 gx = xp.ascontiguousarray(gx[:, :, :x_shape[2] - extra_pad[0], :x_shape[3] - extra_pad[1]])
             if ctx.unbatched:
                 gx = gx[0]
-        else:
-            for n0, n1 in ctx.blocks:
-                block(n0, n1)
-        return gx, gw.reshape(w_shape) if need[1] else None, gb, None, None, None, None, None
+        return gx, gw, gb, None, None, None, None, None
+
+
+def _direct_backward(kernels, x, w, grad, geom, need):
+    """The three gradients through the backend's direct kernels: the input's is the convolution of the output
+    gradient, padded by dilation * (K - 1) - padding, with the flipped weights, input and output channels swapped."""
+    kh, kw, _, _, ph, pw, dh, dw = geom
+    gx = kernels.conv2d(grad, w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3), None, dh * (kh - 1) - ph,
+                        dw * (kw - 1) - pw, dh, dw) if need[0] else None
+    gw = kernels.conv2d_weight_grad(x, grad, kh, kw, ph, pw, dh, dw) if need[1] else None
+    n, m, oh, ow = grad.shape
+    gb = grad.reshape(n, m, oh * ow).sum(axis=2).sum(axis=0) if need[2] else None   # contiguous rows first: faster
+    return gx, gw, gb
+
+
+def _gemm_backward(be, blocks, x, w, grad, x_shape, w_shape, geom, g, need):
+    """The three gradients through im2col + GEMM, a block of images at a time (_image_blocks)."""
+    xp = be.xp
+    n, m, oh, ow = grad.shape
+    _, cg, kh, kw = w_shape
+    wt = w.reshape(g, m // g, cg * kh * kw).transpose(0, 2, 1) if need[0] else None
+    gw = gb = None      # summed over the blocks
+
+    def block(n0, n1):
+        nonlocal gw, gb
+        gT = xp.ascontiguousarray(grad[n0:n1].transpose(1, 0, 2, 3)).reshape(g, m // g, -1)
+        if need[2]:
+            gb = _accumulate(gb, gT.reshape(m, -1).sum(axis=1))   # contiguous rows: faster than over (0, 2, 3)
+        if need[1]:
+            cols = be.im2col(x[n0:n1], *geom)
+            gw = _accumulate(gw, _gemm(xp, gT, cols.reshape(g, cg * kh * kw, -1).transpose(0, 2, 1)))
+        return _col2im_gemm(be, wt, gT, (n1 - n0,) + tuple(x_shape[1:]), (oh, ow), geom) if need[0] else None
+    gx = None
+    if need[0]:
+        gx = _blockwise(be, blocks, x_shape, grad.dtype, block)
+    else:
+        for n0, n1 in blocks:
+            block(n0, n1)
+    return gx, gw.reshape(w_shape) if need[1] else None, gb
 
 
 def _check_conv_args(fn, input, weight, bias, groups):

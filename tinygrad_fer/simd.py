@@ -1,0 +1,104 @@
+"""8-wide float32 vectors inside Numba kernels: a Numba type whose LLVM form is <8 x float>, and its few operations.
+
+Why: a register-blocked kernel keeps a dozen accumulators in vector registers across its whole reduction loop.
+Written with scalars, Numba's LLVM neither vectorises that loop nor keeps 96 scalar sums in 16 registers (a direct
+convolution measured 3 GFLOP/s that way, 60-70 with these vectors). Loads and stores are unaligned and unchecked: the
+callers' index arithmetic keeps them in bounds. Only the kernels in direct_conv.py use this (imported with Numba, on
+their first call).
+"""
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, models, register_model
+
+_VEC = ir.VectorType(ir.FloatType(), 8)
+_I32 = ir.IntType(32)
+
+
+class F32x8(types.Type):
+    def __init__(self):
+        super().__init__(name="f32x8")
+
+
+f32x8 = F32x8()
+
+
+@register_model(F32x8)
+class _F32x8Model(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        super().__init__(dmm, fe_type, _VEC)
+
+
+def _vec_ptr(context, builder, arr_type, arr, idx):
+    data = context.make_array(arr_type)(context, builder, arr).data
+    return builder.bitcast(builder.gep(data, [idx]), _VEC.as_pointer())
+
+
+def _float32_array(arr):
+    return isinstance(arr, types.Array) and arr.dtype == types.float32 and arr.ndim == 1
+
+
+@intrinsic
+def vzero(typingctx):
+    """(0, ..., 0)"""
+    return f32x8(), lambda context, builder, sig, args: ir.Constant(_VEC, [0.0] * 8)
+
+
+@intrinsic
+def vsplat(typingctx, v):
+    """(v, ..., v) from a float32 scalar"""
+    if v != types.float32:
+        return None
+
+    def codegen(context, builder, sig, args):
+        one = builder.insert_element(ir.Constant(_VEC, None), args[0], ir.Constant(_I32, 0))
+        return builder.shuffle_vector(one, ir.Constant(_VEC, None), ir.Constant(ir.VectorType(_I32, 8), [0] * 8))
+    return f32x8(v), codegen
+
+
+@intrinsic
+def vload(typingctx, arr, idx):
+    """arr[idx:idx + 8] of a flat float32 array"""
+    if not _float32_array(arr):
+        return None
+    return f32x8(arr, idx), lambda context, builder, sig, args: builder.load(
+        _vec_ptr(context, builder, sig.args[0], args[0], args[1]), align=4)
+
+
+@intrinsic
+def vstore(typingctx, arr, idx, v):
+    """arr[idx:idx + 8] = v"""
+    if not _float32_array(arr):
+        return None
+
+    def codegen(context, builder, sig, args):
+        builder.store(args[2], _vec_ptr(context, builder, sig.args[0], args[0], args[1]), align=4)
+        return context.get_dummy_value()
+    return types.void(arr, idx, v), codegen
+
+
+@intrinsic
+def vfma(typingctx, a, b, c):
+    """a * b + c, fused where the CPU has FMA"""
+    def codegen(context, builder, sig, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_VEC, [_VEC] * 3), "llvm.fmuladd.v8f32")
+        return builder.call(fn, args)
+    return f32x8(a, b, c), codegen
+
+
+@intrinsic
+def vget(typingctx, v, i):
+    """v[i]"""
+    return types.float32(v, i), lambda context, builder, sig, args: builder.extract_element(
+        args[0], builder.trunc(args[1], _I32) if args[1].type.width > 32 else args[1])
+
+
+@intrinsic
+def vsum(typingctx, v):
+    """v[0] + ... + v[7]"""
+    def codegen(context, builder, sig, args):
+        s = builder.extract_element(args[0], ir.Constant(_I32, 0))
+        for i in range(1, 8):
+            s = builder.fadd(s, builder.extract_element(args[0], ir.Constant(_I32, i)))
+        return s
+    return types.float32(v), codegen
