@@ -1,21 +1,21 @@
 """Direct 2-D convolution on the CPU: float32, stride 1, one group, windows of at least 3x3 (backend_cpu.direct_conv).
 
 Every output tile is summed in vector registers straight from the padded input (simd.py), so no im2col columns are
-made and nothing is packed: on the CIFAR net's layers at batch 50 (1 thread) the forward pass ran at 60-70 GFLOP/s
+made and nothing is packed: on the CIFAR net's layers at batch 50 (1 thread) the forward pass ran at 60-80 GFLOP/s
 against 40-47 for im2col + SGEMM, whose packing of the big column matrix costs as much as its arithmetic when one
 side of the product has only 16-32 rows. The input gradient is the same kernel run on the padded output gradient
 with the flipped, transposed weights (ops/conv.py); the weight gradient has its own kernel. kernels_ref.py holds
-the im2col reference both are tested against.
+the im2col references both are tested against.
 
-Layout: each image plane is padded into a flat row of `size` floats holding an (hq, row)-grid, zero outside the
-image, so a tap is one constant offset from a pixel: forward reads 16 outputs' inputs as two 8-float loads, and the
-weight gradient walks the output gradient (laid on the same grid, zero outside) and the input in step.
+Layout: each image plane is padded into a flat run of floats holding an (hq, row)-grid, zero outside the image, so
+a tap is one constant offset from a pixel. The forward pass reads 16 outputs' inputs of a row as two 8-float loads;
+the weight gradient broadcasts each pixel's input against 16 channels of the output gradient, laid channels-last.
 """
 import numpy as np
 from numba import njit, prange
 
 from .kernels_ref import conv_out_size
-from .simd import vfma, vget, vload, vsplat, vstore, vsum, vzero
+from .simd import vfma, vget, vload, vsplat, vstore, vzero
 
 _u = np.uint64   # unsigned indices: no negative-index wrap-around test in the loops (see backend_cpu)
 _TILE = 16       # outputs of a row per forward task: two vectors
@@ -24,19 +24,18 @@ _NB = 4          # images per weight-gradient block: its gradient and input plan
 
 
 def _grid(h, w, kh, kw, ph, pw, dh, dw):
-    """(oh, ow, row, size): the output size, the padded grid's row length and its plane's length."""
+    """(oh, ow, row): the output size and the forward pass's padded row, wide enough for its last tile's windows."""
     oh, ow = conv_out_size(h, kh, 1, ph, dh), conv_out_size(w, kw, 1, pw, dw)
-    row = max(-(-ow // _TILE) * _TILE + dw * (kw - 1), w + 2 * pw)
-    # the weight gradient reads 8 past its last output and a window further
-    return oh, ow, row, -(-oh * row // 8) * 8 + dh * (kh - 1) * row + dw * (kw - 1)
+    return oh, ow, max(-(-ow // _TILE) * _TILE + dw * (kw - 1), w + 2 * pw)
 
 
-def _on_grid(a, top, left, row, size):
-    """a (N, C, H, W) at (top, left) of zeroed (N, C, size) planes read as rows of `row`."""
+def _on_grid(a, ph, pw, row):
+    """a (N, C, H, W) padded by ph rows above and below and pw columns on the left, into zeroed (N, C, (H + 2 ph) * row)
+    planes read as rows of `row` (>= W + 2 pw)."""
     n, c, h, w = a.shape
-    out = np.zeros((n, c, size), np.float32)
-    out[:, :, :(top + h) * row].reshape(n, c, top + h, row)[:, :, top:, left:left + w] = a
-    return out
+    out = np.zeros((n, c, h + 2 * ph, row), np.float32)
+    out[:, :, ph:ph + h, pw:pw + w] = a
+    return out.reshape(n, c, (h + 2 * ph) * row)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -91,29 +90,31 @@ def conv2d(x, w, b, ph, pw, dh, dw):
     """The stride-1 convolution of x (N, C, H, W) with w (M, C, KH, KW) plus b (M,) or None: (N, M, OH, OW)."""
     n, c, h, wd = x.shape
     m, _, kh, kw = w.shape
-    oh, ow, row, size = _grid(h, wd, kh, kw, ph, pw, dh, dw)
+    oh, ow, row = _grid(h, wd, kh, kw, ph, pw, dh, dw)
     g = -(-m // _MR)
     wq = np.zeros((g * _MR, c, kh, kw), np.float32)
     wq[:m] = w
+    wq = np.ascontiguousarray(wq.reshape(g, _MR, c, kh, kw).transpose(0, 2, 3, 4, 1))
     bq = np.zeros(g * _MR, np.float32)
     if b is not None:
         bq[:m] = b
     out = np.empty((n, m, oh, ow), np.float32)
-    _conv_nb(_on_grid(x, ph, pw, row, size), np.ascontiguousarray(wq.reshape(g, _MR, c, kh, kw).transpose(0, 2, 3, 4, 1)),
-             bq, out, row, dh, dw)
+    _conv_nb(_on_grid(x, ph, pw, row), wq, bq, out, row, dh, dw)
     return out
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _weight_grad_nb(xq, gq, row, kh, kw, dh, dw, part):
-    # part (blocks, M/2, C, T/5, 2, 5): each task sums 2 output channels x 5 taps (of the KH*KW in row-major order)
-    # over one block of _NB images; a sum per block keeps tasks independent and the result deterministic
+def _weight_grad_nb(xq, gt, row, kh, kw, dh, dw, part):
+    # xq (N, C, size) padded planes; gt (N, OH, OW, MQ) the output gradient channels-last, MQ a multiple of 16 (zero
+    # past M); part (blocks, MQ/16, C, T/5, 5, 16): a task sums 16 output channels (two vectors) x 5 taps (of the
+    # KH*KW in row-major order) over one block of _NB images, each pixel's input broadcast against its 16 gradients.
+    # Per-block sums keep the tasks independent and the result deterministic.
     n_, c_, size = xq.shape
-    m_, plane = gq.shape[1], gq.shape[2]
-    blocks, mp, tg = part.shape[0], part.shape[1], part.shape[3]
-    xf, gf = xq.reshape(xq.size), gq.reshape(gq.size)
-    for t in prange(blocks * mp * c_ * tg):
-        blk, r = t // (mp * c_ * tg), t % (mp * c_ * tg)
+    oh_, ow_, mq = gt.shape[1], gt.shape[2], gt.shape[3]
+    blocks, mg, tg = part.shape[0], part.shape[1], part.shape[3]
+    xf, gf, pf = xq.reshape(xq.size), gt.reshape(gt.size), part.reshape(part.size)
+    for t in prange(blocks * mg * c_ * tg):
+        blk, r = t // (mg * c_ * tg), t % (mg * c_ * tg)
         p, c, q = r // (c_ * tg), (r // tg) % c_, r % tg
         offs = np.zeros(5, np.int64)    # each tap's offset on the grid; taps past KH*KW read tap 0 and are dropped
         for s in range(5):
@@ -123,34 +124,52 @@ def _weight_grad_nb(xq, gq, row, kh, kw, dh, dw, part):
         o0, o1, o2, o3, o4 = offs[0], offs[1], offs[2], offs[3], offs[4]
         a00 = a01 = a02 = a03 = a04 = a10 = a11 = a12 = a13 = a14 = vzero()
         for n in range(blk * _NB, min(n_, blk * _NB + _NB)):
-            g0b = (n * m_ + 2 * p) * plane
-            g1b = g0b + plane if 2 * p + 1 < m_ else g0b
-            xb = (n * c_ + c) * size
-            for v in range(0, plane, 8):
-                g0, g1 = vload(gf, _u(g0b + v)), vload(gf, _u(g1b + v))
-                xv = vload(xf, _u(xb + v + o0))
-                a00, a10 = vfma(g0, xv, a00), vfma(g1, xv, a10)
-                xv = vload(xf, _u(xb + v + o1))
-                a01, a11 = vfma(g0, xv, a01), vfma(g1, xv, a11)
-                xv = vload(xf, _u(xb + v + o2))
-                a02, a12 = vfma(g0, xv, a02), vfma(g1, xv, a12)
-                xv = vload(xf, _u(xb + v + o3))
-                a03, a13 = vfma(g0, xv, a03), vfma(g1, xv, a13)
-                xv = vload(xf, _u(xb + v + o4))
-                a04, a14 = vfma(g0, xv, a04), vfma(g1, xv, a14)
+            for y in range(oh_):
+                gb = ((n * oh_ + y) * ow_) * mq + p * 16
+                xb = (n * c_ + c) * size + y * row
+                for x in range(ow_):
+                    g0, g1 = vload(gf, _u(gb + x * mq)), vload(gf, _u(gb + x * mq + 8))
+                    v = vsplat(xf[_u(xb + x + o0)])
+                    a00, a10 = vfma(v, g0, a00), vfma(v, g1, a10)
+                    v = vsplat(xf[_u(xb + x + o1)])
+                    a01, a11 = vfma(v, g0, a01), vfma(v, g1, a11)
+                    v = vsplat(xf[_u(xb + x + o2)])
+                    a02, a12 = vfma(v, g0, a02), vfma(v, g1, a12)
+                    v = vsplat(xf[_u(xb + x + o3)])
+                    a03, a13 = vfma(v, g0, a03), vfma(v, g1, a13)
+                    v = vsplat(xf[_u(xb + x + o4)])
+                    a04, a14 = vfma(v, g0, a04), vfma(v, g1, a14)
+        o = (((blk * mg + p) * c_ + c) * tg + q) * 80
         for s, (v0, v1) in enumerate(((a00, a10), (a01, a11), (a02, a12), (a03, a13), (a04, a14))):
-            part[blk, p, c, q, 0, s] = vsum(v0)
-            part[blk, p, c, q, 1, s] = vsum(v1)
+            vstore(pf, _u(o + s * 16), v0)
+            vstore(pf, _u(o + s * 16 + 8), v1)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _channels_last_nb(g, gt):
+    # g (N, M, OH, OW) -> gt (N, OH, OW, MQ), zero past M: a row of every channel at a time, in cache (NumPy's own
+    # transpose of the first layer's gradient measured 1.9 ms, 6x this)
+    n_, m_, oh_, ow_ = g.shape
+    mq = gt.shape[3]
+    for t in prange(n_ * oh_):
+        n, y = t // oh_, t % oh_
+        for x in range(ow_):
+            for m in range(m_, mq):
+                gt[n, y, x, m] = 0
+        for m in range(m_):
+            for x in range(ow_):
+                gt[n, y, x, m] = g[n, m, y, x]
 
 
 def conv2d_weight_grad(x, grad, kh, kw, ph, pw, dh, dw):
-    """The weight gradient (M, C, KH, KW) of conv2d(x, w, ph, pw, dh, dw) for the output gradient grad (N, M, OH, OW)."""
+    """The weight gradient (M, C, KH, KW) of conv2d(x, w, b, ph, pw, dh, dw) for its output gradient grad."""
     n, c, h, wd = x.shape
-    m = grad.shape[1]
-    oh, ow, row, size = _grid(h, wd, kh, kw, ph, pw, dh, dw)
-    plane = -(-oh * row // 8) * 8
-    mp, tg = -(-m // 2), -(-(kh * kw) // 5)
-    part = np.empty((-(-n // _NB), mp, c, tg, 2, 5), np.float32)
-    _weight_grad_nb(_on_grid(x, ph, pw, row, size), _on_grid(grad, 0, 0, row, plane), row, kh, kw, dh, dw, part)
-    gw = part.sum(axis=0, dtype=np.float32).transpose(0, 3, 1, 2, 4).reshape(mp * 2, c, tg * 5)
+    m, oh, ow = grad.shape[1:]
+    row = wd + 2 * pw       # every tap of every output stays inside the padded image: no slack needed
+    mq, tg = -(-m // 16) * 16, -(-(kh * kw) // 5)
+    gt = np.empty((n, oh, ow, mq), np.float32)
+    _channels_last_nb(np.ascontiguousarray(grad), gt)
+    part = np.empty((-(-n // _NB), mq // 16, c, tg, 5, 16), np.float32)
+    _weight_grad_nb(_on_grid(x, ph, pw, row), gt, row, kh, kw, dh, dw, part)
+    gw = part.sum(axis=0, dtype=np.float32).transpose(0, 4, 1, 2, 3).reshape(mq, c, tg * 5)
     return np.ascontiguousarray(gw[:m, :, :kh * kw]).reshape(m, c, kh, kw)

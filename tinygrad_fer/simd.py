@@ -91,14 +91,3 @@ def vget(typingctx, v, i):
     """v[i]"""
     return types.float32(v, i), lambda context, builder, sig, args: builder.extract_element(
         args[0], builder.trunc(args[1], _I32) if args[1].type.width > 32 else args[1])
-
-
-@intrinsic
-def vsum(typingctx, v):
-    """v[0] + ... + v[7]"""
-    def codegen(context, builder, sig, args):
-        s = builder.extract_element(args[0], ir.Constant(_I32, 0))
-        for i in range(1, 8):
-            s = builder.fadd(s, builder.extract_element(args[0], ir.Constant(_I32, i)))
-        return s
-    return types.float32(v), codegen
