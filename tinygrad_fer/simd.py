@@ -3,8 +3,11 @@
 Why: a register-blocked kernel keeps a dozen accumulators in vector registers across its whole reduction loop.
 Written with scalars, Numba's LLVM neither vectorises that loop nor keeps 96 scalar sums in 16 registers (a direct
 convolution measured 3 GFLOP/s that way, 60-70 with these vectors). Loads and stores are unaligned and unchecked: the
-callers' index arithmetic keeps them in bounds. Only the kernels in direct_conv.py use this (imported with Numba, on
+callers' index arithmetic keeps them in bounds. Only the kernels in simd_kernels.py use this (imported with Numba, on
 their first call).
+
+Numba's cache of simd_kernels.py is keyed on that file alone: after editing this one, delete
+__pycache__/simd_kernels.* (a stale cache kept the old operations, seen even after touching simd_kernels.py).
 """
 from llvmlite import ir
 from numba import types
@@ -91,3 +94,52 @@ def vget(typingctx, v, i):
     """v[i]"""
     return types.float32(v, i), lambda context, builder, sig, args: builder.extract_element(
         args[0], builder.trunc(args[1], _I32) if args[1].type.width > 32 else args[1])
+
+
+@intrinsic
+def vadd(typingctx, a, b):
+    """a + b"""
+    return f32x8(a, b), lambda context, builder, sig, args: builder.fadd(args[0], args[1])
+
+
+@intrinsic
+def vramp(typingctx, base, step):
+    """(base, base + step, ..., base + 7 step) from float32 scalars"""
+    def codegen(context, builder, sig, args):
+        vec = ir.Constant(_VEC, None)
+        for i in range(8):
+            lane = builder.fadd(args[0], builder.fmul(args[1], ir.Constant(ir.FloatType(), float(i))))
+            vec = builder.insert_element(vec, lane, ir.Constant(_I32, i))
+        return vec
+    return f32x8(base, step), codegen
+
+
+@intrinsic
+def vgather(typingctx, arr, idx, stride, count):
+    """(arr[idx], arr[idx + stride], ...): lanes at and past count repeat lane 0 (so they stay in bounds)"""
+    if not _float32_array(arr):
+        return None
+
+    def codegen(context, builder, sig, args):
+        data = context.make_array(sig.args[0])(context, builder, args[0]).data
+        idx, stride, count = args[1], args[2], args[3]
+        vec = ir.Constant(_VEC, None)
+        for i in range(8):
+            lane = ir.Constant(idx.type, i)
+            off = builder.select(builder.icmp_signed("<", lane, count), builder.mul(lane, stride),
+                                 ir.Constant(idx.type, 0))
+            value = builder.load(builder.gep(data, [builder.add(idx, off)]))
+            vec = builder.insert_element(vec, value, ir.Constant(_I32, i))
+        return vec
+    return f32x8(arr, idx, stride, count), codegen
+
+
+@intrinsic
+def vmaxarg(typingctx, best, arg, v, a):
+    """(best, arg) where v wins lane by lane: v > best or v is NaN (the first maximum, the last NaN), else unchanged"""
+    def codegen(context, builder, sig, args):
+        best, arg, v, a = args
+        win = builder.or_(builder.fcmp_ordered(">", v, best), builder.fcmp_unordered("uno", v, v))
+        return context.make_tuple(builder, sig.return_type,
+                                  [builder.select(win, v, best), builder.select(win, a, arg)])
+    return types.UniTuple(f32x8, 2)(best, arg, v, a), codegen
