@@ -105,6 +105,28 @@ def test_avg_pool(dtype, p, layout, seed, ceil_mode, include_pad, divisor):
            ref.avg_pool2d_backward(g, shape, *k, ceil_mode, include_pad, divisor), dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES + [np.int32])
+@given(n=st.integers(0, 3000), layout=LAYOUTS, seed=st.integers(0, 2 ** 31))
+def test_relu(dtype, n, layout, seed):
+    """PyTorch's rules: -0.0 and NaN pass forward; the gradient passes unless the output is <= 0 (NaN passes it)."""
+    x = _input(seed, (1, 1, 1, n), np.float64, layout, False)
+    if dtype != np.int32:
+        x.ravel()[::7] = np.nan
+        x.ravel()[1::7] = -0.0
+        x.ravel()[2::11] = np.inf
+    else:
+        x = np.round(x * 10)
+    x = x.astype(dtype)
+    out = nb.relu(x)
+    assert out.dtype == dtype and out.shape == x.shape
+    np.testing.assert_array_equal(out, ref.relu(x))
+    assert np.array_equal(np.signbit(out), np.signbit(ref.relu(x)))
+    if dtype != np.int32:
+        g = np.random.default_rng(seed).standard_normal(x.shape).astype(dtype)
+        g.ravel()[3::13] = np.nan
+        np.testing.assert_array_equal(nb.relu_backward(g, out), ref.relu_backward(g, out))
+
+
 @st.composite
 def direct_conv_params(draw):
     """What backend_cpu.direct_conv takes: stride 1, windows of 3x3 and more, padding up to dilation * (K - 1); and

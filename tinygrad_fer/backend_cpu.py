@@ -13,7 +13,7 @@ The backend contract (what every backend module provides; ops reach arrays only 
     direct_conv(x, w, stride, padding, dilation, groups)  the backend's direct-convolution kernels for this case
                     (conv2d(x, w, b, ph, pw, dh, dw) and conv2d_weight_grad(x, grad, kh, kw, ph, pw, dh, dw), stride
                     1, one group, as in kernels_ref) or None: ops then use im2col + GEMM
-    kernels         im2col / col2im / pooling: see the kernels section below and kernels_ref.py
+    kernels         im2col / col2im / pooling / relu: see the kernels section below and kernels_ref.py
 
 A new backend implements these names and nothing else; no op module changes for it.
 """
@@ -113,12 +113,14 @@ def add_at(a, idx, v):
 #       made only of padding, possible with dilation, gives -inf and PyTorch's out-of-plane index).
 #   max_pool2d_backward(grad_out, idx, x_shape) -> grad_x (also serves adaptive max-pool; indices
 #       outside the plane are skipped).
+#   relu(x) -> max(x, 0) with PyTorch's -0.0 and NaN; relu_backward(grad, out) -> grad where out > 0 or NaN, else 0.
 #   avg_pool2d(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_override=None)
 #   avg_pool2d_backward(grad_out, x_shape, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad,
 #                       divisor_override=None) -> grad_x
 # Inputs may have any strides; outputs are new contiguous arrays of the input's dtype. The Numba
 # kernels parallelise over planes or column rows so each thread owns what it writes (no atomics,
 # deterministic sums). Numba itself is imported on the first kernel call, not with the package.
+from tinygrad_fer import kernels_ref  # noqa: E402
 from tinygrad_fer.kernels_ref import conv_out_size, pool_out_size  # noqa: E402
 
 prange = range      # rebound to numba.prange before the first compilation
@@ -347,6 +349,21 @@ def _avg_pool_bwd_nb(g, gx, kh, kw, sh, sw, ph, pw, include_pad, divisor):
                         gx[n, c, y, xx] += v
 
 
+@_lazy_njit
+def _relu_nb(x, out):
+    xf, of = x.reshape(x.size), out.reshape(out.size)
+    for i in prange(xf.size):
+        v = xf[i]
+        of[i] = 0 if v < 0 else v
+
+
+@_lazy_njit
+def _relu_backward_nb(g, out, gx):
+    gf, of, xf = g.reshape(g.size), out.reshape(out.size), gx.reshape(gx.size)
+    for i in prange(gf.size):
+        xf[i] = 0 if of[i] <= 0 else gf[i]
+
+
 def _c(a):
     # one compiled specialisation per dtype: strided inputs (rare, cheap to copy) are made contiguous
     return np.ascontiguousarray(a)
@@ -383,6 +400,22 @@ def max_pool2d_backward(grad_out, idx, x_shape):
     gx = np.empty((n, c, h * w), dtype=grad_out.dtype)
     _max_pool_bwd_nb(_c(grad_out), _c(idx), gx)
     return gx.reshape(n, c, h, w)
+
+
+def relu(x):
+    if x.dtype not in (np.float32, np.float64):
+        return kernels_ref.relu(x)
+    out = np.empty(x.shape, x.dtype)
+    _relu_nb(_c(x), out)
+    return out
+
+
+def relu_backward(grad, out):
+    if grad.dtype not in (np.float32, np.float64) or grad.dtype != out.dtype:
+        return kernels_ref.relu_backward(grad, out)
+    gx = np.empty(grad.shape, grad.dtype)
+    _relu_backward_nb(_c(grad), _c(out), gx)
+    return gx
 
 
 def avg_pool2d(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_override=None):

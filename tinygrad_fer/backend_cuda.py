@@ -5,7 +5,7 @@ CuPy is imported on first use, never with the package: `import tinygrad_fer` wor
 
 Kernels: im2col, col2im (one thread per input pixel gathering every window over it: no atomics, deterministic)
 and max-pool forward (arg-max with PyTorch's tie rule) are CUDA C below; the max-pool backward scatters with
-atomicAdd; avg-pool and dtypes other than float32/float64 use kernels_ref with CuPy as `xp`. The CUDA C is
+atomicAdd; avg-pool, relu and dtypes other than float32/float64 use kernels_ref with CuPy as `xp`. The CUDA C is
 written as grid-stride loops behind two macros so that the same text also compiles as plain C on the CPU, which
 is how tests/test_cuda.py checks it against kernels_ref on a machine without a GPU.
 """
@@ -343,3 +343,11 @@ def avg_pool2d_backward(grad_out, x_shape, kh, kw, sh, sw, ph, pw, ceil_mode, co
                         divisor_override=None):
     return _ref(kernels_ref.avg_pool2d_backward)(grad_out, x_shape, kh, kw, sh, sw, ph, pw, ceil_mode,
                                                  count_include_pad, divisor_override)
+
+
+def relu(x):
+    return _ref(kernels_ref.relu)(x)
+
+
+def relu_backward(grad, out):
+    return _ref(kernels_ref.relu_backward)(grad, out)

@@ -76,6 +76,16 @@ def conv2d_weight_grad(x, grad, kh, kw, ph, pw, dh, dw, *, xp=np, add_at=_np_add
     return xp.ascontiguousarray(xp.tensordot(grad.transpose(1, 0, 2, 3), cols, axes=([1, 2, 3], [3, 4, 5])))
 
 
+def relu(x, *, xp=np, add_at=_np_add_at):
+    """PyTorch's: -0.0 and NaN pass through."""
+    return xp.maximum(x, 0) if x.dtype.kind != "f" else xp.where(x < 0, x.dtype.type(0), x)
+
+
+def relu_backward(grad, out, *, xp=np, add_at=_np_add_at):
+    """PyTorch's threshold rule: the gradient passes unless out <= 0 (so a NaN output passes it)."""
+    return xp.where(out <= 0, grad.dtype.type(0), grad)
+
+
 def _tap_positions(o, k, s, p, d, xp):
     """Input coordinate of every (output, tap) pair: (O, K) int64."""
     return (xp.arange(o)[:, None] * s - p + xp.arange(k)[None, :] * d).astype(xp.int64)
