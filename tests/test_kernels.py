@@ -127,6 +127,23 @@ def test_relu(dtype, n, layout, seed):
         np.testing.assert_array_equal(nb.relu_backward(g, out), ref.relu_backward(g, out))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(n=st.integers(0, 3000), lr=st.floats(1e-4, 1.0), momentum=st.floats(0.01, 0.99),
+       dampening=st.sampled_from([0.0, 0.3]), weight_decay=st.sampled_from([0.0, 1e-4, 0.1]), nesterov=st.booleans(),
+       maximize=st.booleans(), layout=LAYOUTS, seed=st.integers(0, 2 ** 31))
+def test_sgd_momentum(dtype, n, lr, momentum, dampening, weight_decay, nesterov, maximize, layout, seed):
+    """The fused step equals kernels_ref's op-by-op one bit for bit (that one is checked against PyTorch's SGD)."""
+    rng = np.random.default_rng(seed)
+    w, buf = (rng.standard_normal(n).astype(dtype) for _ in range(2))
+    g = _input(seed, (1, 1, 1, n), dtype, layout, False).reshape(n)
+    args = (lr, momentum, dampening, weight_decay, nesterov, maximize)
+    w_r, buf_r = w.copy(), buf.copy()
+    nb.sgd_momentum_(w, g, buf, *args)
+    ref.sgd_momentum_(w_r, g, buf_r, *args)
+    np.testing.assert_array_equal(w, w_r)
+    np.testing.assert_array_equal(buf, buf_r)
+
+
 @st.composite
 def direct_conv_params(draw):
     """What backend_cpu.direct_conv takes: stride 1, windows of 3x3 and more, padding up to dilation * (K - 1); and

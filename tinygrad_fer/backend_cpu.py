@@ -114,6 +114,8 @@ def add_at(a, idx, v):
 #   max_pool2d_backward(grad_out, idx, x_shape) -> grad_x (also serves adaptive max-pool; indices
 #       outside the plane are skipped).
 #   relu(x) -> max(x, 0) with PyTorch's -0.0 and NaN; relu_backward(grad, out) -> grad where out > 0 or NaN, else 0.
+#   sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize): an SGD step with a momentum
+#       buffer, in place on w and buf (optim.SGD after its first step).
 #   avg_pool2d(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_override=None)
 #   avg_pool2d_backward(grad_out, x_shape, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad,
 #                       divisor_override=None) -> grad_x
@@ -364,6 +366,19 @@ def _relu_backward_nb(g, out, gx):
         xf[i] = 0 if of[i] <= 0 else gf[i]
 
 
+@_lazy_njit
+def _sgd_momentum_nb(w, g, buf, lr, momentum, damp1, wd, dampening, nesterov, maximize):
+    # kernels_ref.sgd_momentum_'s arithmetic in one pass, each operation rounded as there (no fused multiply-adds)
+    wf, gf, bf = w.reshape(w.size), g.reshape(g.size), buf.reshape(buf.size)
+    for i in prange(wf.size):
+        d = -gf[i] if maximize else gf[i]
+        if wd != 0:
+            d = wf[i] * wd + d
+        b = bf[i] * momentum + (d * damp1 if dampening else d)
+        bf[i] = b
+        wf[i] -= (d + b * momentum if nesterov else b) * lr
+
+
 def _c(a):
     # one compiled specialisation per dtype: strided inputs (rare, cheap to copy) are made contiguous
     return np.ascontiguousarray(a)
@@ -416,6 +431,16 @@ def relu_backward(grad, out):
     gx = np.empty(grad.shape, grad.dtype)
     _relu_backward_nb(_c(grad), _c(out), gx)
     return gx
+
+
+def sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    t = w.dtype.type
+    if w.dtype not in (np.float32, np.float64) or not (w.flags.c_contiguous and buf.flags.c_contiguous) \
+            or buf.dtype != w.dtype or g.dtype != w.dtype:
+        return kernels_ref.sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize)
+    # scalars in the arrays' dtype, as NumPy casts a Python float against a float32 array
+    _sgd_momentum_nb(w, _c(g), buf, t(lr), t(momentum), t(1 - dampening), t(weight_decay), dampening != 0,
+                     bool(nesterov), bool(maximize))
 
 
 def avg_pool2d(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_override=None):

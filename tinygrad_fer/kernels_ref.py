@@ -86,6 +86,16 @@ def relu_backward(grad, out, *, xp=np, add_at=_np_add_at):
     return xp.where(out <= 0, grad.dtype.type(0), grad)
 
 
+def sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, *, xp=np, add_at=_np_add_at):
+    """One SGD step on w given its momentum buffer, both in place; PyTorch's update and rounding, op for op."""
+    d = -g if maximize else g
+    if weight_decay != 0:
+        d = w * weight_decay + d
+    buf *= momentum
+    buf += d if dampening == 0 else d * (1 - dampening)
+    w -= (d + buf * momentum if nesterov else buf) * lr
+
+
 def _tap_positions(o, k, s, p, d, xp):
     """Input coordinate of every (output, tap) pair: (O, K) int64."""
     return (xp.arange(o)[:, None] * s - p + xp.arange(k)[None, :] * d).astype(xp.int64)

@@ -29,22 +29,17 @@ class SGD(Optimizer):
                 if momentum != 0:
                     state = self.state[p]  # only momentum keeps state: plain SGD leaves optimizer.state empty
                     buf = state.get("momentum_buffer")
+                if buf is not None:     # every step after the first: one fused backend kernel
+                    p._be.sgd_momentum_(w, g, buf._array, lr, momentum, dampening, wd, group["nesterov"], maximize)
+                    continue
                 # the first momentum step keeps the effective gradient as the buffer: it must be a fresh array then
-                out = self._scratch(xp, w, 1) if (maximize or wd) and not (momentum != 0 and buf is None) else None
+                out = self._scratch(xp, w, 1) if (maximize or wd) and momentum == 0 else None
                 d, owned = _effective_grad(xp, w, g, maximize, wd, out)
                 tmp = self._scratch(xp, w)
                 if momentum != 0:
-                    if buf is None:
-                        # the buffer starts as the first gradient itself (no dampening), as in PyTorch
-                        b = d if owned else d.copy()
-                        state["momentum_buffer"] = Tensor(b)
-                    else:
-                        b = buf._array
-                        b *= momentum
-                        if dampening == 0:
-                            b += d
-                        else:
-                            b += xp.multiply(d, 1 - dampening, out=tmp)
+                    # the buffer starts as the first gradient itself (no dampening), as in PyTorch
+                    b = d if owned else d.copy()
+                    state["momentum_buffer"] = Tensor(b)
                     if group["nesterov"]:
                         xp.multiply(b, momentum, out=tmp)
                         d = xp.add(d, tmp, out=tmp)
