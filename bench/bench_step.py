@@ -93,7 +93,9 @@ def section_step(rows):
         to, tt = med["ours"], med["torch"]
         rows.append((f"FER net SGD step, batch {bs} (images/s)", f"{bs / to:,.0f}", f"{bs / tt:,.0f}",
                      f"{tt / to:.2f}"))
-        rows.append((f"  fraction of the SGEMM-bound {bound:,.0f} images/s", f"{bs / to / bound:.0%}",
+        # the roofline: every FLOP at NumPy's SGEMM rate; the direct float32 convolutions run faster than
+        # that SGEMM on these shapes, so more than 100% is possible
+        rows.append((f"  fraction of the SGEMM roofline {bound:,.0f} images/s", f"{bs / to / bound:.0%}",
                      f"{bs / tt / bound:.0%}", ""))
 
 
