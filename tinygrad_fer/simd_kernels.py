@@ -32,12 +32,34 @@ def _grid(h, w, kh, kw, ph, pw, dh, dw):
     return oh, ow, max(-(-ow // _TILE) * _TILE + dw * (kw - 1), w + 2 * pw)
 
 
+@njit(cache=True, parallel=True, nogil=True)
+def _pad_nb(a, out, ph, pw):
+    # one pass, parallel over planes: NumPy's zeros-then-copy took two passes on one thread (2-3x this)
+    n_, c_, h_, w_ = a.shape
+    hq, row = out.shape[2], out.shape[3]
+    af, of = a.reshape(a.size), out.reshape(out.size)
+    for p in prange(n_ * c_):
+        for y in range(hq):
+            o, iy = (p * hq + y) * row, y - ph
+            if iy < 0 or iy >= h_:
+                for x in range(row):
+                    of[_u(o + x)] = 0
+            else:
+                src = (p * h_ + iy) * w_
+                for x in range(pw):
+                    of[_u(o + x)] = 0
+                for x in range(w_):
+                    of[_u(o + pw + x)] = af[_u(src + x)]
+                for x in range(pw + w_, row):
+                    of[_u(o + x)] = 0
+
+
 def _on_grid(a, ph, pw, row):
     """a (N, C, H, W) padded by ph rows above and below and pw columns on the left, into zeroed (N, C, (H + 2 ph) * row)
     planes read as rows of `row` (>= W + 2 pw)."""
     n, c, h, w = a.shape
-    out = np.zeros((n, c, h + 2 * ph, row), np.float32)
-    out[:, :, ph:ph + h, pw:pw + w] = a
+    out = np.empty((n, c, h + 2 * ph, row), np.float32)
+    _pad_nb(np.ascontiguousarray(a), out, ph, pw)
     return out.reshape(n, c, (h + 2 * ph) * row)
 
 
