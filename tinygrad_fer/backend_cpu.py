@@ -13,7 +13,7 @@ The backend contract (what every backend module provides; ops reach arrays only 
     direct_conv(x, w, stride, padding, dilation, groups)  the backend's direct-convolution kernels for this case
                     (conv2d(x, w, b, ph, pw, dh, dw) and conv2d_weight_grad(x, grad, kh, kw, ph, pw, dh, dw), stride
                     1, one group, as in kernels_ref) or None: ops then use im2col + GEMM
-    kernels         im2col / col2im / pooling / relu: see the kernels section below and kernels_ref.py
+    kernels         im2col / col2im / pooling / relu / the SGD step: see the kernels section below and kernels_ref.py
 
 A new backend implements these names and nothing else; no op module changes for it.
 """

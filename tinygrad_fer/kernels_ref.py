@@ -1,4 +1,5 @@
-"""Reference im2col / col2im / pooling kernels, written only against an array module `xp`.
+"""Reference kernels (im2col / col2im, direct convolution, pooling, ReLU, the SGD step), written only against an
+array module `xp`.
 
 They are the oracle the Numba kernels are tested against, and the CUDA backend binds them to CuPy:
 each kernel takes the contract's positional arguments (see backend_cpu's kernels section) plus the
