@@ -145,13 +145,19 @@ class _lazy_njit:
     def __call__(self, *args):
         if self.jitted is None:
             import numba
-            g = globals()
-            if g["prange"] is range:
-                g["prange"] = numba.prange
-                for name in _helpers:
-                    g[name] = numba.njit(inline="always")(g[name])
+            compile_helpers()
             self.jitted = numba.njit(cache=True, parallel=True, nogil=True)(self.fn)
         return self.jitted(*args)
+
+
+def compile_helpers():
+    """Rebind prange and the _inline helpers to their Numba versions, once (simd_kernels calls it too, to use them)."""
+    g = globals()
+    if g["prange"] is range:
+        import numba
+        g["prange"] = numba.prange
+        for name in _helpers:
+            g[name] = numba.njit(inline="always")(g[name])
 
 
 # Index arithmetic in these kernels goes through _u (uint64): Numba adds a negative-index wrap-around test to every
@@ -161,11 +167,18 @@ _u = np.uint64
 
 
 @_inline
+def _window_taps(start, d, k, size):
+    """The taps [t0, t1) of a k-tap window with step d, its tap 0 at input coordinate start, that land inside
+    [0, size). t0 may pass k (then t1 == t0): a max-pool window of only padding keeps PyTorch's index from it."""
+    t0 = 0 if start >= 0 else (d - 1 - start) // d
+    return t0, (max(t0, min(k, (size - 1 - start) // d + 1)) if size - 1 - start >= 0 else t0)
+
+
+@_inline
 def _tap_range(off, sw, w_, ow_):
     """The outputs [lo, hi) of a row of ow_ whose tap, at input column ow * sw + off, lands inside the w_ columns."""
-    lo = min(ow_, 0 if off >= 0 else (sw - 1 - off) // sw)
-    hi = max(lo, min(ow_, (w_ - 1 - off) // sw + 1)) if w_ - 1 - off >= 0 else lo
-    return lo, hi
+    lo, hi = _window_taps(off, sw, ow_, w_)      # the outputs of one tap are the taps of a window, stepping sw
+    return min(lo, ow_), min(hi, ow_)
 
 
 @_inline
@@ -265,8 +278,7 @@ def _max_pool_nb(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
     j0s, j1s = np.empty(ow_, np.int64), np.empty(ow_, np.int64)
     for ow in range(ow_):
         x0w = ow * sw - pw
-        j0s[ow] = 0 if x0w >= 0 else (dw - 1 - x0w) // dw
-        j1s[ow] = max(j0s[ow], min(kw, (w_ - 1 - x0w) // dw + 1)) if w_ - 1 - x0w >= 0 else j0s[ow]
+        j0s[ow], j1s[ow] = _window_taps(x0w, dw, kw, w_)
     for p in prange(n_ * c_):
         x0 = p * h_ * w_
         # the NaN test lengthens the max's dependency chain 2-3x: pay it only on planes that hold a NaN (this
@@ -277,8 +289,7 @@ def _max_pool_nb(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
             nan |= v != v
         for oh in range(oh_):
             y0 = oh * sh - ph
-            i0 = 0 if y0 >= 0 else (dh - 1 - y0) // dh
-            i1 = max(i0, min(kh, (h_ - 1 - y0) // dh + 1)) if h_ - 1 - y0 >= 0 else i0
+            i0, i1 = _window_taps(y0, dh, kh, h_)
             o = (p * oh_ + oh) * ow_
             for ow in range(ow_):
                 x0w, j0, j1 = ow * sw - pw, j0s[ow], j1s[ow]
@@ -382,6 +393,7 @@ def _sgd_momentum_nb(w, g, buf, lr, momentum, damp1, wd, dampening, nesterov, ma
 # elements below which an elementwise kernel runs on the calling thread alone: waking the other OpenMP workers costs
 # ~10-15 us a call with 2 threads (ReLU on 16 to 16,384 floats: 18 us parallel, 8 us on one thread)
 _PARALLEL_MIN = 1 << 15
+_FLOATS = (np.float32, np.float64)     # the dtypes the elementwise kernels are compiled for; others use kernels_ref
 
 
 def _elementwise(kernel, size, *args):
@@ -435,7 +447,7 @@ def max_pool2d_backward(grad_out, idx, x_shape):
 
 
 def relu(x):
-    if x.dtype not in (np.float32, np.float64):
+    if x.dtype not in _FLOATS:
         return kernels_ref.relu(x)
     out = np.empty(x.shape, x.dtype)
     _elementwise(_relu_nb, x.size, _c(x), out)
@@ -443,7 +455,7 @@ def relu(x):
 
 
 def relu_backward(grad, out):
-    if grad.dtype not in (np.float32, np.float64) or grad.dtype != out.dtype:
+    if grad.dtype not in _FLOATS or grad.dtype != out.dtype:
         return kernels_ref.relu_backward(grad, out)
     gx = np.empty(grad.shape, grad.dtype)
     _elementwise(_relu_backward_nb, gx.size, _c(grad), _c(out), gx)
@@ -452,7 +464,7 @@ def relu_backward(grad, out):
 
 def sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
     t = w.dtype.type
-    if w.dtype not in (np.float32, np.float64) or not (w.flags.c_contiguous and buf.flags.c_contiguous) \
+    if w.dtype not in _FLOATS or not (w.flags.c_contiguous and buf.flags.c_contiguous) \
             or buf.dtype != w.dtype or g.dtype != w.dtype:
         return kernels_ref.sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize)
     # scalars in the arrays' dtype, as NumPy casts a Python float against a float32 array

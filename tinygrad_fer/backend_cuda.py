@@ -6,9 +6,8 @@ CuPy is imported on first use, never with the package: `import tinygrad_fer` wor
 Kernels: im2col, col2im (one thread per input pixel gathering every window over it: no atomics, deterministic)
 and max-pool forward (arg-max with PyTorch's tie rule) are CUDA C below; the max-pool backward scatters with
 atomicAdd; avg-pool, relu, the SGD step and dtypes other than float32/float64 use kernels_ref with CuPy as
-`xp`. The CUDA C is
-written as grid-stride loops behind two macros so that the same text also compiles as plain C on the CPU, which
-is how tests/test_cuda.py checks it against kernels_ref on a machine without a GPU.
+`xp`. The CUDA C is written as grid-stride loops behind two macros so that the same text also compiles as plain C
+on the CPU, which is how tests/test_cuda.py checks it against kernels_ref on a machine without a GPU.
 """
 import functools
 

@@ -65,7 +65,7 @@ def col2im(cols, x_shape, kh, kw, sh, sw, ph, pw, dh, dw, *, xp=np, add_at=_np_a
 
 def conv2d(x, w, b, ph, pw, dh, dw, *, xp=np, add_at=_np_add_at):
     """Stride-1 convolution through im2col: the reference for a backend's direct convolution (simd_kernels.py)."""
-    n, m, kh, kw = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    kh, kw = w.shape[2], w.shape[3]
     cols = im2col(x, kh, kw, 1, 1, ph, pw, dh, dw, xp=xp)
     out = xp.tensordot(w, cols, axes=3).transpose(1, 0, 2, 3)              # (N, M, OH, OW)
     return xp.ascontiguousarray(out if b is None else out + b[:, None, None])

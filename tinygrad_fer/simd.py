@@ -2,12 +2,13 @@
 
 Why: a register-blocked kernel keeps a dozen accumulators in vector registers across its whole reduction loop.
 Written with scalars, Numba's LLVM neither vectorises that loop nor keeps 96 scalar sums in 16 registers (a direct
-convolution measured 3 GFLOP/s that way, 60-70 with these vectors). Loads and stores are unaligned and unchecked: the
+convolution measured 3 GFLOP/s that way, 60-80 with these vectors). Loads and stores are unaligned and unchecked: the
 callers' index arithmetic keeps them in bounds. Only the kernels in simd_kernels.py use this (imported with Numba, on
 their first call).
 
-Numba's cache of simd_kernels.py is keyed on that file alone: after editing this one, delete
-__pycache__/simd_kernels.* (a stale cache kept the old operations, seen even after touching simd_kernels.py).
+Numba's cache of simd_kernels.py is keyed on that file alone: after editing this one (or the backend_cpu helpers
+simd_kernels compiles in), delete __pycache__/simd_kernels.* (a stale cache kept the old operations, seen even after
+touching simd_kernels.py).
 """
 from llvmlite import ir
 from numba import types

@@ -17,8 +17,12 @@ backend_cpu on the CIFAR net's pools.
 import numpy as np
 from numba import njit, prange
 
+from . import backend_cpu
 from .kernels_ref import conv_out_size, pool_out_size
 from .simd import vadd, vfma, vgather, vget, vload, vmaxarg, vramp, vsplat, vstore, vzero
+
+backend_cpu.compile_helpers()
+_window_taps = backend_cpu._window_taps     # the scalar max-pool's window clipping, compiled into this one too
 
 _u = np.uint64   # unsigned indices: no negative-index wrap-around test in the loops (see backend_cpu)
 _TILE = 16       # outputs of a row per forward task: two vectors
@@ -128,6 +132,12 @@ def conv2d(x, w, b, ph, pw, dh, dw):
     return out
 
 
+@njit(inline="always")
+def _tap_offset(tap, kh, kw, row, dh, dw):
+    # a tap's offset on the grid; taps past KH*KW read tap 0 and their sums are dropped
+    return (tap // kw) * dh * row + (tap % kw) * dw if tap < kh * kw else 0
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def _weight_grad_nb(xq, gt, row, kh, kw, dh, dw, part):
     # xq (N, C, size) padded planes; gt (N, OH, OW, MQ) the output gradient channels-last, MQ a multiple of 16 (zero
@@ -141,12 +151,9 @@ def _weight_grad_nb(xq, gt, row, kh, kw, dh, dw, part):
     for t in prange(blocks * mg * c_ * tg):
         blk, r = t // (mg * c_ * tg), t % (mg * c_ * tg)
         p, c, q = r // (c_ * tg), (r // tg) % c_, r % tg
-        offs = np.zeros(5, np.int64)    # each tap's offset on the grid; taps past KH*KW read tap 0 and are dropped
-        for s in range(5):
-            tap = q * 5 + s
-            if tap < kh * kw:
-                offs[s] = (tap // kw) * dh * row + (tap % kw) * dw
-        o0, o1, o2, o3, o4 = offs[0], offs[1], offs[2], offs[3], offs[4]
+        o0, o1, o2 = _tap_offset(q * 5, kh, kw, row, dh, dw), _tap_offset(q * 5 + 1, kh, kw, row, dh, dw), \
+            _tap_offset(q * 5 + 2, kh, kw, row, dh, dw)
+        o3, o4 = _tap_offset(q * 5 + 3, kh, kw, row, dh, dw), _tap_offset(q * 5 + 4, kh, kw, row, dh, dw)
         a00 = a01 = a02 = a03 = a04 = a10 = a11 = a12 = a13 = a14 = vzero()
         for n in range(blk * _NB, min(n_, blk * _NB + _NB)):
             for y in range(oh_):
@@ -210,8 +217,7 @@ def _max_pool_nb(xq, out, idx, h_, w_, kh, kw, sh, sw, ph, pw, dh, dw, first):
     for t in prange(p_ * oh_):
         p, oh = t // oh_, t % oh_
         y0 = oh * sh - ph
-        i0 = 0 if y0 >= 0 else (dh - 1 - y0) // dh         # rows outside the input are skipped, not padded
-        i1 = max(i0, min(kh, (h_ - 1 - y0) // dh + 1)) if h_ - 1 - y0 >= 0 else i0
+        i0, i1 = _window_taps(y0, dh, kh, h_)      # rows outside the input are skipped, not padded
         row0 = np.float32((y0 + i0 * dh) * w_)
         for ow0 in range(0, ow_, 8):
             cnt = min(8, ow_ - ow0)

@@ -100,13 +100,8 @@ class Conv2d(Function):
             x = x[None]
         if extra_pad != (0, 0):   # 'same' with an even total padding puts the odd pixel at the bottom/right
             x = xp.pad(x, ((0, 0), (0, 0), (0, extra_pad[0]), (0, extra_pad[1])))
-        n, c, h, wd = x.shape
         m, cg, kh, kw = w.shape
         geom = (kh, kw) + tuple(stride) + tuple(padding) + tuple(dilation)
-        oh, ow = conv_out_size(h, kh, stride[0], padding[0], dilation[0]), \
-            conv_out_size(wd, kw, stride[1], padding[1], dilation[1])
-        g, k = groups, cg * kh * kw
-        w3 = w.reshape(g, m // g, k)
         need = ctx.needs_input_grad
         # keep only what the requested gradients read: x for the weight's (its columns made again), w for the input's
         ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
@@ -115,6 +110,11 @@ class Conv2d(Function):
         if ctx.direct is not None:
             out = ctx.direct.conv2d(x, w, b, *padding, *dilation)
             return out[0] if ctx.unbatched else out
+        n, c, h, wd = x.shape
+        oh, ow = conv_out_size(h, kh, stride[0], padding[0], dilation[0]), \
+            conv_out_size(wd, kw, stride[1], padding[1], dilation[1])
+        g, k = groups, cg * kh * kw
+        w3 = w.reshape(g, m // g, k)
 
         def block(n0, n1):
             cols = be.im2col(x[n0:n1], *geom)
