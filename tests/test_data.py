@@ -441,6 +441,88 @@ def test_cifar10_corrupt_batch_error(tmp_path):
         CIFAR10(tmp_path)
 
 
+class _RunsCode:
+    """Pickles as a call to fn(*args): what a crafted batch file would use to run code on load."""
+
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def __reduce__(self):
+        return self.fn, self.args
+
+
+@pytest.mark.parametrize("attack", ["system", "open", "exec"])
+@pytest.mark.parametrize("victim", ["data_batch_1", "batches.meta"])
+def test_cifar10_refuses_code_in_pickles(tmp_path, attack, victim):
+    write_cifar(tmp_path)
+    marker = tmp_path / "pwned"
+    payload = {"system": _RunsCode(os.system, f"touch {marker}"), "open": _RunsCode(open, str(marker), "w"),
+               "exec": _RunsCode(exec, f"open({str(marker)!r}, 'w').close()")}[attack]
+    global_name = f"{payload.fn.__module__}.{payload.fn.__name__}"     # how pickle names the callable
+    path = os.path.join(tmp_path, "cifar-10-batches-py", victim)
+    with open(path, "wb") as f:     # the payload sits where the official file keeps its array
+        pickle.dump({"data": payload, "labels": [0], "label_names": payload}, f)
+    with pytest.raises(pickle.UnpicklingError) as e:
+        CIFAR10(tmp_path, train=True)
+    assert not marker.exists()
+    assert f"'{global_name}'" in str(e.value) and path in str(e.value)
+
+
+def py2_style_batch(obj):
+    """obj pickled the way Python 2's cPickle wrote the official batches: protocol 2 and byte strings as
+    BINSTRING opcodes (Python 2 str), not Python 3's _codecs.encode calls."""
+    class Py2Pickler(pickle._Pickler):
+        dispatch = dict(pickle._Pickler.dispatch)
+
+        def save_bytes(self, b):
+            self.write(pickle.BINSTRING + len(b).to_bytes(4, "little") + b)
+            self.memoize(b)
+        dispatch[bytes] = save_bytes
+    buf = io.BytesIO()
+    Py2Pickler(buf, protocol=2).dump(obj)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("style", [f"protocol{p}" for p in range(pickle.HIGHEST_PROTOCOL + 1)]
+                         + ["python2", "numpy1_names"])
+def test_cifar10_safe_unpickler_reads_every_pickle_style(tmp_path, style):
+    files = write_cifar(tmp_path, n=3)
+    data, labels = files["test_batch"]
+    batch = {"batch_label": "testing batch 1 of 1", "data": data, "labels": labels,
+             "filenames": ["a.png", "b.png", "c.png"], "count": np.int64(3), "mean": np.float32(0.5)}
+    if style == "python2":
+        blob = py2_style_batch(batch)
+        assert b"_codecs" not in blob
+    elif style == "numpy1_names":   # as NumPy 1.x wrote them (protocol 2 spells globals out as text)
+        blob = pickle.dumps(batch, protocol=2)
+        assert b"numpy._core.multiarray" in blob
+        blob = blob.replace(b"numpy._core.multiarray", b"numpy.core.multiarray")
+    else:
+        blob = pickle.dumps(batch, protocol=int(style[len("protocol"):]))
+    path = os.path.join(tmp_path, "cifar-10-batches-py", "test_batch")
+    with open(path, "wb") as f:
+        f.write(blob)
+    ds = CIFAR10(tmp_path, train=False)
+    np.testing.assert_array_equal(ds.data.reshape(3, -1), data)
+    np.testing.assert_array_equal(ds.targets, labels)
+    from tinygrad_fer.data import _safe_pickle
+    got = _safe_pickle.load(path)
+    assert got["count"] == 3 and got["mean"] == np.float32(0.5) and got["filenames"][1] == "b.png"
+
+
+def test_cifar10_unreadable_meta_error(tmp_path):
+    write_cifar(tmp_path)
+    meta = os.path.join(tmp_path, "cifar-10-batches-py", "batches.meta")
+    with open(meta, "wb") as f:
+        f.write(pickle.dumps({"label_names": ["a"] * 10})[:-7])
+    with pytest.raises(RuntimeError, match="batches.meta is not a CIFAR-10 batches.meta file"):
+        CIFAR10(tmp_path)
+    with open(meta, "wb") as f:
+        pickle.dump(["not", "a", "dict"], f)
+    with pytest.raises(RuntimeError, match="expected a dict, got list"):
+        CIFAR10(tmp_path)
+
+
 def make_cifar_tarball(tmp_path):
     src = tmp_path / "src"
     write_cifar(src, n=4)
@@ -497,12 +579,33 @@ def test_mnist_reads_idx(tmp_path, gz, layout):
     np.testing.assert_allclose(x.numpy()[:, 0], images[:5] / np.float32(255), rtol=1e-6)
 
 
-def test_fashion_mnist_folder_and_classes(tmp_path):
+def test_fashion_mnist_folder_and_classes(tmp_path, monkeypatch):
+    monkeypatch.delenv("TINYGRAD_FER_FASHION_MNIST_DIR", raising=False)
     write_mnist(tmp_path / "FashionMNIST" / "raw", split="test", gz=False)
     ds = FashionMNIST(tmp_path, train=False)
     assert len(ds) == 12 and ds.classes[9] == "Ankle boot"
     with pytest.raises(RuntimeError, match="train-images-idx3-ubyte"):
         FashionMNIST(tmp_path, train=True)
+
+
+def test_fashion_mnist_looks_outside_root_only_when_asked(tmp_path, monkeypatch):
+    # a machine with Debian's dataset-fashion-mnist installed must load what root holds, nothing else
+    monkeypatch.delenv("TINYGRAD_FER_FASHION_MNIST_DIR", raising=False)
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    root.mkdir()
+    images, labels = write_mnist(elsewhere / "data" / "fashion", split="test")
+    probed = []
+    for name in ("isfile", "isdir", "exists"):
+        real = getattr(os.path, name)
+        monkeypatch.setattr(os.path, name, lambda p, real=real: probed.append(os.fspath(p)) or real(p))
+    with pytest.raises(RuntimeError) as e:
+        FashionMNIST(root, train=False)
+    assert probed and all(p.startswith(str(root)) for p in probed), probed
+    assert "TINYGRAD_FER_FASHION_MNIST_DIR" in str(e.value)     # the message says how to point elsewhere
+    monkeypatch.setenv("TINYGRAD_FER_FASHION_MNIST_DIR", str(elsewhere))
+    ds = FashionMNIST(root, train=False)
+    np.testing.assert_array_equal(ds.data, images)
+    np.testing.assert_array_equal(ds.targets, labels)
 
 
 def test_mnist_missing_files_error(tmp_path):

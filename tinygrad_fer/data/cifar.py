@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 
+from . import _safe_pickle
 from .download import download_url, extract_tar
 from .vision import ArrayImageDataset
 
@@ -15,16 +16,24 @@ TEST_FILES = ["test_batch"]
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 
+def _unpickle(path, what):
+    """The file's object, unpickled without running code from it: a global other than NumPy's array
+    reconstruction raises _safe_pickle.UnsafePickleError (a pickle.UnpicklingError) naming it and the file."""
+    try:
+        return _safe_pickle.load(path)
+    except _safe_pickle.UnsafePickleError:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as e:
+        # a truncated or garbled file fails inside the opcodes or in NumPy's reconstruction
+        raise RuntimeError(f"{path} is not a {what} (unpickling failed: {e})") from e
+
+
 def load_batch(path):
     """(images uint8 (n, 3, 32, 32), labels int64 (n,)) from one pickled batch, checked for the format."""
-    try:
-        with open(path, "rb") as f:
-            d = pickle.load(f, encoding="latin1")
-    except (pickle.UnpicklingError, EOFError, ValueError) as e:
-        raise RuntimeError(f"{path} is not a CIFAR-10 python batch (unpickling failed: {e})") from e
+    d = _unpickle(path, "CIFAR-10 python batch")
     if not isinstance(d, dict) or "data" not in d or not ("labels" in d or "fine_labels" in d):
         raise RuntimeError(f"{path} is not a CIFAR-10 python batch: expected a dict with 'data' and 'labels', "
-                           f"got {type(d).__name__} with keys {sorted(d) if isinstance(d, dict) else None}")
+                           f"got {type(d).__name__} with keys {sorted(map(str, d)) if isinstance(d, dict) else None}")
     data = np.asarray(d["data"])
     labels = np.asarray(d.get("labels", d.get("fine_labels")), dtype=np.int64)
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
@@ -66,9 +75,11 @@ class CIFAR10(ArrayImageDataset):
     def _read_classes(meta):
         if not os.path.isfile(meta):
             return list(CLASSES)
-        with open(meta, "rb") as f:
-            names = pickle.load(f, encoding="latin1").get("label_names")
-        return list(names) if names else list(CLASSES)
+        d = _unpickle(meta, "CIFAR-10 batches.meta file")
+        if not isinstance(d, dict):
+            raise RuntimeError(f"{meta} is not a CIFAR-10 batches.meta file: expected a dict, got {type(d).__name__}")
+        names = d.get("label_names")
+        return [str(n) for n in names] if names else list(CLASSES)
 
     def _check_exists(self):
         return all(os.path.isfile(os.path.join(self.root, FOLDER, n)) for n in TRAIN_FILES + TEST_FILES)
