@@ -1,6 +1,9 @@
 """tinygrad_fer.save/load: round trips of nested checkpoints, atomic writes, and refusal of pickled data."""
 import os
 import pickle
+import signal
+import subprocess
+import sys
 from collections import OrderedDict
 
 import numpy as np
@@ -8,7 +11,7 @@ import pytest
 
 import tinygrad_fer as tg
 import tinygrad_fer.nn as nn
-from tinygrad_fer import serialization
+from tinygrad_fer import _atomic, serialization
 
 
 def _model():
@@ -72,6 +75,83 @@ def test_write_is_atomic(tmp_path, monkeypatch):
         tg.save({"v": tg.tensor([2.0])}, path)
     assert path.read_bytes() == before  # the old checkpoint is intact
     assert os.listdir(tmp_path) == ["ck.pt"]  # and no temporary file is left behind
+
+
+def test_next_save_removes_temporaries_of_killed_saves(tmp_path):
+    path = tmp_path / "ck.pt"
+    tg.save({"v": tg.tensor([1.0])}, path)
+    # what killed saves leave: this module's names and mkstemp's (the writer before the shared helper)
+    stale = [".ck.pt.0123abcd.tmp", ".ck.pt.k2_zq9xw.tmp"]
+    # beside them, names a careless glob would take: other targets', other suffixes, the user's own files
+    kept = [".ck.pt.0123abcd.tmp.bak", ".ck.pt.0123abc.tmp", ".ck.pt.0123abcde.tmp", ".ck.pt.ABCDEFGH.tmp",
+            "ck.pt.0123abcd.tmp", ".ck.pt.0123abcd.npz", ".ck.ptx.0123abcd.tmp", ".ck.0123abcd.tmp",
+            ".other.pt.0123abcd.tmp", ".x.ck.pt.0123abcd.tmp", "notes.txt"]
+    for name in stale + kept:
+        (tmp_path / name).write_bytes(b"PK\x03\x04 half a checkpoint")
+    tg.save({"v": tg.tensor([2.0])}, path)
+    assert sorted(os.listdir(tmp_path)) == sorted(kept + ["ck.pt"])
+    np.testing.assert_array_equal(tg.load(path)["v"].numpy(), [2.0])
+
+
+_KILLED_SAVE = """
+import os, sys, time
+import numpy as np
+import tinygrad_fer as tg
+from tinygrad_fer import serialization
+real_savez = serialization.np.savez
+def slow_savez(fh, **members):
+    real_savez(fh, **members)   # a whole archive in the temporary, never renamed into place
+    fh.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+serialization.np.savez = slow_savez
+tg.save({"v": tg.tensor([9.0])}, sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_save_killed_mid_write_keeps_target_and_next_save_cleans_up(tmp_path):
+    path = tmp_path / "ck.pt"
+    tg.save({"v": tg.tensor([1.0])}, path)
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_SAVE, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "writing"
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+    orphans = [n for n in os.listdir(tmp_path) if n != "ck.pt"]
+    assert len(orphans) == 1 and orphans[0].startswith(".ck.pt.") and orphans[0].endswith(".tmp")
+    np.testing.assert_array_equal(tg.load(path)["v"].numpy(), [1.0])    # the target stayed whole
+    tg.save({"v": tg.tensor([2.0])}, path)
+    assert os.listdir(tmp_path) == ["ck.pt"]
+    np.testing.assert_array_equal(tg.load(path)["v"].numpy(), [2.0])
+
+
+@pytest.mark.skipif(_atomic.fcntl is None, reason="flock: on Windows the OS refuses to delete an open file")
+def test_cleanup_spares_a_temporary_still_being_written(tmp_path):
+    path = tmp_path / "ck.pt"
+    with _atomic.atomic_write(path) as f:     # a concurrent writer, midway
+        f.write(b"first writer")
+        live = os.listdir(tmp_path)
+        assert len(live) == 1 and live[0].startswith(".ck.pt.")
+        tg.save({"v": tg.tensor([2.0])}, path)
+        assert live[0] in os.listdir(tmp_path)
+        np.testing.assert_array_equal(tg.load(path)["v"].numpy(), [2.0])
+    assert path.read_bytes() == b"first writer"       # the first writer finished, as the last one to rename
+    assert os.listdir(tmp_path) == ["ck.pt"]
+
+
+def test_plots_remove_temporaries_of_killed_saves(tmp_path):
+    pytest.importorskip("matplotlib")
+    from tinygrad_fer.utils import plots
+    (tmp_path / ".curves.png.ab12cd34.png").write_bytes(b"\x89PNG half")     # the shared writer's pattern
+    (tmp_path / ".curves.png.ab12cd34.tmp").write_bytes(b"not a plot temporary")
+    hist = {"train_loss": [2.0, 1.5], "val_loss": [2.1, 1.7], "train_acc": [0.3, 0.5], "val_acc": [0.2, 0.4],
+            "lr": [0.1, 0.09]}
+    plots.plot_training_curves(hist, str(tmp_path / "curves.png"))
+    assert sorted(os.listdir(tmp_path)) == [".curves.png.ab12cd34.tmp", "curves.png"]
 
 
 def test_refuses_pickle(tmp_path):

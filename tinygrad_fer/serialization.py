@@ -4,16 +4,17 @@ Format: a NumPy .npz archive. Each tensor's array is one member ("t0", "t1", ...
 (dicts, lists, tuples, numbers, strings, None) is JSON in the member "__structure__". Loading never unpickles
 (np.load(allow_pickle=False)), so a checkpoint from an untrusted source cannot run code. Saving writes a temporary
 file in the destination's directory and renames it over the destination, so a crash never leaves a half-written
-checkpoint where a good one was.
+checkpoint where a good one was; the temporary a killed save leaves behind is removed by the next save to the
+same path (tinygrad_fer._atomic).
 """
 import json
 import os
-import tempfile
 from collections import OrderedDict
 
 import numpy as np
 
 from . import backend, dtypes
+from ._atomic import atomic_write
 from .tensor import Tensor
 
 _STRUCT = "__structure__"
@@ -67,21 +68,8 @@ def save(obj, f, **_ignored):
     if hasattr(f, "write"):
         np.savez(f, **members)
         return
-    path = os.fspath(f)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **members)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_write(os.fspath(f), suffix=".tmp") as fh:
+        np.savez(fh, **members)
 
 
 def _target_device(saved, map_location):

@@ -1,11 +1,13 @@
 """Training pictures with matplotlib (an optional extra, so it is imported inside the functions, on the Agg
 backend): learning curves, first-layer filter grids, misclassified examples. Every picture is written atomically
-(temp file in the same folder, then os.replace), so a crash mid-write never leaves a truncated PNG behind."""
+(temp file in the same folder, then os.replace, via tinygrad_fer._atomic), so a crash mid-write never leaves a
+truncated PNG behind, and the next save of the same picture removes a killed write's temporary."""
 import math
 import os
-import tempfile
 
 import numpy as np
+
+from .._atomic import atomic_write
 
 
 def _pyplot():
@@ -28,15 +30,11 @@ def save_figure(fig, path, dpi=100):
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     ext = os.path.splitext(path)[1] or ".png"
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=ext, dir=folder)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, format=ext[1:], bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_write(path, suffix=ext) as f:
+            fig.savefig(f, dpi=dpi, format=ext[1:], bbox_inches="tight")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 
