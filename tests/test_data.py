@@ -273,18 +273,80 @@ def test_random_sampler_replacement_and_num_samples():
 
 # ---- transforms -----------------------------------------------------------------------------------------------
 
-def test_to_tensor_layouts():
-    img = np.arange(6 * 5 * 3, dtype=np.uint8).reshape(6, 5, 3)            # HWC
+def torchvision_to_tensor(img):
+    """What torchvision's ToTensor gives for a NumPy image (H, W) or (H, W, C), computed with torch itself."""
+    img = img[:, :, None] if img.ndim == 2 else img
+    t = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+    return (t.to(torch.get_default_dtype()).div(255) if t.dtype == torch.uint8 else t).numpy()
+
+
+# heights of 1, 3 and 4 are what a layout guess takes for a channel count
+@pytest.mark.parametrize("shape", [(3, 5, 3), (1, 7, 3), (4, 2, 3), (3, 4, 4), (1, 1, 1), (4, 3, 1), (6, 5, 3),
+                                   (5, 3, 2), (3, 5)])
+def test_to_tensor_reads_arrays_as_numpy_images(shape):
+    img = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    hwc = img[:, :, None] if img.ndim == 2 else img
+    want = hwc.transpose(2, 0, 1).astype(np.float32) / np.float32(255)
     out = T.ToTensor()(img)
-    assert out.dtype == np.float32 and out.shape == (3, 6, 5)
-    np.testing.assert_array_equal(out, np.transpose(img, (2, 0, 1)).astype(np.float32) / 255)
-    chw = np.transpose(img, (2, 0, 1)).copy()
-    np.testing.assert_array_equal(T.ToTensor()(chw), out)                  # CHW passes through
-    batch = np.stack([img, img[::-1]])                                       # NHWC
-    np.testing.assert_array_equal(T.ToTensor()(batch)[1], T.ToTensor()(img[::-1]))
-    assert T.ToTensor()(np.zeros((7, 9), np.uint8)).shape == (1, 7, 9)
-    t = T.ToTensor()(Tensor(chw))
-    assert isinstance(t, Tensor) and t.dtype.name == "float32"
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32 and out.shape == want.shape
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(out, torchvision_to_tensor(img))
+    t = T.ToTensor()(Tensor(np.ascontiguousarray(want)))           # a Tensor is channels first already
+    assert isinstance(t, Tensor) and tuple(t.shape) == want.shape
+    np.testing.assert_array_equal(t.numpy(), want)
+
+
+def test_to_tensor_batches_dtypes_and_errors():
+    rng = np.random.default_rng(1)
+    batch = rng.integers(0, 256, (2, 3, 5, 3), dtype=np.uint8)                   # (N, H, W, C)
+    out = T.ToTensor()(batch)
+    assert out.shape == (2, 3, 3, 5)
+    for i in range(2):
+        np.testing.assert_array_equal(out[i], torchvision_to_tensor(batch[i]))
+    chw = Tensor(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))            # (N, C, H, W) Tensor
+    np.testing.assert_array_equal(T.ToTensor()(chw).numpy(), out)
+    assert tuple(T.ToTensor()(Tensor(batch[0, :, :, 0])).shape) == (1, 3, 5)   # a Tensor (H, W)
+    # torchvision scales uint8 only: other dtypes keep their type and values, moved to channels first
+    for dtype in (np.float64, np.float32, np.int32, np.int16, np.bool_):
+        img = rng.integers(0, 3, (3, 4, 3)).astype(dtype)
+        got = T.ToTensor()(img)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, torchvision_to_tensor(img))
+    with pytest.raises(ValueError, match="pic should be 2/3 dimensional.*Got 1 dimensions"):
+        T.ToTensor()(np.zeros(4, np.uint8))
+    with pytest.raises(ValueError, match="Got 5 dimensions"):
+        T.ToTensor()(np.zeros((1, 1, 2, 2, 3), np.uint8))
+    with pytest.raises(TypeError, match="pic should be PIL Image or ndarray. Got <class 'list'>"):
+        T.ToTensor()([[0, 1]])
+
+
+def test_to_tensor_follows_the_default_dtype():
+    import tinygrad_fer as tg
+    img = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
+    tg.set_default_dtype(tg.float64)
+    torch_default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        out = T.ToTensor()(img)
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, torchvision_to_tensor(img))
+    finally:
+        tg.set_default_dtype(tg.float32)
+        torch.set_default_dtype(torch_default)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "1", "I", "F"])
+def test_to_tensor_pil_images(mode):
+    Image = pytest.importorskip("PIL.Image")
+    rgb = np.random.default_rng(2).integers(0, 256, (3, 5, 3), dtype=np.uint8)    # 3 rows, 5 columns
+    pic = Image.fromarray(rgb, "RGB").convert(mode)
+    out = T.ToTensor()(pic)
+    # torchvision's reading: I -> int32, F -> float32 kept as they are; the 1-bit mode as 0/255; else uint8 / 255
+    raw = np.array(pic, {"I": np.int32, "F": np.float32}.get(mode, np.uint8))
+    raw = (raw * 255 if mode == "1" else raw).reshape(3, 5, len(pic.getbands()))
+    assert out.shape == (len(pic.getbands()), 3, 5)
+    np.testing.assert_array_equal(out, torchvision_to_tensor(raw))
+    assert out.dtype == {"I": np.int32, "F": np.float32}.get(mode, np.float32)
 
 
 def test_normalize_by_hand():
@@ -365,14 +427,14 @@ def test_random_horizontal_flip():
 
 
 def test_random_transforms_reproducible_with_seed():
-    x = np.random.default_rng(0).integers(0, 256, (8, 3, 8, 8)).astype(np.uint8)
+    x = Tensor(np.random.default_rng(0).integers(0, 256, (8, 3, 8, 8)).astype(np.uint8))   # (N, C, H, W)
 
     def pipe():
         return T.Compose([T.RandomCrop(8, padding=2, generator=11), T.RandomHorizontalFlip(generator=12),
                           T.ToTensor(), T.Normalize([0.5] * 3, [0.25] * 3)])
     p1, p2 = pipe(), pipe()
     for _ in range(3):
-        np.testing.assert_array_equal(p1(x), p2(x))
+        np.testing.assert_array_equal(p1(x).numpy(), p2(x).numpy())
     assert p1.batched
 
 
@@ -406,8 +468,8 @@ def test_cifar10_loader_fast_and_per_sample_paths_agree(tmp_path):
         assert fx.dtype.name == "float32" and fy.dtype.name == "int64"
         np.testing.assert_allclose(fx.numpy(), sx.numpy(), rtol=1e-6)
         np.testing.assert_array_equal(fy.numpy(), sy.numpy())
-    # a per-sample callable (not batched) falls back to the per-sample path
-    ds2 = CIFAR10(tmp_path, train=False, transform=lambda a: a[:, :8, :8].astype(np.float32))
+    # a per-sample callable (not batched) falls back to the per-sample path; it gets the uint8 (C, H, W) Tensor
+    ds2 = CIFAR10(tmp_path, train=False, transform=lambda t: t[:, :8, :8].float())
     assert ds2._batch_getter() is None
     x, y = next(iter(DataLoader(ds2, batch_size=5)))
     assert tuple(x.shape) == (5, 3, 8, 8)
@@ -423,6 +485,21 @@ def test_cifar10_batch_transform_option(tmp_path):
     want = T.Compose([T.RandomCrop(32, padding=4, generator=1), T.RandomHorizontalFlip(generator=2)])(plain)
     np.testing.assert_array_equal(x.numpy(), want)
     np.testing.assert_array_equal(y.numpy(), ds.targets)
+
+
+def test_cifar10_torchvision_style_pipeline(tmp_path):
+    # torchvision's CIFAR recipe, augmentation before ToTensor, works on both loader paths
+    write_cifar(tmp_path, n=6)
+    tf = T.Compose([T.RandomCrop(32, padding=4, generator=0), T.RandomHorizontalFlip(generator=1), T.ToTensor(),
+                    T.Normalize([0.5] * 3, [0.25] * 3)])
+    ds = CIFAR10(tmp_path, train=False, transform=tf)
+    img, _ = ds[0]
+    assert isinstance(img, Tensor) and tuple(img.shape) == (3, 32, 32) and img.dtype.name == "float32"
+    x, _ = next(iter(DataLoader(ds, batch_size=6)))
+    assert tuple(x.shape) == (6, 3, 32, 32)
+    plain = CIFAR10(tmp_path, train=False, transform=T.Compose([T.ToTensor(), T.Normalize([0.5] * 3, [0.25] * 3)]))
+    np.testing.assert_allclose(next(iter(DataLoader(plain, batch_size=6)))[0].numpy(),
+                               (ds.data / np.float32(255) - 0.5) / 0.25, rtol=1e-6, atol=1e-6)
 
 
 def test_cifar10_missing_files_error(tmp_path):

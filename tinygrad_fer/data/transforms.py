@@ -4,7 +4,8 @@ Written against the array's own module (numpy or cupy: `xp`), so a batch already
 there. A transform takes a backend array or a Tensor and returns the same kind (a Tensor result is a new,
 grad-less leaf: augmentation is not differentiated). Random transforms draw per-sample parameters for a batch
 in one vectorised call from `generator` (int seed, numpy Generator, tinygrad_fer.Generator, or None for the
-global RNG that tinygrad_fer.manual_seed seeds), so runs are reproducible.
+global RNG that tinygrad_fer.manual_seed seeds), so runs are reproducible. ToTensor alone reads an array as a
+NumPy image, channels last, as torchvision does; everything else here takes arrays and Tensors channels first.
 
 All transforms here are `batched`: a dataset whose transform is batched is served by the DataLoader fast path
 (one transform call per batch); any other callable is applied sample by sample. Use them per dataset
@@ -12,9 +13,11 @@ All transforms here are `batched`: a dataset whose transform is batched is serve
 (`DataLoader(..., batch_transform=RandomCrop(32, padding=4))`).
 """
 import numbers
+import sys
 
 import numpy as np
 
+from .. import dtypes
 from ._util import as_generator, is_tensor, rng_or_global, wrap, xp_of
 
 
@@ -62,30 +65,61 @@ class Lambda(Transform):
         return self.fn(a)
 
 
-def _channels_last(shape):
-    # (.., H, W, C) with C a plausible channel count, and the would-be channel axis of CHW not one
-    return len(shape) >= 3 and shape[-1] in (1, 3, 4) and shape[-3] not in (1, 3, 4)
+def _pil_image_type():
+    # PIL is optional: an object can only be a PIL image if PIL.Image was imported already
+    module = sys.modules.get("PIL.Image")
+    return getattr(module, "Image", None)
+
+
+def _to_float(a, xp):
+    # torchvision scales only uint8 (to the default float dtype); every other dtype keeps its type and values
+    if a.dtype == np.uint8:
+        float_dtype = np.dtype(dtypes.get_default_dtype().np)
+        return xp.ascontiguousarray(a, dtype=float_dtype) / float_dtype.type(255)
+    return xp.ascontiguousarray(a)
 
 
 class ToTensor(Transform):
-    """uint8 images -> float32 in [0, 1], channels first. Accepts (H, W), (H, W, C), (C, H, W) and the batched
-    (N, H, W, C) / (N, C, H, W); channels-last is recognised by a last axis of 1, 3 or 4 whose channels-first
-    counterpart is not. Float input keeps its values (as torchvision's ToTensor does)."""
+    """torchvision's ToTensor: a NumPy image (H, W) or (H, W, C), or a PIL image, to channels first (C, H, W);
+    uint8 becomes the default float dtype (float32) divided by 255, other dtypes keep their type and values.
+    An array is always read the way NumPy and PIL lay images out, channels last, whatever its sizes (a 3-row
+    image stays 3 rows); a 4-D array is a batch (N, H, W, C) -> (N, C, H, W), this library's extension.
+
+    A Tensor is already channels first, as every Tensor image is (C, H, W) or (N, C, H, W), and the datasets
+    hand their transforms Tensors: only its dtype is converted (torchvision's ToTensor refuses tensors).
+    Arrays (numpy or cupy) come back as arrays, Tensors as Tensors, PIL images as numpy arrays."""
+
+    def __call__(self, pic):
+        if is_tensor(pic):
+            a = pic._array
+            if a.ndim not in (2, 3, 4):
+                raise ValueError(f"ToTensor expects a Tensor image (C, H, W), (H, W) or a batch (N, C, H, W), "
+                                 f"got shape {tuple(a.shape)}")
+            return wrap(_to_float(a[None] if a.ndim == 2 else a, xp_of(a)))
+        pil = _pil_image_type()
+        if pil is not None and isinstance(pic, pil):
+            return self._from_pil(pic)
+        if isinstance(pic, (np.ndarray, xp_of(pic).ndarray)):
+            return self.apply(pic)
+        raise TypeError(f"pic should be PIL Image or ndarray. Got {type(pic)}")
 
     def apply(self, a):
+        if a.ndim not in (2, 3, 4):
+            raise ValueError(f"pic should be 2/3 dimensional (or a 4-dimensional batch (N, H, W, C)). "
+                             f"Got {a.ndim} dimensions.")
         xp = xp_of(a)
-        if a.ndim == 2:
-            a = a[None]
-        elif a.ndim not in (3, 4):
-            raise ValueError(f"ToTensor expects an image (H, W), (C, H, W), (H, W, C) or a batch of them, "
-                             f"got shape {tuple(a.shape)}")
-        if _channels_last(a.shape):
-            a = xp.moveaxis(a, -1, -3)
-        if a.dtype == np.uint8:
-            return xp.ascontiguousarray(a, dtype=np.float32) / np.float32(255)
-        if a.dtype.kind == "f":
-            return xp.ascontiguousarray(a)
-        return xp.ascontiguousarray(a, dtype=np.float32)
+        a = a[:, :, None] if a.ndim == 2 else a
+        return _to_float(xp.moveaxis(a, -1, -3), xp)
+
+    @staticmethod
+    def _from_pil(pic):
+        # integer and float modes keep their values; the 1-bit mode reads as 0/1 and is stretched to 0/255
+        wide = {"I": np.int32, "F": np.float32, "I;16" if sys.byteorder == "little" else "I;16B": np.int16}
+        a = np.array(pic, wide.get(pic.mode, np.uint8), copy=True)
+        if pic.mode == "1":
+            a *= 255
+        a = a.reshape(pic.size[1], pic.size[0], len(pic.getbands()))
+        return _to_float(a.transpose(2, 0, 1), np)
 
 
 def _check_image(a, name):

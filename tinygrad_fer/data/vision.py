@@ -10,8 +10,10 @@ class ArrayImageDataset(Dataset):
     giving channels-first images for an int (C, H, W) or an index array (N, C, H, W).
 
     A sample is (image, int label): the image is the transform's output, or without a transform a uint8
-    Tensor (C, H, W) -- add ToTensor() for float32 in [0, 1]. With batched transforms (those in
-    tinygrad_fer.data.transforms) the DataLoader gathers and transforms whole batches at once."""
+    Tensor (C, H, W) -- add ToTensor() for float32 in [0, 1]. The transform receives that Tensor (on the batched
+    fast path a (N, C, H, W) one), never a bare array, which ToTensor would read as a NumPy image, channels
+    last. With batched transforms (those in tinygrad_fer.data.transforms) the DataLoader gathers and transforms
+    whole batches at once."""
 
     def __init__(self, root, train, transform, target_transform):
         self.root, self.train = root, train
@@ -24,7 +26,7 @@ class ArrayImageDataset(Dataset):
         index = int(index)
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} is out of range for {type(self).__name__} of size {len(self)}")
-        img = self._images(index)
+        img = wrap(self._images(index))
         if self.transform is not None:
             img = self.transform(img)
         target = int(self.targets[index])
@@ -37,7 +39,7 @@ class ArrayImageDataset(Dataset):
             return None
 
         def fetch(idx):
-            img = self._images(idx)
+            img = wrap(self._images(idx))
             if self.transform is not None:
                 img = self.transform(img)
             target = np.asarray(self.targets, dtype=np.int64)[idx]
