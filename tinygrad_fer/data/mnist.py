@@ -45,7 +45,8 @@ def read_idx(path, expected_magic=None):
 
 class MNIST(ArrayImageDataset):
     """MNIST (torchvision's interface): `.data` uint8 (N, 28, 28), `.targets` int64 (N,); samples are
-    (1, 28, 28) images. Files are looked for, plain or .gz, in root, root/<Name>/raw and root/<Name>."""
+    (1, 28, 28) images. Files are looked for, plain or .gz, in root, root/<Name>/raw and root/<Name>, and
+    nowhere else unless `folder_env` names an environment variable that is set (FashionMNIST's)."""
     mirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/"]
     resources = [("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
                  ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
@@ -53,7 +54,7 @@ class MNIST(ArrayImageDataset):
                  ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c")]
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
                "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
-    system_folders = []
+    folder_env = None    # name of an environment variable holding one more folder to search
 
     def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         super().__init__(os.path.expanduser(str(root)), train, transform, target_transform)
@@ -68,7 +69,8 @@ class MNIST(ArrayImageDataset):
                 f"{type(self).__name__}: dataset not found: {' and '.join(missing)} (plain or .gz) missing. "
                 f"Looked in: {', '.join(self._folders())}. Expected the idx files "
                 f"{', '.join(n for n, _ in self.resources)} (gzip or uncompressed); pass download=True to fetch "
-                f"them into {self.raw_folder}.")
+                f"them into {self.raw_folder}" +
+                (f", or set {self.folder_env} to a folder that holds them." if self.folder_env else "."))
         self.data = read_idx(paths[0], IMAGES_MAGIC)
         self.targets = read_idx(paths[1], LABELS_MAGIC).astype(np.int64)
         if len(self.data) != len(self.targets):
@@ -80,8 +82,14 @@ class MNIST(ArrayImageDataset):
         return os.path.join(self.root, type(self).__name__, "raw")
 
     def _folders(self):
-        return [self.root, self.raw_folder, os.path.join(self.root, type(self).__name__)] + \
-            [d for d in self.system_folders if os.path.isdir(d)]
+        folders = [self.root, self.raw_folder, os.path.join(self.root, type(self).__name__)]
+        # a folder outside root only when the user names it: what a machine happens to have installed must
+        # not change what a given root loads
+        extra = os.environ.get(self.folder_env) if self.folder_env else None
+        if extra:
+            extra = os.path.expanduser(extra)
+            folders += [extra, os.path.join(extra, "data", "fashion")]
+        return folders
 
     def _find(self, name):
         for folder in self._folders():
@@ -111,7 +119,12 @@ class MNIST(ArrayImageDataset):
 
 
 class FashionMNIST(MNIST):
-    """Fashion-MNIST: same files and layout as MNIST (root/FashionMNIST/raw), Zalando's 10 classes."""
+    """Fashion-MNIST: same files and layout as MNIST (root/FashionMNIST/raw), Zalando's 10 classes.
+
+    When the environment variable TINYGRAD_FER_FASHION_MNIST_DIR is set, the files are also looked for in that
+    folder and in its data/fashion subfolder (the layout of Zalando's repository), after root's folders: e.g.
+    TINYGRAD_FER_FASHION_MNIST_DIR=/usr/share/datasets/fashion-mnist for Debian's dataset-fashion-mnist
+    package. Unset, only root is searched."""
     mirrors = ["https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"]
     resources = [("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
                  ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
@@ -119,5 +132,4 @@ class FashionMNIST(MNIST):
                  ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310")]
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-    # where a distribution package puts the files (used only if the folder exists)
-    system_folders = ["/usr/share/datasets/fashion-mnist", "/usr/share/datasets/fashion-mnist/data/fashion"]
+    folder_env = "TINYGRAD_FER_FASHION_MNIST_DIR"
