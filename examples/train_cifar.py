@@ -1,4 +1,4 @@
-"""Train the FER lab's convnet (or a small ResNet) on CIFAR-10 with tinygrad_fer.
+"""Train the FER lab's convnet (or a small ResNet) on CIFAR-10 with tinygrad_fer (nets: tinygrad_fer.models).
 
     python examples/train_cifar.py                      # FER net, defaults below, data in ~/.cache/tinygrad_fer/cifar10
                                                         # (fetched, MD5-checked, when missing and online)
@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 from tinygrad_fer import nn, optim
 from tinygrad_fer.data import CIFAR10, DataLoader, Subset, transforms as T
 from tinygrad_fer.data.cifar import FOLDER, TEST_FILES, TRAIN_FILES, URL
+from tinygrad_fer.models import FERNet, ResNet
 from tinygrad_fer.nn import functional as F
 from tinygrad_fer.utils import metrics, plots, summary
 from tinygrad_fer.utils.progress import progress
@@ -40,74 +41,7 @@ DEFAULT_DATA = os.path.join(os.path.expanduser("~"), ".cache", "tinygrad_fer", "
 SPLIT_SEED = 20240601       # fixed, independent of --seed, so every run validates on the same 5,000 images
 CHECKPOINT = "checkpoint.npz"
 N_MISCLASSIFIED = 20
-
-
-# ---- models ---------------------------------------------------------------------------------------------------
-class FERNet(nn.Module):
-    """conv(16, 5x5, pad 2)-ReLU-maxpool(3, 2)-conv(32, 5x5, pad 2)-ReLU-maxpool(3, 2)-fc256-ReLU-fc128-ReLU-fc10."""
-
-    def __init__(self, in_channels=3, num_classes=10, image_size=32):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, 16, 5, padding=2)
-        self.pool1 = nn.MaxPool2d(3, stride=2)
-        self.conv2 = nn.Conv2d(16, 32, 5, padding=2)
-        self.pool2 = nn.MaxPool2d(3, stride=2)
-        side = ((image_size - 3) // 2 + 1 - 3) // 2 + 1      # 32 -> 15 -> 7
-        self.flatten = nn.Flatten()
-        self.fc1 = nn.Linear(32 * side * side, 256)
-        self.fc2 = nn.Linear(256, 128)
-        self.fc3 = nn.Linear(128, num_classes)
-        self.relu1, self.relu2, self.relu3, self.relu4 = nn.ReLU(), nn.ReLU(), nn.ReLU(), nn.ReLU()
-
-    def forward(self, x):
-        x = self.pool1(self.relu1(self.conv1(x)))
-        x = self.pool2(self.relu2(self.conv2(x)))
-        x = self.relu3(self.fc1(self.flatten(x)))
-        return self.fc3(self.relu4(self.fc2(x)))
-
-
-class BasicBlock(nn.Module):
-    """Two 3x3 conv-BN layers plus the input (projected by a 1x1 conv-BN when the shape changes), then ReLU."""
-
-    def __init__(self, cin, cout, stride=1):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.relu1, self.relu2 = nn.ReLU(), nn.ReLU()
-        self.shortcut = None
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
-        return self.relu2(out + (x if self.shortcut is None else self.shortcut(x)))
-
-
-class ResNet(nn.Module):
-    """A ResNet-8 for 32x32 inputs: 3x3 stem (16) and three stages of one BasicBlock (16, 32, 64 channels,
-    the last two halving the resolution), global average pooling, one linear layer."""
-
-    def __init__(self, in_channels=3, num_classes=10, width=16):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, width, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.relu = nn.ReLU()
-        self.layer1 = BasicBlock(width, width)
-        self.layer2 = BasicBlock(width, 2 * width, stride=2)
-        self.layer3 = BasicBlock(2 * width, 4 * width, stride=2)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.flatten = nn.Flatten()
-        self.fc = nn.Linear(4 * width, num_classes)
-
-    def forward(self, x):
-        x = self.relu(self.bn1(self.conv1(x)))
-        x = self.layer3(self.layer2(self.layer1(x)))
-        return self.fc(self.flatten(self.pool(x)))
-
-
-MODELS = {"fer": FERNet, "resnet": ResNet}
+MODELS = {"fer": FERNet, "resnet": ResNet}    # tinygrad_fer/models: the docs build the same nets
 
 
 # ---- arguments ------------------------------------------------------------------------------------------------

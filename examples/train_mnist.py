@@ -2,12 +2,17 @@
 
     python examples/train_mnist.py --data-dir DIR                      # idx files (plain or .gz) in DIR
     python examples/train_mnist.py --dataset fashion --download
+    TINYGRAD_FER_FASHION_MNIST_DIR=/usr/share/datasets/fashion-mnist python examples/train_mnist.py --dataset fashion
     python examples/train_mnist.py --sweep --epochs 2                  # lambda = 1e-3, 1e-2, 1e-1
 
 Net: conv(16, 5x5)-ReLU-maxpool(2)-conv(32, 5x5)-ReLU-maxpool(2)-fc(512)-ReLU-fc(10) (28 -> 24 -> 12 -> 8 -> 4),
 cross-entropy, SGD with momentum and L2 weight decay on the weights. --sweep trains one net per lambda from the
 same initialisation and writes a table of accuracies and weight_decay_filters.png: the first layer's filters of
 each net side by side (strong decay leaves smoother, smaller filters).
+
+Only --data-dir (and its MNIST/raw or FashionMNIST/raw subfolders) is searched, plus, for Fashion-MNIST, the
+folder in the environment variable TINYGRAD_FER_FASHION_MNIST_DIR when it is set (above: Debian's
+dataset-fashion-mnist package).
 """
 import argparse
 import os

@@ -2,8 +2,10 @@
 
 Conventions (also described in docs/README.md):
 - Every ```python block of a chapter runs, in order; the blocks of one file share one namespace (a fresh one per
-  file), with the repository root as the working directory and on sys.path. Blocks write files only into
-  temporary folders.
+  file), as in Python started in the repository root: that is the working directory and the first sys.path
+  entry, and no folder of the repository below it (examples/, tests/, ...) is on sys.path. A chapter may not
+  import the example scripts: code the docs and examples share lives in the package (tinygrad_fer.models).
+  Blocks write files only into temporary folders.
 - A block fenced ```python no-run is shown but not run: only for code that cannot run in CI (it needs a GPU or
   the real CIFAR-10 download).
 - Outputs: an ```output block right after a ```python block holds lines that block prints. The test checks that
@@ -58,23 +60,39 @@ def _contains(lines, expected):
     return any(lines[i:i + n] == expected for i in range(len(lines) - n + 1))
 
 
+def _repo_scripts(names):
+    """The modules among names loaded from a script folder of the repository (examples/, docs/, bench/): what a
+    user's Python started in the root cannot import without changing sys.path. tests/ is left out: the docs
+    import `tests.helpers` as a package from the root, and pytest imports the test modules by their bare names."""
+    allowed = tuple(os.path.join(ROOT, d) + os.sep for d in ("tinygrad_fer", "tests"))
+    found = []
+    for name in names:
+        file = os.path.abspath(getattr(sys.modules.get(name), "__file__", None) or os.sep)
+        if file.startswith(ROOT + os.sep) and not file.startswith(allowed) and os.path.dirname(file) != ROOT:
+            found.append(name)
+    return found
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_runs(chapter, monkeypatch):
     path = os.path.join(DOCS, chapter)
     monkeypatch.chdir(ROOT)
-    monkeypatch.setattr(sys, "path", list(sys.path))     # blocks may add to sys.path: undone afterwards
-    monkeypatch.syspath_prepend(ROOT)
+    # sys.path as `python` started in the root has it: pytest puts tests/ there, and an earlier test may have
+    # added examples/; blocks may add entries too, all undone afterwards
+    monkeypatch.setattr(sys, "path", [ROOT] + [p for p in sys.path if os.path.dirname(os.path.abspath(p)) != ROOT])
+    for name in _repo_scripts(list(sys.modules)):
+        monkeypatch.delitem(sys.modules, name)      # e.g. train_cifar, imported by an earlier test
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace = {"__name__": f"docs_{chapter[:-3].replace('-', '_')}"}
     modules_before = set(sys.modules)
     try:
         _run_blocks(chapter, path, namespace)
+        imported = _repo_scripts(set(sys.modules) - modules_before)
+        assert not imported, (f"{chapter} imports {imported} from outside the package: a user's Python started "
+                              f"in the repository root cannot; move shared code into tinygrad_fer (models/)")
     finally:
-        # forget example scripts a chapter imported (examples/train_cifar.py), so later tests load them afresh
-        examples = os.path.join(ROOT, "examples")
-        for name in set(sys.modules) - modules_before:
-            if (getattr(sys.modules.get(name), "__file__", None) or "").startswith(examples):
-                del sys.modules[name]
+        for name in _repo_scripts(set(sys.modules) - modules_before):   # later tests load them afresh
+            del sys.modules[name]
 
 
 def _run_blocks(chapter, path, namespace):
@@ -121,15 +139,14 @@ def test_no_run_blocks_are_rare():
 def _assert_png(path):
     with open(path, "rb") as f:
         assert f.read(8) == PNG_SIGNATURE, f"{path} is not a PNG"
-    PIL = pytest.importorskip("PIL.Image")
-    with PIL.open(path) as im:
+    from PIL import Image       # the test extra installs Pillow and matplotlib: a missing one fails, not skips
+    with Image.open(path) as im:
         im.verify()
-    with PIL.open(path) as im:
+    with Image.open(path) as im:
         assert im.size[0] > 200 and im.size[1] > 100
 
 
 def test_make_figures_writes_pngs(tmp_path):
-    pytest.importorskip("matplotlib")
     sys.path.insert(0, DOCS)
     try:
         import make_figures

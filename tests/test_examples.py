@@ -167,6 +167,12 @@ def test_cifar_missing_data_offline_tries_download_then_explains(cifar_example, 
     assert not any(p.name.endswith(".tar.gz") for p in tmp_path.iterdir())  # no partial archive left
 
 
+def test_cifar_trains_the_package_nets(cifar_example):
+    # the docs build these nets from tinygrad_fer.models: the script must train the very same classes
+    from tinygrad_fer.models import FERNet, ResNet
+    assert cifar_example.MODELS == {"fer": FERNet, "resnet": ResNet}
+
+
 def test_cifar_channel_stats_match_float_computation(cifar_example):
     imgs = np.random.default_rng(0).integers(0, 256, (7, 3, 5, 5), dtype=np.uint8)
     mean, std = cifar_example.channel_stats(imgs)
