@@ -30,3 +30,20 @@ def broadcast_pair(draw, max_dims=4):
     shp = draw(shapes(max_dims=max_dims))
     bs = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, base_shape=shp, max_side=4))
     return bs.input_shapes
+
+
+# NaN, the infinities and -0.0, scattered into a kernel's inputs: a window (or a product) holding one must give what
+# PyTorch gives, and one that doesn't hold it must not see it; "mixed" puts all four in one array
+SPECIALS = st.sampled_from([None, np.nan, np.inf, -np.inf, -0.0, "mixed"])
+
+
+def scatter_specials(a, special, seed, frac=0.15):
+    """Float array a (any layout, written in place, and returned) with `special` (a SPECIALS draw) at a random
+    fraction of its elements."""
+    if special is None or a.size == 0:
+        return a
+    rng = np.random.default_rng(seed)
+    where = rng.random(a.shape) < frac
+    values = [np.nan, np.inf, -np.inf, -0.0] if special == "mixed" else [special]
+    a[where] = rng.choice(np.array(values, a.dtype), int(where.sum()))
+    return a

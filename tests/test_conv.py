@@ -11,13 +11,24 @@ import tinygrad_fer as tg
 from tinygrad_fer import backend_cpu
 from tinygrad_fer.ops.conv import conv2d, conv_transpose2d, unfold, fold
 from helpers import compare, raises_like
+from strategies import SPECIALS, scatter_specials
 
-DTYPES = [np.float64, np.float32]
+# float16 runs in float32 inside (the kernels have no half arithmetic) and rounds its results back, as PyTorch's CPU
+# kernels accumulate half in float
+DTYPES = [np.float64, np.float32, np.float16]
 
 
 def _scale(dtype):
-    # float32 sums over whole batches and windows: give its gradients some room
-    return 1.0 if dtype == np.float64 else 10.0
+    # float32 sums over whole batches and windows: give its gradients some room (float16's own tolerance is loose)
+    return 10.0 if dtype == np.float32 else 1.0
+
+
+def _oracle(c, dtype):
+    """The dtype PyTorch computes in: with NaN or inf in the inputs, float64 whatever ours is. Its float32 (oneDNN)
+    kernels skip padded taps, so an infinite weight over padding gives inf there, but NaN (0 * inf) in its own im2col
+    path, which float64 takes, and in ours (a GEMM or direct kernel over zero-padded columns); float16 may go either
+    way, depending on the CPU."""
+    return np.float64 if c["special"] is not None and dtype != np.float64 else None
 
 
 @contextlib.contextmanager
@@ -46,15 +57,19 @@ def conv_case(draw):
     n = draw(st.integers(1, 3))
     return dict(n=n, g=g, cin_g=cin_g, cout_g=cout_g, k=(kh, kw), s=(sh, sw), d=(dh, dw), p=(ph, pw), hw=(h, w),
                 bias=draw(st.booleans()), x_grad=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 31)),
-                blocks=draw(st.booleans()))
+                blocks=draw(st.booleans()), special=draw(SPECIALS),
+                into=draw(st.sets(st.sampled_from("xwb"), min_size=1)))
 
 
 def _arrays(c, dtype, wshape):
+    """x, w and b, with c's special values (NaN, inf, -0.0: through the GEMMs as through PyTorch's) in those of
+    c["into"]."""
     rng = np.random.default_rng(c["seed"])
     x = rng.standard_normal((c["n"], c["g"] * c["cin_g"]) + c["hw"]).astype(dtype)
     w = rng.standard_normal(wshape).astype(dtype)
     b = rng.standard_normal(wshape[0] if wshape[1] == c["cin_g"] else wshape[1] * c["g"]).astype(dtype)
-    return x, w, b
+    return tuple(scatter_specials(a, c["special"] if name in c["into"] else None, c["seed"] + i)
+                 for i, (name, a) in enumerate(zip("xwb", (x, w, b))))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -65,21 +80,25 @@ def test_conv2d(dtype, c):
     arrays = [x, w, b] if c["bias"] else [x, w]
     with _one_image_blocks(c["blocks"]):
         compare(lambda *a: conv2d(*a, **kw), lambda *a: F.conv2d(*a, **kw), arrays, scale=_scale(dtype),
-                requires_grad=[c["x_grad"], True, True])
+                requires_grad=[c["x_grad"], True, True], oracle_dtype=_oracle(c, dtype))
 
 
 @given(n=st.integers(1, 6), c=st.integers(1, 4), m=st.integers(1, 8), k=st.sampled_from([(3, 3), (5, 5), (4, 3)]),
        d=st.integers(1, 2), hw=st.tuples(st.integers(6, 12), st.integers(6, 36)), same=st.booleans(),
-       bias=st.booleans(), x_grad=st.booleans(), seed=st.integers(0, 2 ** 31))
-def test_conv2d_direct(n, c, m, k, d, hw, same, bias, x_grad, seed):
-    """float32, stride 1, one group: the CPU backend's direct kernels (forward, input and weight gradients)."""
+       bias=st.booleans(), x_grad=st.booleans(), seed=st.integers(0, 2 ** 31), special=SPECIALS,
+       into=st.sets(st.sampled_from("xwb"), min_size=1))
+def test_conv2d_direct(n, c, m, k, d, hw, same, bias, x_grad, seed, special, into):
+    """float32, stride 1, one group: the CPU backend's direct kernels (forward, input and weight gradients); a
+    weight with NaN or inf takes the GEMM path (backend_cpu.direct_conv)."""
     rng = np.random.default_rng(seed)
-    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((n, c) + hw, (m, c) + k, (m,)))
+    x, w, b = (scatter_specials(rng.standard_normal(s).astype(np.float32), special if name in into else None, seed)
+               for name, s in zip("xwb", ((n, c) + hw, (m, c) + k, (m,))))
     kw = dict(padding="same" if same else (d * (k[0] - 1), 0), dilation=d)
     out = conv2d(tg.tensor(x), tg.tensor(w, requires_grad=True), **kw)
-    assert out._ctx.direct is not None
+    assert (out._ctx.direct is not None) == bool(np.isfinite(w).all())
     compare(lambda *a: conv2d(*a, **kw), lambda *a: F.conv2d(*a, **kw), [x, w, b] if bias else [x, w],
-            scale=_scale(np.float32), requires_grad=[x_grad, True, True])
+            scale=_scale(np.float32), requires_grad=[x_grad, True, True],
+            oracle_dtype=_oracle(dict(special=special), np.float32))
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")   # PyTorch's note about its own padded copy
@@ -140,7 +159,7 @@ def test_conv_transpose2d(dtype, c):
     arrays = [x, w, b] if c["bias"] else [x, w]
     with _one_image_blocks(c["blocks"]):
         compare(lambda *a: conv_transpose2d(*a, **kw), lambda *a: F.conv_transpose2d(*a, **kw), arrays,
-                scale=_scale(dtype), requires_grad=[c["x_grad"], True, True])
+                scale=_scale(dtype), requires_grad=[c["x_grad"], True, True], oracle_dtype=_oracle(c, dtype))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -148,10 +167,11 @@ def test_conv_transpose2d(dtype, c):
 def test_unfold_fold(dtype, c, unbatched):
     kw = dict(kernel_size=c["k"], dilation=c["d"], padding=c["p"], stride=c["s"])
     x = np.random.default_rng(c["seed"]).standard_normal((c["n"], c["cin_g"]) + c["hw"]).astype(dtype)
-    x = x[0] if unbatched else x
-    compare(lambda a: unfold(a, **kw), lambda a: F.unfold(a, **kw), [x])
+    x = scatter_specials(x[0] if unbatched else x, c["special"], c["seed"])
+    compare(lambda a: unfold(a, **kw), lambda a: F.unfold(a, **kw), [x], signed_zeros=True)
     cols = F.unfold(torch.tensor(x), **kw).numpy()
     cols = np.random.default_rng(c["seed"] + 1).standard_normal(cols.shape).astype(dtype)
+    cols = scatter_specials(cols, c["special"], c["seed"] + 1)
     compare(lambda a: fold(a, c["hw"], **kw), lambda a: F.fold(a, c["hw"], **kw), [cols])
 
 
@@ -203,3 +223,14 @@ def test_conv2d_keeps_its_input_not_its_columns():
     w.grad = None
     conv2d(x, w, padding=1).backward(tg.ones(out.shape))
     np.testing.assert_allclose(gw_blocks, w.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_infinite_weight_input_gradient_stays_in_its_windows():
+    """The direct kernels' input gradient convolves a zero-padded output gradient: an inf weight there would make
+    NaN (0 * inf) of pixels it never touched, so such a weight takes the GEMM path (col2im adds only real windows)."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((1, 1, 6, 6)).astype(np.float32), rng.standard_normal((1, 1, 3, 3)).astype(np.float32)
+    w[0, 0, 0, 0] = np.inf
+    (out,), _ = compare(lambda *a: conv2d(*a, padding=1), lambda *a: F.conv2d(*a, padding=1), [x, w],
+                        oracle_dtype=np.float64, requires_grad=[True, False])
+    assert out._ctx.direct is None

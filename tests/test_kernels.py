@@ -5,6 +5,7 @@ from hypothesis import given, settings, strategies as st
 
 from tinygrad_fer import backend_cpu as nb, kernels_ref as ref
 from tinygrad_fer.kernels_ref import conv_out_size, pool_out_size
+from strategies import SPECIALS, scatter_specials
 
 DTYPES = [np.float32, np.float64]
 
@@ -12,10 +13,16 @@ DTYPES = [np.float32, np.float64]
 def _close(a, b, dtype):
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     assert a.dtype == b.dtype and a.shape == b.shape
-    np.testing.assert_allclose(a, b, **tol)
+    np.testing.assert_allclose(a, b, equal_nan=True, **tol)
 
 
-def _input(seed, shape, dtype, layout, ties):
+def _same_zeros(a, b):
+    """Where both are zero, the same sign (assert_allclose takes -0.0 == 0.0)."""
+    zero = (a == 0) & (b == 0)
+    np.testing.assert_array_equal(np.signbit(a[zero]), np.signbit(b[zero]))
+
+
+def _input(seed, shape, dtype, layout, ties, special=None):
     rng = np.random.default_rng(seed)
     if layout == "contiguous":
         base = rng.standard_normal(shape)
@@ -25,7 +32,8 @@ def _input(seed, shape, dtype, layout, ties):
         base = rng.standard_normal(tuple(2 * s for s in shape))[::2, ::2, ::2, ::2]
     if ties:                                  # exact ties and ReLU-like zeros
         base = np.maximum(np.round(base * 2), 0)
-    return base.astype(dtype)
+    x = base.astype(dtype)
+    return scatter_specials(x, special, seed + 2)
 
 
 @st.composite
@@ -48,16 +56,19 @@ LAYOUTS = st.sampled_from(["contiguous", "transposed", "strided"])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@given(p=window_params(), layout=LAYOUTS, seed=st.integers(0, 2 ** 31))
-def test_im2col_col2im(dtype, p, layout, seed):
+@given(p=window_params(), layout=LAYOUTS, seed=st.integers(0, 2 ** 31), special=SPECIALS)
+def test_im2col_col2im(dtype, p, layout, seed, special):
     shape, k = p
-    x = _input(seed, shape, dtype, layout, False)
+    x = _input(seed, shape, dtype, layout, False, special)
     cols = nb.im2col(x, *k)
     oh, ow = conv_out_size(shape[2], k[0], k[2], k[4], k[6]), conv_out_size(shape[3], k[1], k[3], k[5], k[7])
     assert cols.shape == (shape[1], k[0], k[1], shape[0], oh, ow) and cols.flags.c_contiguous
     np.testing.assert_array_equal(cols, ref.im2col(x, *k))
-    g = np.random.default_rng(seed + 1).standard_normal(cols.shape).astype(dtype)
+    _same_zeros(cols, ref.im2col(x, *k))
+    g = scatter_specials(np.random.default_rng(seed + 1).standard_normal(cols.shape).astype(dtype), special, seed)
     _close(nb.col2im(g, shape, *k), ref.col2im(g, shape, *k), dtype)
+    if special is not None:
+        return
     # adjointness: <im2col(x), g> == <x, col2im(g)>
     np.testing.assert_allclose((cols.astype(np.float64) * g).sum(), (x * nb.col2im(g, shape, *k)).astype(np.float64)
                                .sum(), rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-4)
@@ -65,18 +76,18 @@ def test_im2col_col2im(dtype, p, layout, seed):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(p=window_params(pool=True), layout=LAYOUTS, seed=st.integers(0, 2 ** 31), ties=st.booleans(),
-       ceil_mode=st.booleans(), special=st.sampled_from([None, np.nan, np.inf, -np.inf]))
+       ceil_mode=st.booleans(), special=SPECIALS)
 def test_max_pool(dtype, p, layout, seed, ties, ceil_mode, special):
     shape, k = p
-    x = _input(seed, shape, dtype, layout, ties)
-    if special is not None:     # NaN wins (the last one), -inf loses to everything: scattered over the planes
-        x[np.random.default_rng(seed + 2).random(shape) < 0.15] = special
+    # NaN wins (the last one), -inf loses to everything, -0.0 ties with 0.0 (the first wins)
+    x = _input(seed, shape, dtype, layout, ties, special)
     out, idx = nb.max_pool2d(x, *k, ceil_mode)
     out_r, idx_r = ref.max_pool2d(x, *k, ceil_mode)
     assert idx.dtype == np.int64
     np.testing.assert_array_equal(out, out_r)
+    _same_zeros(out, out_r)
     np.testing.assert_array_equal(idx, idx_r)
-    g = np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype)
+    g = scatter_specials(np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype), special, seed)
     _close(nb.max_pool2d_backward(g, idx, shape), ref.max_pool2d_backward(g, idx, shape), dtype)
 
 
@@ -93,14 +104,16 @@ def test_max_pool_nan_and_inf(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(p=window_params(dilation=False, pool=True), layout=LAYOUTS, seed=st.integers(0, 2 ** 31),
-       ceil_mode=st.booleans(), include_pad=st.booleans(), divisor=st.sampled_from([None, 1, 3]))
-def test_avg_pool(dtype, p, layout, seed, ceil_mode, include_pad, divisor):
+       ceil_mode=st.booleans(), include_pad=st.booleans(), divisor=st.sampled_from([None, 1, 3]), special=SPECIALS)
+def test_avg_pool(dtype, p, layout, seed, ceil_mode, include_pad, divisor, special):
     shape, k = p
     k = k[:6]
-    x = _input(seed, shape, dtype, layout, False)
+    x = _input(seed, shape, dtype, layout, False, special)
     out = nb.avg_pool2d(x, *k, ceil_mode, include_pad, divisor)
-    _close(out, ref.avg_pool2d(x, *k, ceil_mode, include_pad, divisor), dtype)
-    g = np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype)
+    out_r = ref.avg_pool2d(x, *k, ceil_mode, include_pad, divisor)
+    _close(out, out_r, dtype)
+    _same_zeros(out, out_r)
+    g = scatter_specials(np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype), special, seed)
     _close(nb.avg_pool2d_backward(g, shape, *k, ceil_mode, include_pad, divisor),
            ref.avg_pool2d_backward(g, shape, *k, ceil_mode, include_pad, divisor), dtype)
 
@@ -158,19 +171,22 @@ def direct_conv_params(draw):
     return (n, c, h, w), (m, c, kh, kw), (ph, pw, dh, dw)
 
 
-@given(p=direct_conv_params(), layout=LAYOUTS, bias=st.booleans(), seed=st.integers(0, 2 ** 31))
-def test_direct_conv(p, layout, bias, seed):
+@given(p=direct_conv_params(), layout=LAYOUTS, bias=st.booleans(), seed=st.integers(0, 2 ** 31), special=SPECIALS)
+def test_direct_conv(p, layout, bias, seed, special):
+    """Against the im2col reference, special values included: both multiply padding as zeros (0 * inf is NaN)."""
     xs, ws, (ph, pw, dh, dw) = p
     rng = np.random.default_rng(seed)
-    x = _input(seed, xs, np.float32, layout, False)
-    w, b = rng.standard_normal(ws).astype(np.float32), rng.standard_normal(ws[0]).astype(np.float32)
-    kernels = nb.direct_conv(x, w, (1, 1), (ph, pw), (dh, dw), 1)
+    x = _input(seed, xs, np.float32, layout, False, special)
+    w, b = (scatter_specials(rng.standard_normal(s).astype(np.float32), special, seed + i)
+            for i, s in enumerate((ws, ws[0])))
+    # direct_conv turns down non-finite weights (for the input gradient's sake, see there); its kernels take them
+    kernels = nb.direct_conv(x, np.ones_like(w), (1, 1), (ph, pw), (dh, dw), 1)
     out = kernels.conv2d(x, w, b if bias else None, ph, pw, dh, dw)
     f64 = [a.astype(np.float64) for a in (x, w, b)]
     want = ref.conv2d(f64[0], f64[1], f64[2] if bias else None, ph, pw, dh, dw)
     assert out.dtype == np.float32 and out.flags.c_contiguous
     _close(out, want.astype(np.float32), np.float32)
-    g = rng.standard_normal(out.shape).astype(np.float32)
+    g = scatter_specials(rng.standard_normal(out.shape).astype(np.float32), special, seed + 3)
     gw = kernels.conv2d_weight_grad(x, g, ws[2], ws[3], ph, pw, dh, dw)
     want = ref.conv2d_weight_grad(f64[0], g.astype(np.float64), ws[2], ws[3], ph, pw, dh, dw)
     assert gw.dtype == np.float32 and gw.shape == ws
@@ -185,6 +201,10 @@ def test_direct_conv_takes_only_its_cases():
     assert nb.direct_conv(x, w[:, :1], (1, 1), (1, 1), (1, 1), 2) is None
     assert nb.direct_conv(x, w[:, :, :1, :1], (1, 1), (0, 0), (1, 1), 1) is None
     assert nb.direct_conv(x, w, (1, 1), (3, 1), (1, 1), 1) is None      # the input gradient's padding would be < 0
+    for bad in (np.nan, np.inf, -np.inf):     # the input gradient would multiply them by its zero padding
+        wb = w.copy()
+        wb[1, 0, 2, 1] = bad
+        assert nb.direct_conv(x, wb, (1, 1), (1, 1), (1, 1), 1) is None
 
 
 def test_pool_out_size_ceil_mode():

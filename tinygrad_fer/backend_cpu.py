@@ -38,11 +38,14 @@ block_bytes = 3 << 20
 
 def direct_conv(x, w, stride, padding, dilation, groups):
     # float32 only (what nets train in; float64 keeps the GEMM path); the input gradient is a convolution of the
-    # output gradient padded by dilation * (K - 1) - padding, so that must not be negative; windows under 3x3
-    # would waste most of the weight gradient's 5-tap groups (and 1x1 is a GEMM anyway)
+    # output gradient padded by dilation * (K - 1) - padding, so that must not be negative, and its weights must be
+    # finite: that padding times an infinite or NaN weight would be NaN where col2im (and PyTorch) add nothing
+    # (checking costs ~4 us on a 64x32x5x5 weight); windows under 3x3 would waste most of the weight gradient's
+    # 5-tap groups (and 1x1 is a GEMM anyway)
     if x.dtype != np.float32 or w.dtype != np.float32 or tuple(stride) != (1, 1) or groups != 1 \
             or w.shape[2] * w.shape[3] < 9 \
-            or any(p > d * (k - 1) for p, d, k in zip(padding, dilation, w.shape[2:])):
+            or any(p > d * (k - 1) for p, d, k in zip(padding, dilation, w.shape[2:])) \
+            or not np.isfinite(w).all():
         return None
     from . import simd_kernels      # imports Numba: not with the package
     return simd_kernels
@@ -116,7 +119,8 @@ def add_at(a, idx, v):
 #   relu(x) -> max(x, 0) with PyTorch's -0.0 and NaN; relu_backward(grad, out) -> grad where out > 0 or NaN, else 0.
 #   sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize): an SGD step with a momentum
 #       buffer, in place on w and buf (optim.SGD after its first step).
-#   avg_pool2d(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_override=None)
+#   avg_pool2d(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_override=None): each window's
+#       sum starts at +0.0, as PyTorch's, so NaN and inf reach only their windows and an all -0.0 window gives +0.0
 #   avg_pool2d_backward(grad_out, x_shape, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad,
 #                       divisor_override=None) -> grad_x
 # Inputs may have any strides; outputs are new contiguous arrays of the input's dtype. The Numba
@@ -327,7 +331,9 @@ def _max_pool_bwd_nb(g, idx, gx):
 
 
 @_lazy_njit
-def _avg_pool_nb(x, out, kh, kw, sh, sw, ph, pw, include_pad, divisor):
+def _avg_pool_nb(x, out, kh, kw, sh, sw, ph, pw, include_pad, divisor, zero):
+    # zero: +0.0 of x's dtype, PyTorch's start for every sum (an all -0.0 window averages to +0.0); a start taken from
+    # the data (x[..., 0, 0] * 0) would be NaN for an infinite or NaN pixel and spread over the whole plane
     n_, c_, h_, w_ = x.shape
     oh_, ow_ = out.shape[2], out.shape[3]
     for p in prange(n_ * c_):
@@ -336,7 +342,7 @@ def _avg_pool_nb(x, out, kh, kw, sh, sw, ph, pw, include_pad, divisor):
             y0, y1, ya, yb = _avg_window(oh, sh, kh, ph, h_)
             for ow in range(ow_):
                 x0, x1, xa, xb = _avg_window(ow, sw, kw, pw, w_)
-                s = x[n, c, 0, 0] * 0
+                s = zero
                 for y in range(ya, yb):
                     for xx in range(xa, xb):
                         s += x[n, c, y, xx]
@@ -476,7 +482,8 @@ def avg_pool2d(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_
     n, c, h, w = x.shape
     oh, ow = pool_out_size(h, kh, sh, ph, 1, ceil_mode), pool_out_size(w, kw, sw, pw, 1, ceil_mode)
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
-    _avg_pool_nb(_c(x), out, kh, kw, sh, sw, ph, pw, bool(count_include_pad), int(divisor_override or 0))
+    _avg_pool_nb(_c(x), out, kh, kw, sh, sw, ph, pw, bool(count_include_pad), int(divisor_override or 0),
+                 x.dtype.type(0))
     return out
 
 

@@ -3,11 +3,12 @@
 Columns are laid out (C, KH, KW, N, OH, OW) (see backend_cpu's kernels section): a (C*KH*KW, N*OH*OW) matrix whose
 rows split by group, so the forward pass is W_g @ cols_g, the weight gradient g_g @ cols_g.T and the input gradient
 col2im(W_g.T @ g_g), each a single BLAS call per block of images (_image_blocks); only the small output-sized
-arrays are ever transposed.
+arrays are ever transposed. float16 runs in float32 (half.py).
 """
 from ..autograd import Function
 from ..kernels_ref import conv_out_size
 from ..tensor import Tensor
+from .half import float32_inside
 
 
 def _pair(v, name, fn="conv2d", n=2):
@@ -92,6 +93,7 @@ class Conv2d(Function):
     raw = True
 
     @staticmethod
+    @float32_inside
     def forward(ctx, x, w, b, stride, padding, dilation, groups, extra_pad):
         be = ctx.be
         xp = be.xp
@@ -127,6 +129,7 @@ class Conv2d(Function):
         return out[0] if ctx.unbatched else out
 
     @staticmethod
+    @float32_inside
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         be = ctx.be
@@ -244,6 +247,7 @@ class ConvTranspose2d(Function):
     raw = True
 
     @staticmethod
+    @float32_inside
     def forward(ctx, x, w, b, stride, padding, out_hw, dilation, groups):
         be = ctx.be
         xp = be.xp
@@ -268,6 +272,7 @@ class ConvTranspose2d(Function):
         return out[0] if ctx.unbatched else out
 
     @staticmethod
+    @float32_inside
     def backward(ctx, grad):
         xT, w = ctx.saved_tensors
         be = ctx.be
@@ -331,6 +336,7 @@ class Unfold(Function):
     raw = True
 
     @staticmethod
+    @float32_inside
     def forward(ctx, x, k, dilation, padding, stride):
         be = ctx.be
         ctx.unbatched = x.ndim == 3
@@ -343,6 +349,7 @@ class Unfold(Function):
         return out[0] if ctx.unbatched else out
 
     @staticmethod
+    @float32_inside
     def backward(ctx, grad):
         x_shape, cols_shape, k, d, p, s = ctx.geom
         if ctx.unbatched:
@@ -356,6 +363,7 @@ class Fold(Function):
     raw = True
 
     @staticmethod
+    @float32_inside
     def forward(ctx, x, out_hw, k, dilation, padding, stride, blocks):
         be = ctx.be
         ctx.unbatched = x.ndim == 2
@@ -370,6 +378,7 @@ class Fold(Function):
         return out[0] if ctx.unbatched else out
 
     @staticmethod
+    @float32_inside
     def backward(ctx, grad):
         k, d, p, s = ctx.geom
         if ctx.unbatched:
