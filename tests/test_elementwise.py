@@ -6,6 +6,7 @@ from hypothesis import assume, given, strategies as st
 
 import tinygrad_fer as tg
 from helpers import compare, gradcheck, raises_like
+from outcomes import same_outcome
 from strategies import DTYPES, arrays, broadcast_pair
 
 BINARY = {
@@ -222,3 +223,139 @@ def test_integer_and_bool_ops():
     assert (a // 2).tolist() == [0, 1, 1]
     with pytest.raises(RuntimeError):
         -tg.tensor([True, False])
+
+
+# ---- rounded division, remainder, fmod ----------------------------------------------------------------------------
+
+DIVISION = {
+    "remainder": lambda m: lambda a, b: a % b,
+    "remainder_fn": lambda m: lambda a, b: m.remainder(a, b),
+    "fmod": lambda m: lambda a, b: m.fmod(a, b),
+    "floordiv": lambda m: lambda a, b: a // b,
+    "floor_divide": lambda m: lambda a, b: m.floor_divide(a, b),
+    "div_floor": lambda m: lambda a, b: m.div(a, b, rounding_mode="floor"),
+    "div_trunc": lambda m: lambda a, b: a.div(b, rounding_mode="trunc"),
+}
+DIFFERENTIABLE = ["remainder", "remainder_fn", "fmod", "div_floor", "div_trunc"]
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(DIVISION))
+@given(data=st.data())
+def test_division_family(name, dtype, data):
+    """Both signs, zeros in both operands (integer division by zero must raise as PyTorch does), broadcasting."""
+    sa, sb = data.draw(broadcast_pair(max_dims=3))
+    a = data.draw(arrays(sa, dtype, -20, 20))
+    b = data.draw(arrays(sb, dtype, -6, 6))
+    if data.draw(st.booleans()):
+        b = np.where(np.abs(b) < 1, 0, b).astype(dtype)  # zeros for floats too, or none at all for ints
+    elif np.dtype(dtype).kind == "i":
+        b = np.where(b == 0, 1, b).astype(dtype)
+    same_outcome(lambda m: DIVISION[name](m)(m.tensor(a), m.tensor(b)))
+
+
+@pytest.mark.parametrize("name", DIFFERENTIABLE)
+@given(data=st.data())
+def test_division_gradients(name, data):
+    """PyTorch's formulas: remainder d/dother = -g * floor(a/b), fmod -g * trunc(a/b), rounded division zero."""
+    sa, sb = data.draw(broadcast_pair(max_dims=3))
+    a = data.draw(arrays(sa, np.float64, -20, 20))
+    b = data.draw(arrays(sb, np.float64, -6, 6))
+    compare(DIVISION[name](tg), DIVISION[name](torch), [a, b])
+
+
+@pytest.mark.parametrize("name", DIFFERENTIABLE)
+def test_division_gradcheck(name):
+    rng = np.random.default_rng(6)
+    b = rng.uniform(0.5, 2, (4,)) * rng.choice([-1, 1], (4,))
+    # quotients at least 0.2 from an integer: away from the jumps, where the numeric derivative is defined
+    a = (rng.integers(-3, 4, (3, 4)) + rng.uniform(0.2, 0.8, (3, 4))) * b
+    gradcheck(DIVISION[name](tg), a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int32, np.int64, np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("scalar", [3, -3, 2.5, -2.5, 0, 0.0, True, False])
+@pytest.mark.parametrize("op", ["a%s", "s%a", "fmod", "a//s", "s//a", "trunc", "floor"])
+def test_division_scalars(op, scalar, dtype):
+    """PyTorch's promotion with Python numbers (an int beside int8 stays int8 and wraps; a float makes a float)."""
+    a = np.array([-7, -3, 0, 3, 7, 5]).astype(dtype)
+    f = {"a%s": lambda m, x: x % scalar, "s%a": lambda m, x: scalar % x, "fmod": lambda m, x: m.fmod(x, scalar),
+         "a//s": lambda m, x: x // scalar, "s//a": lambda m, x: scalar // x,
+         "trunc": lambda m, x: m.div(x, scalar, rounding_mode="trunc"),
+         "floor": lambda m, x: m.div(x, scalar, rounding_mode="floor")}[op]
+    same_outcome(lambda m: f(m, m.tensor(a)))
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.tensor([5]) // 0, lambda m: m.tensor([5]) // m.tensor([0]), lambda m: 5 // m.tensor([1, 0]),
+    lambda m: m.floor_divide(m.tensor([5]), 0), lambda m: m.div(m.tensor([5]), 0, rounding_mode="floor"),
+    lambda m: m.div(m.tensor([5]), m.tensor([0]), rounding_mode="trunc"), lambda m: m.tensor([5]) % 0,
+    lambda m: m.remainder(m.tensor([1, 2]), m.tensor([1, 0])), lambda m: m.fmod(m.tensor([5]), 0),
+    lambda m: m.fmod(m.tensor([5], dtype=m.int32), m.tensor([0], dtype=m.int32)), lambda m: 5 % m.tensor([0]),
+    lambda m: m.tensor(5, dtype=m.uint8) // m.tensor(0, dtype=m.uint8), lambda m: m.tensor([100], dtype=m.int8) % 256,
+    lambda m: m.tensor([], dtype=m.int64) // 0, lambda m: m.tensor([3]) % False,
+    lambda m: m.tensor([True]) % m.tensor([True]), lambda m: m.tensor([True]) // True,
+    lambda m: m.fmod(m.tensor([True]), m.tensor([True])),
+    lambda m: m.div(m.tensor([True]), m.tensor([True]), rounding_mode="trunc"),
+    lambda m: m.tensor([True, False]) // 2, lambda m: m.remainder(m.tensor([True]), 1),
+    lambda m: m.remainder(5, m.tensor([2, -2])),
+    lambda m: m.tensor([-2 ** 63]) % -1, lambda m: m.tensor([-2 ** 63]) // -1, lambda m: m.fmod(m.tensor([-2 ** 63]), -1),
+    lambda m: m.tensor([float("inf"), 5.0, -5.0]) % m.tensor([3.0, float("inf"), float("inf")]),
+    lambda m: m.fmod(m.tensor([float("inf"), 5.0, -5.0]), m.tensor([3.0, float("inf"), float("inf")])),
+    lambda m: m.fmod(m.tensor([200], dtype=m.uint8), m.tensor([-3], dtype=m.int8)),
+    lambda m: m.tensor([5.5]) % m.tensor([2]), lambda m: m.tensor([5, -5]) % m.tensor(2.5, dtype=m.float64)])
+def test_division_errors_and_edges(make):
+    """Integer division by zero, bool operands and bad argument kinds raise what PyTorch raises; no-element and
+    overflowing quotients, infinities and mixed dtypes give what it gives."""
+    same_outcome(make)
+
+
+def test_division_argument_kinds():
+    # PyTorch's messages list its overloads in its own words: the exception type is what is compared
+    same_outcome(lambda m: m.fmod(5, m.tensor([2])), message=False)
+    same_outcome(lambda m: m.remainder(5, 3), message=False)
+    same_outcome(lambda m: m.tensor([5]) % "2", message=False)
+
+
+@pytest.mark.parametrize("op", ["remainder_", "__imod__", "fmod_", "floor_divide_", "__ifloordiv__"])
+@pytest.mark.parametrize("dtype, other", [(np.int64, 3), (np.int64, -3), (np.int32, np.array([3, -2, 5, -1, 4])),
+                                          (np.float64, 2.5), (np.float32, -0.75), (np.int64, 0), (np.int64, 2.5)])
+def test_division_in_place(op, dtype, other):
+    a = np.array([-7, -3, 0, 3, 7]).astype(dtype)
+
+    def run(m):
+        x = m.tensor(a)
+        y = getattr(x, op)(m.tensor(other) if isinstance(other, np.ndarray) else other)
+        assert y is x
+        return x
+    same_outcome(run, message=not (dtype is np.int64 and other == 2.5))  # the dtype spellings differ
+
+
+@pytest.mark.parametrize("op", ["remainder_", "fmod_"])
+def test_division_in_place_gradients(op):
+    rng = np.random.default_rng(8)
+    a, b = rng.uniform(-5, 5, (3, 4)), rng.uniform(0.5, 2, (4,)) * rng.choice([-1, 1], (4,))
+
+    def f(x, y):
+        z = x * 1.0
+        getattr(z, op)(y)
+        return z
+    compare(f, f, [a, b])
+
+
+@pytest.mark.parametrize("make", [lambda m, x: (x // 2).sum(), lambda m, x: m.floor_divide(x, x).sum(),
+                                  lambda m, x: (2.5 % x).sum(), lambda m, x: m.remainder(3, x).sum()])
+def test_division_without_derivative_raises_in_backward(make):
+    """PyTorch records these ops but defines no derivative: the result requires grad, backward raises."""
+    def run(m):
+        out = make(m, m.tensor([5.5, -3.0], requires_grad=True))
+        assert out.requires_grad
+        out.backward()
+    same_outcome(run)
+
+
+def test_division_names():
+    x = tg.tensor([5.0, -5.0])
+    for name in ("remainder", "fmod", "floor_divide"):
+        assert getattr(tg, name)(x, 3).tolist() == getattr(torch, name)(torch.tensor([5.0, -5.0]), 3).tolist()
+        assert getattr(x, name)(3).tolist() == getattr(torch.tensor([5.0, -5.0]), name)(3).tolist()

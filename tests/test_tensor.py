@@ -1,10 +1,13 @@
 """Creation functions, attributes, conversions, repr, RNG: names, defaults, dtypes as in PyTorch."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
 import tinygrad_fer as tg
 from helpers import raises_like
+from outcomes import same_outcome
 
 
 def same(ours, theirs):
@@ -122,3 +125,73 @@ def test_creation_errors():
         tg.from_numpy([1, 2])
     with pytest.raises(RuntimeError, match="CUDA|CuPy|cuda"):
         tg.zeros(2, device="cuda") if not tg.cuda.is_available() else (_ for _ in ()).throw(RuntimeError("cuda"))
+
+
+def _zeros_uint8(m):
+    return m.zeros(2, dtype=m.uint8)
+
+
+@pytest.mark.parametrize("make", [
+    # torch.tensor / as_tensor from Python numbers: ints are read as 64-bit ones, integer dtypes range-checked
+    lambda m: m.tensor([2 ** 63]), lambda m: m.tensor(2 ** 63), lambda m: m.tensor([-2 ** 63 - 1]),
+    lambda m: m.tensor([2 ** 64]), lambda m: m.tensor([[1, 2], [3, 2 ** 63]]), lambda m: m.tensor([True, 2 ** 63]),
+    lambda m: m.tensor([2 ** 63 - 1, -2 ** 63]), lambda m: m.tensor([2 ** 63], dtype=m.float32),
+    lambda m: m.tensor([2 ** 64, 1.5]), lambda m: m.tensor([10 ** 400, 1.5]), lambda m: m.tensor([10 ** 400], dtype=m.bool),
+    lambda m: m.tensor([2 ** 63, 1.5], dtype=m.int64), lambda m: m.tensor([2 ** 63], dtype=m.uint8),
+    lambda m: m.tensor([300], dtype=m.uint8), lambda m: m.tensor([256], dtype=m.uint8),
+    lambda m: m.tensor([255, -1, -128, -255], dtype=m.uint8), lambda m: m.tensor([-256], dtype=m.uint8),
+    lambda m: m.tensor([128], dtype=m.int8), lambda m: m.tensor([-129], dtype=m.int8),
+    lambda m: m.tensor([[-128, 127]], dtype=m.int8), lambda m: m.tensor([40000], dtype=m.int16),
+    lambda m: m.tensor([2 ** 31], dtype=m.int32), lambda m: m.tensor([-2 ** 31 - 1], dtype=m.int32),
+    lambda m: m.tensor([2, 2 ** 70], dtype=m.bool), lambda m: m.tensor([1e40], dtype=m.float32),
+    lambda m: m.tensor([1e5, 70000], dtype=m.float16), lambda m: m.tensor(1e40, dtype=m.float16),
+    lambda m: m.tensor([3.7, -3.7], dtype=m.int64), lambda m: m.tensor([1e30], dtype=m.int64),
+    lambda m: m.tensor([300.5], dtype=m.uint8), lambda m: m.tensor([-0.5], dtype=m.uint8),
+    lambda m: m.tensor([255.0, -0.0], dtype=m.uint8), lambda m: m.tensor([127.9], dtype=m.int8),
+    lambda m: m.tensor([float("nan")], dtype=m.int8), lambda m: m.tensor([float("inf")], dtype=m.int64),
+    lambda m: m.tensor([-1, 1.5], dtype=m.uint8), lambda m: m.tensor([300, 1.5], dtype=m.uint8),
+    lambda m: m.tensor([[1.5, 2], [-3, 4]], dtype=m.int32), lambda m: m.tensor([True, 2], dtype=m.uint8),
+    lambda m: m.tensor([np.int64(300)], dtype=m.uint8), lambda m: m.tensor(np.int64(300), dtype=m.uint8),
+    lambda m: m.tensor(np.array([300, -1]), dtype=m.uint8), lambda m: m.tensor(-1, dtype=m.uint8),
+    lambda m: m.tensor([], dtype=m.uint8), lambda m: m.as_tensor([300], dtype=m.uint8),
+    lambda m: m.as_tensor([2 ** 63]), lambda m: m.as_tensor(300, dtype=m.uint8),
+    lambda m: m.as_tensor(np.array([300]), dtype=m.uint8), lambda m: m.as_tensor([1e30], dtype=m.int64),
+    lambda m: m.Tensor([2 ** 64]), lambda m: m.Tensor([10 ** 400]),
+    # full / full_like: a scalar argument, checked against the dtype (C++ type names in the message)
+    lambda m: m.full((2,), 300, dtype=m.uint8), lambda m: m.full((2,), -1, dtype=m.uint8),
+    lambda m: m.full((2,), -256, dtype=m.uint8), lambda m: m.full((2,), 2 ** 63), lambda m: m.full((2,), 2 ** 64),
+    lambda m: m.full((2,), -2 ** 63 - 1), lambda m: m.full((2,), 2 ** 64 - 1, dtype=m.float32),
+    lambda m: m.full((2,), 2 ** 63, dtype=m.bool), lambda m: m.full((2,), 3.7, dtype=m.int8),
+    lambda m: m.full((2,), 300.0, dtype=m.int8), lambda m: m.full((2,), 1e40, dtype=m.float32),
+    lambda m: m.full((2,), -1e40, dtype=m.float32), lambda m: m.full((2,), float("inf"), dtype=m.float32),
+    lambda m: m.full((2,), float("nan"), dtype=m.float32), lambda m: m.full((2,), float("nan"), dtype=m.int64),
+    lambda m: m.full((2,), 2 ** 40, dtype=m.int32), lambda m: m.full((2,), 2 ** 40, dtype=m.int16),
+    lambda m: m.full((2,), 65519.0, dtype=m.float16), lambda m: m.full((2,), 65504, dtype=m.float16),
+    lambda m: m.full((2,), 70000, dtype=m.float16), lambda m: m.full((2,), 10 ** 400, dtype=m.float64),
+    lambda m: m.full((2,), m.tensor(300), dtype=m.uint8), lambda m: m.full_like(_zeros_uint8(m), 300),
+    lambda m: m.full_like(_zeros_uint8(m), -255),
+    # arange: bounds checked in the type it counts in; a narrower integer dtype wraps
+    lambda m: m.arange(250, 260, dtype=m.uint8), lambda m: m.arange(-5, 0, dtype=m.uint8),
+    lambda m: m.arange(0, 300, 100, dtype=m.int8), lambda m: m.arange(2 ** 63 - 2, 2 ** 63),
+    lambda m: m.arange(0, 2 ** 64, 2 ** 62), lambda m: m.arange(0, 2 ** 64, 2 ** 62, dtype=m.float32),
+    lambda m: m.arange(0.0, 1e30, 1e29, dtype=m.int64),
+    # a Python int beside a tensor: OverflowError past 64 bits, else it wraps into the tensor's dtype
+    lambda m: m.tensor([1]) + 2 ** 70, lambda m: m.tensor([1.0]) + 2 ** 70, lambda m: 2 ** 70 * m.tensor([1.0]),
+    lambda m: m.tensor([1.0]) - 2 ** 64, lambda m: m.tensor([1]) + 2 ** 64, lambda m: m.tensor([1]) + (-2 ** 63 - 1),
+    lambda m: m.tensor([1.0]) + (2 ** 64 - 1), lambda m: m.tensor([1]) + 2 ** 63, lambda m: m.tensor([1]) + (2 ** 64 - 1),
+    lambda m: m.tensor([1, 2], dtype=m.int8) * 1000, lambda m: m.tensor([1, 2], dtype=m.int8) * 2 ** 63,
+    lambda m: m.tensor([1], dtype=m.uint8) + 300, lambda m: m.tensor([0], dtype=m.uint8) - 1,
+    lambda m: m.tensor([3], dtype=m.uint8) * -1, lambda m: 1000 - m.tensor([100], dtype=m.int8),
+    lambda m: m.tensor([1], dtype=m.int32) + 2 ** 40, lambda m: m.tensor(1, dtype=m.int32) + 2 ** 40,
+    lambda m: m.tensor([100], dtype=m.int8) // 1000, lambda m: m.tensor([1, 2], dtype=m.int8) + 1e40,
+    lambda m: m.tensor([-24, 1], dtype=m.int8) == 1000, lambda m: m.tensor([-25, 1], dtype=m.int8) < 1000,
+    lambda m: m.tensor([255], dtype=m.uint8) == -1, lambda m: m.tensor([1, -2 ** 63]) == 2 ** 63,
+    lambda m: m.tensor([1]) < 2 ** 70, lambda m: m.tensor([1.0]) == 2 ** 70,
+    # tensor arithmetic itself wraps
+    lambda m: m.tensor([2 ** 62]) * 4, lambda m: m.tensor([100], dtype=m.int8) + m.tensor([100], dtype=m.int8)])
+def test_integer_overflow_like_torch(make):
+    """Where PyTorch refuses a Python number it cannot store, we raise the same exception with the same message;
+    where it wraps, we give the same wrapped values."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NumPy's notes on casts that PyTorch makes silently
+        same_outcome(make)

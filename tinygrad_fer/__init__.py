@@ -25,7 +25,8 @@ from .ops import elementwise as _ew, reduce as _red, movement as _mv, index as _
 from .ops.elementwise import (add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, sin, cos, abs, clamp,  # noqa
                               maximum, minimum, where, relu, sigmoid, tanh, log1p, expm1, sign, isnan, isinf,
                               isfinite, floor, ceil, round, eq, ne, lt, le, gt, ge, logical_and, logical_or,
-                              logical_not, logical_xor, allclose, equal, reciprocal, square)
+                              logical_not, logical_xor, allclose, equal, reciprocal, square, remainder, fmod,
+                              floor_divide)
 from .ops.reduce import (sum, mean, max, min, amax, amin, argmax, argmin, var, std, logsumexp, softmax,  # noqa
                          log_softmax, prod, all, any)
 from .ops.movement import (reshape, flatten, permute, transpose, squeeze, unsqueeze, cat, stack, split,  # noqa

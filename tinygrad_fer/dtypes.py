@@ -116,3 +116,109 @@ def result_type(*operands):
             # a scalar float joining integers gets the default float, a 0-d tensor keeps its own width
             result = get_default_dtype() if tier is scal and w.category == 2 else (int64 if tier is scal else w)
     return result
+
+
+# ---- Python numbers stored into a dtype, range-checked as PyTorch checks them --------------------------------------
+# PyTorch raises where a Python number cannot be stored (tensor([300], dtype=uint8), full(..., 2**63)) but lets
+# arithmetic on tensors wrap. Its rules differ a little between the doors a number comes in by; all of them live here:
+# from_python (torch.tensor / as_tensor data) and checked_scalar (full, fill_, arange bounds, and, with wrap, a number
+# beside a tensor in arithmetic or a comparison).
+
+_INT64_MIN, _INT64_MAX, _UINT64_MAX = -2 ** 63, 2 ** 63 - 1, 2 ** 64 - 1
+# the C++ type names c10's checked conversion reports for a scalar argument
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+            "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def _overflows(v, dt):
+    """c10::overflows for a Python int (64-bit) or float v stored as dt."""
+    if dt is bool_:
+        return False
+    if dt.is_floating_point:
+        if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+            return False
+        return abs(v) > float(np.finfo(dt.np).max)
+    info = np.iinfo(dt.np)
+    if isinstance(v, float):
+        return v != v or not info.min <= v <= info.max  # nan and inf fail the comparison too
+    if info.min == 0:  # c10 lets negative ints down to -max wrap into unsigned types (a - b on uint8 is a + 255*b)
+        return v > info.max or v < -info.max
+    return not info.min <= v <= info.max
+
+
+def _wrap_int(v, dt):
+    info = np.iinfo(dt.np)
+    return (v - int(info.min)) % (1 << (8 * dt.itemsize)) + int(info.min)
+
+
+def checked_scalar(v, dt, wrap=False):
+    """The Python number v as PyTorch stores a scalar argument into dtype dt: an int outside [-2**63, 2**64) raises
+    OverflowError (PyTorch's argument parser). Then, without wrap (full, fill_), a value dt cannot hold raises
+    RuntimeError and a float stored as an integer is truncated; with wrap (a number beside a tensor in arithmetic or
+    a comparison, where PyTorch wraps as the tensor arithmetic does) an int is reduced into dt's range. Anything
+    that is not a number comes back as it is, for the caller's own checks."""
+    if isinstance(v, (bool, np.bool_)):
+        return v
+    if isinstance(v, (int, np.integer)):
+        v = int(v)
+        if v > _UINT64_MAX:
+            raise OverflowError("int too big to convert")
+        if v < _INT64_MIN:
+            raise OverflowError("can't convert negative int to unsigned")
+    elif isinstance(v, (float, np.floating)):
+        if wrap:
+            return v
+        v = float(v)
+    else:
+        return v
+    if not wrap and _overflows(v, dt):
+        raise RuntimeError(f"value cannot be converted to type {_C_NAMES.get(dt.name, dt.name)} without overflow")
+    if dt is bool_:
+        return bool(v)
+    if dt.category == 1:
+        return _wrap_int(int(v), dt)
+    return v
+
+
+def from_python(data, dt=None):
+    """torch.tensor's reading of Python data (a number, or nested lists of numbers): (array of dt, dt), with dt
+    inferred when None (bool, then int64, then the default float). Into an integer dtype, each int is unpacked as a
+    64-bit one (ValueError beyond) and each int or float range-checked (RuntimeError); a float dtype takes any value
+    a double can hold (inf past its own range), a bool one any value at all."""
+    a = np.asarray(data)
+    kind, items = a.dtype.kind, None
+    if kind == "O" or (kind == "f" and dt is None and a.size and not np.abs(a).max() < 2 ** 63):
+        # ints beyond 64 bits: NumPy keeps them as Python objects, or turns them (and every other int) into floats
+        items = np.asarray(data, dtype=object).reshape(-1).tolist()
+        if dt is None:
+            dt = get_default_dtype() if any(isinstance(x, (float, np.floating)) for x in items) else int64
+    elif dt is None:
+        dt = {"f": get_default_dtype(), "i": int64, "u": int64, "b": bool_}.get(kind)
+        if dt is None:
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if dt is bool_ or kind == "b":
+        return a.astype(dt.np), dt
+    if dt.is_floating_point:
+        with np.errstate(over="ignore"):
+            return a.astype(np.float64).astype(dt.np) if kind == "O" else a.astype(dt.np), dt
+    info = np.iinfo(dt.np)
+    if kind == "i" and (not a.size or not (_overflows(int(a.min()), dt) or _overflows(int(a.max()), dt))):
+        return a.astype(dt.np), dt
+    if kind == "f" and (not a.size or (np.isfinite(a).all() and info.min <= a.min()
+                                       and a.max() <= info.max and np.abs(a).max() < 2 ** 53)):
+        return a.astype(dt.np), dt  # every value fits, whether it came as an int or a float: C's truncation
+    # one by one, in order, so the first bad value raises what PyTorch raises for it
+    if items is None:
+        items = np.asarray(data, dtype=object).reshape(-1).tolist()
+    out = []
+    for x in items:
+        if isinstance(x, (float, np.floating)):
+            x = float(x)
+        else:
+            x = int(x)
+            if not _INT64_MIN <= x <= _INT64_MAX:
+                raise ValueError("Overflow when unpacking long long")
+        if _overflows(x, dt):
+            raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
+        out.append(int(x))
+    return np.array(out, dtype=np.int64).reshape(a.shape).astype(dt.np), dt

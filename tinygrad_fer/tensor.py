@@ -406,6 +406,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         return _finish(be.asarray(np.array(src, dtype=dt.np)), requires_grad)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _detensor(data)
+    if not isinstance(data, np.ndarray):  # Python numbers: range-checked as PyTorch reads them
+        a, dt = dtypes.from_python(data, None if dtype is None else dtypes.to_dtype(dtype))
+        return _finish(be.asarray(a), requires_grad)
     a, dt = _infer_dtype(data)
     if dtype is not None:
         dt = dtypes.to_dtype(dtype)
@@ -474,6 +477,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dt = dtypes.scalar_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
+    fill_value = dtypes.checked_scalar(fill_value, dt)
     return _finish(be.xp.full(_shape((size,) if isinstance(size, int) else size), fill_value, dtype=dt.np),
                    requires_grad)
 
@@ -509,10 +513,13 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, (int, np.integer)) for v in vals) else dtypes.get_default_dtype()
     dt = dtypes.to_dtype(dtype)
+    for v in vals:  # PyTorch range-checks the bounds in the type it counts in
+        dtypes.checked_scalar(v, dtypes.float64 if dt.is_floating_point else dtypes.int64)
     be = backend.get(device)
     n = max(0, int(np.ceil((vals[1] - vals[0]) / vals[2])))
+    # integers are counted in int64 and then wrap into a narrower dtype, as in PyTorch
     a = (np.arange(n, dtype=np.float64) * vals[2] + vals[0]).astype(dt.np) if dt.is_floating_point \
-        else np.arange(vals[0], vals[1], vals[2], dtype=dt.np)
+        else np.arange(vals[0], vals[1], vals[2], dtype=np.int64).astype(dt.np)
     return _finish(be.asarray(a), requires_grad)
 
 

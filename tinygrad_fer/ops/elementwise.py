@@ -13,13 +13,14 @@ def _as_tensor(x, dt, be):
     if isinstance(x, Tensor):
         return x if x._array.dtype == dt.np else x.type(dt)
     if isinstance(x, (bool, int, float, np.number, np.bool_)):
-        return Tensor(be.xp.asarray(x, dtype=dt.np))
+        return Tensor(be.xp.asarray(dtypes.checked_scalar(x, dt, wrap=True), dtype=dt.np))
     raise TypeError(f"unsupported operand type: {type(x).__name__} (expected Tensor or a Python number)")
 
 
 def _binary_operands(a, b):
     """Both operands as Tensors of the promoted dtype (a Python number beside a float tensor stays a number: NumPy
-    then keeps the tensor's dtype, as PyTorch does); shapes checked so the error names both."""
+    then keeps the tensor's dtype, as PyTorch does, unless it is an int PyTorch cannot take at all); shapes checked
+    so the error names both."""
     ta, tb = type(a), type(b)
     if ta is Tensor:
         if tb is Tensor:
@@ -27,9 +28,9 @@ def _binary_operands(a, b):
                 if a._array.shape != b._array.shape:
                     _broadcast_shape(a._array.shape, b._array.shape)
                 return a, b
-        elif (tb is float or tb is int) and a._array.dtype.kind == "f":
+        elif (tb is float or (tb is int and -2 ** 63 <= b < 2 ** 64)) and a._array.dtype.kind == "f":
             return a, b
-    elif ta is float or ta is int:
+    elif ta is float or (ta is int and -2 ** 63 <= a < 2 ** 64):
         if tb is Tensor and b._array.dtype.kind == "f":
             return a, b
     dt = dtypes.result_type(a, b)
@@ -246,14 +247,151 @@ def div(input, other, rounding_mode=None):
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                              f"'{rounding_mode}'")
-        xp = _xp(a, b)
-        t = a if isinstance(a, Tensor) else b
-        q = (xp.floor_divide if rounding_mode == "floor" else
-             lambda x, y: xp.trunc(xp.true_divide(x, y)).astype(t._array.dtype))
-        return Tensor(xp.asarray(q(_arr(a), _arr(b))))
+        _check_divisor(a, b, "div_" + rounding_mode)
+        return DivRounded.apply(a, b, _floor_div if rounding_mode == "floor" else _trunc_div)
     if (a if isinstance(a, Tensor) else b)._array.dtype.kind != "f":
         a, b = a.type(dtypes.get_default_dtype()), b.type(dtypes.get_default_dtype())
     return Div.apply(a, b)
+
+
+# ---- rounded division, remainder, fmod -----------------------------------------------------------------------------
+# Quotients and remainders in PyTorch's conventions: floor division and `remainder` (Python's %) round toward -inf, so
+# a remainder has the divisor's sign; trunc division and `fmod` (C's %) round toward zero, so it has the dividend's.
+# Integer division by zero raises, as PyTorch's CPU kernels do (NumPy would give 0); floats give inf/nan.
+
+
+def _is_int(a, b):
+    return (a if hasattr(a, "dtype") else b).dtype.kind in "iu"
+
+
+def _floor_div(xp, a, b):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return xp.floor_divide(a, b)  # NumPy's float floor division is PyTorch's algorithm (fmod, then adjust)
+
+
+def _trunc_div(xp, a, b):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if _is_int(a, b):
+            return (a - xp.fmod(a, b)) // b  # exact: a true division would round int64 through float64
+        return xp.trunc(a / b)
+
+
+def _remainder(xp, a, b):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if _is_int(a, b):
+            return xp.remainder(a, b)
+        # PyTorch's formula (NumPy's remainder gives +0 where this gives -0)
+        m = xp.fmod(a, b)
+        return xp.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)
+
+
+def _fmod(xp, a, b):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return xp.fmod(a, b)
+
+
+def _check_divisor(a, b, kernel):
+    """After promotion: bool has no such kernel, and an integer divisor must not hold a zero that is used."""
+    t = a if isinstance(a, Tensor) else b
+    kind = t._array.dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f"\"{kernel}_{t.device.type}\" not implemented for 'Bool'")
+    if kind in "iu" and a._array.size and b._array.size and bool((b._array == 0).any()):
+        raise RuntimeError("ZeroDivisionError")
+
+
+class DivRounded(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b, fn):
+        return fn(ctx.be.xp, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        # PyTorch defines the gradient of a rounded quotient as zero (grad * 0: nan where grad is)
+        n = ctx.needs_input_grad
+        return (g * 0 if n[0] else None), (g * 0 if n[1] else None), None
+
+
+class NoDerivative(Function):
+    """An op PyTorch gives no derivative (floor_divide; remainder of a number by a tensor): its result still joins
+    the graph, and a backward pass through it raises as PyTorch's does."""
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b, fn, name):
+        ctx.name = name
+        return fn(ctx.be.xp, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(f"derivative for aten::{ctx.name} is not implemented")
+
+
+class Remainder(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        keep = ctx.needs_input_grad[1]
+        ctx.save_for_backward(a if keep else None, b if keep else None)
+        return _remainder(ctx.be.xp, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (g if n[0] else None), (-g * _floor_div(ctx.be.xp, a, b) if n[1] else None)
+
+
+class Fmod(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        keep = ctx.needs_input_grad[1]
+        ctx.save_for_backward(a if keep else None, b if keep else None)
+        return _fmod(ctx.be.xp, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (g if n[0] else None), (-g * _trunc_div(ctx.be.xp, a, b) if n[1] else None)
+
+
+def _no_tensor(name, input, other, signatures):
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({type(input).__name__}, "
+                        f"{type(other).__name__}), but expected one of: {signatures}")
+
+
+def floor_divide(input, other):
+    _no_tensor("floor_divide", input, other, "(Tensor input, Tensor other), (Tensor input, Number other)")
+    a, b = _binary_operands(input, other)
+    _check_divisor(a, b, "div_floor")
+    return NoDerivative.apply(a, b, _floor_div, "floor_divide")
+
+
+def remainder(input, other):
+    _no_tensor("remainder", input, other, "(Tensor input, Tensor other), (Number self, Tensor other), "
+                                          "(Tensor input, Number other)")
+    a, b = _binary_operands(input, other)
+    _check_divisor(a, b, "remainder")
+    if not isinstance(input, Tensor):
+        return NoDerivative.apply(a, b, _remainder, "remainder")
+    return Remainder.apply(a, b)
+
+
+def fmod(input, other):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"fmod() received an invalid combination of arguments - got ({type(input).__name__}, "
+                        f"{type(other).__name__}), but expected one of: (Tensor input, Tensor other), "
+                        "(Tensor input, Number other)")
+    a, b = _binary_operands(input, other)
+    _check_divisor(a, b, "fmod")
+    return Fmod.apply(a, b)
 
 
 def where(condition, input, other):
@@ -567,8 +705,15 @@ Tensor.__mul__ = Tensor.mul = mul
 Tensor.__rmul__ = _rev(mul)
 Tensor.__truediv__ = Tensor.div = Tensor.divide = div
 Tensor.__rtruediv__ = _rev(div)
-Tensor.__floordiv__ = lambda a, b: div(a, b, rounding_mode="floor")
-Tensor.__rfloordiv__ = lambda a, b: div(b, a, rounding_mode="floor")
+Tensor.__floordiv__ = Tensor.floor_divide = floor_divide
+Tensor.__rfloordiv__ = _rev(floor_divide)
+Tensor.__mod__ = Tensor.remainder = remainder
+Tensor.__rmod__ = _rev(remainder)
+Tensor.fmod = fmod
+# in place through Tensor._inplace, which checks that the result fits self's dtype as PyTorch does
+Tensor.remainder_ = Tensor.__imod__ = lambda self, other: self._inplace(remainder, other)
+Tensor.fmod_ = lambda self, other: self._inplace(fmod, other)
+Tensor.floor_divide_ = Tensor.__ifloordiv__ = lambda self, other: self._inplace(floor_divide, other)
 Tensor.__pow__ = Tensor.pow = pow
 Tensor.__rpow__ = _rev(pow)
 Tensor.__neg__ = Tensor.neg = neg
