@@ -187,6 +187,16 @@ def _zeros_uint8(m):
     lambda m: m.tensor([-24, 1], dtype=m.int8) == 1000, lambda m: m.tensor([-25, 1], dtype=m.int8) < 1000,
     lambda m: m.tensor([255], dtype=m.uint8) == -1, lambda m: m.tensor([1, -2 ** 63]) == 2 ** 63,
     lambda m: m.tensor([1]) < 2 ** 70, lambda m: m.tensor([1.0]) == 2 ** 70,
+    # ... except pow's exponent and where's values, range-checked into an integer result instead
+    lambda m: m.tensor([3], dtype=m.uint8) ** 255, lambda m: m.tensor([3], dtype=m.uint8) ** 256,
+    lambda m: m.pow(m.tensor([3], dtype=m.int8), 200), lambda m: m.tensor([3]) ** 2 ** 63,
+    lambda m: m.tensor([3], dtype=m.uint8) ** -1, lambda m: m.tensor([True]) ** -1, lambda m: m.tensor([2.0]) ** -1,
+    lambda m: m.tensor([3.0]) ** 2 ** 70, lambda m: 300 ** m.tensor([3], dtype=m.uint8),
+    lambda m: m.where(m.tensor([True]), m.tensor([3], dtype=m.uint8), 300),
+    lambda m: m.where(m.tensor([True, False]), -1, m.tensor([3, 4], dtype=m.uint8)),
+    lambda m: m.where(m.tensor([True]), m.tensor([3], dtype=m.uint8), -256),
+    lambda m: m.where(m.tensor([True]), m.tensor([1]), 2 ** 63), lambda m: m.where(m.tensor([True]), m.tensor([1.0]), 2 ** 70),
+    lambda m: m.where(m.tensor([True, False]), 3, 400), lambda m: m.where(m.tensor([True, False]), 3, 2.5),
     # tensor arithmetic itself wraps
     lambda m: m.tensor([2 ** 62]) * 4, lambda m: m.tensor([100], dtype=m.int8) + m.tensor([100], dtype=m.int8)])
 def test_integer_overflow_like_torch(make):

@@ -215,9 +215,25 @@ def _binary(fn):
 add_ = _binary(Add)
 sub_ = _binary(Sub)
 mul = _binary(Mul)
-pow = _binary(Pow)
 maximum = _binary(Maximum)
 minimum = _binary(Minimum)
+
+
+def _int_scalar_fits(t, x):
+    """pow's exponent, where's values: here PyTorch range-checks a Python int into an integer result dtype instead
+    of wrapping it as arithmetic does."""
+    if type(x) is int and isinstance(t, Tensor):
+        dt = dtypes.result_type(t, x)
+        if not dt.is_floating_point:
+            dtypes.checked_scalar(x, dt)
+
+
+def pow(input, exponent):
+    if type(exponent) is int and exponent < 0 and isinstance(input, Tensor) and input._array.dtype.kind in "biu":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    _int_scalar_fits(input, exponent)
+    a, b = _binary_operands(input, exponent)
+    return Pow.apply(a, b)
 
 
 def add(input, other, alpha=1):
@@ -398,6 +414,10 @@ def where(condition, input, other):
     if not isinstance(condition, Tensor) or condition._array.dtype != np.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{getattr(condition, 'dtype', type(condition).__name__)}")
+    _int_scalar_fits(input, other)
+    _int_scalar_fits(other, input)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _as_tensor(input, dtypes.result_type(input, other), condition._be)
     a, b = _binary_operands(input, other)
     if not isinstance(a, Tensor):
         a = _as_tensor(a, b.dtype, b._be)
