@@ -139,7 +139,7 @@ def test_summary_residual_block_takes_larger_branch():
 # ---- draw_graph -------------------------------------------------------------------------------------------------
 def test_graph_dot_names_ops_and_leaves(tmp_path):
     lin = nn.Linear(4, 3)
-    x = tg.randn(2, 4)
+    x = tg.randn(2, 4, requires_grad=True)  # only what requires grad is in the graph, as in torchviz
     loss = (lin(x).relu() * 2).sum()
     src = draw_graph(loss, str(tmp_path / "g.dot"), params=dict(lin.named_parameters()))
     assert src.startswith("digraph") and src.rstrip().endswith("}")

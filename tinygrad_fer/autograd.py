@@ -4,6 +4,10 @@ Every op, built-in or user-written, is a Function subclass: `apply` runs `forwar
 input requires grad it records the Function instance itself as the graph node (it doubles as `ctx`). Built-in ops
 set `raw = True`: their forward/backward see backend arrays, which keeps per-op overhead to a few microseconds;
 user Functions see Tensors, as in PyTorch.
+
+A node's `edges` point at the *nodes* that made its inputs (a leaf input is its own edge), never at the input
+Tensors: an in-place op later gives a tensor a new node, and must not change the history of its earlier uses.
+Every node has one differentiable output, so an edge needs no output index.
 """
 import numpy as np
 
@@ -15,7 +19,7 @@ _SAVED_FREED = object()
 
 class Function:
     raw = False
-    __slots__ = ("parents", "needs_input_grad", "be", "saved", "_checks", "__dict__")
+    __slots__ = ("edges", "needs_input_grad", "be", "saved", "_checks", "out_shape", "out_dtype", "__dict__")
 
     def save_for_backward(self, *xs):
         self.saved = xs
@@ -27,11 +31,7 @@ class Function:
     def saved_tensors(self):
         s = self.saved
         if s is _SAVED_FREED:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved tensors after they "
-                "have already been freed). Saved intermediate values of the graph are freed when you call "
-                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
-                "graph a second time or if you need to access saved tensors after calling backward.")
+            raise RuntimeError(_FREED_MSG)
         for vc, v in getattr(self, "_checks", ()):
             if vc[0] != v:
                 raise RuntimeError(
@@ -58,7 +58,9 @@ class Function:
         arrays = [] if raw else args
         for a in args:
             if isinstance(a, Tensor):
-                needs.append(a.requires_grad)
+                if a._view is not None and a._view[1] is not a._view[0]._ctx and grad_mode._state.enabled:
+                    a._sync_view()  # an in-place op rewrote this view's base since the view last recorded
+                needs.append(a._rg)
                 if first is None:
                     first = a
                 elif type(a._array) is not type(first._array):
@@ -71,7 +73,7 @@ class Function:
                 if raw:
                     arrays.append(a)
         ctx.be = backend_cpu if first is None or type(first._array) is np.ndarray else first._be
-        record = True in needs and grad_mode._enabled[0]
+        record = True in needs and grad_mode._state.enabled
         ctx.needs_input_grad = needs
         if raw:
             out = cls.forward(ctx, *arrays, **kwargs)
@@ -86,9 +88,10 @@ class Function:
             extras = tuple(e._array if isinstance(e, Tensor) else e for e in extras)
         result = _wrap_out(out)
         if record:
-            result.requires_grad = True
+            result._rg = True
             result._ctx = ctx
-            ctx.parents = args
+            ctx.edges = tuple((a._ctx or a) if isinstance(a, Tensor) and a._rg else None for a in args)
+            ctx.out_shape, ctx.out_dtype = result._array.shape, result._array.dtype
             if ctx.saved:
                 _record_versions(ctx, ctx.saved, args, result)
         else:
@@ -120,13 +123,13 @@ def _record_versions(ctx, saved, args, result):
 def _toposort(root):
     """Nodes reachable from root, each after every node that consumes its output (iterative DFS)."""
     order, seen = [], {id(root)}
-    stack = [(root, iter(root.parents))]
+    stack = [(root, iter(root.edges))]
     while stack:
         node, it = stack[-1]
         for p in it:
-            if isinstance(p, Tensor) and p._ctx is not None and id(p._ctx) not in seen:
-                seen.add(id(p._ctx))
-                stack.append((p._ctx, iter(p._ctx.parents)))
+            if isinstance(p, Function) and id(p) not in seen:
+                seen.add(id(p))
+                stack.append((p, iter(p.edges)))
                 break
         else:
             stack.pop()
@@ -155,7 +158,35 @@ def _accumulate_leaf(t, g):
         t.grad._array += g
 
 
+_FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they have "
+              "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+              "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
+              "if you need to access saved tensors after calling backward.")
+
+
+def _holds_array(v):
+    if type(v) is tuple or type(v) is list:
+        return any(_holds_array(x) for x in v)
+    return isinstance(v, Tensor) or hasattr(v, "__array_interface__") or hasattr(v, "__cuda_array_interface__")
+
+
+def _release(node):
+    """After a backward without retain_graph: drop the arrays forward kept (saved, or set as attributes) and keep the
+    edges and small attributes for introspection. Only a node that saved something refuses a second backward, as in
+    PyTorch (a node that saved nothing, such as an add, can be gone through again)."""
+    d = node.__dict__
+    held = [k for k, v in d.items() if _holds_array(v)]
+    s = node.saved
+    if held or (s is not None and s is not _SAVED_FREED and any(v is not None for v in s)):
+        node.saved = _SAVED_FREED
+        for k in held:
+            del d[k]
+        node._checks = ()
+
+
 def backward(tensor, gradient=None, retain_graph=False):
+    if tensor._view is not None and tensor._view[1] is not tensor._view[0]._ctx and grad_mode._state.enabled:
+        tensor._sync_view()
     if not tensor.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     be = tensor._be
@@ -177,35 +208,43 @@ def backward(tensor, gradient=None, retain_graph=False):
         for node in _toposort(tensor._ctx):
             g = grads.pop(id(node), None)
             if g is None:
+                if not retain_graph:
+                    _release(node)
                 continue
+            if node.saved is _SAVED_FREED:
+                raise RuntimeError(_FREED_MSG)
             if node.raw:
                 in_grads = node.backward(node, g)
             else:
                 in_grads = node.backward(node, Tensor(g))
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
-            if not retain_graph and node.saved is not None:
-                node.saved = _SAVED_FREED
-            parents = node.parents
-            if len(in_grads) < len(parents):
+            if not retain_graph:
+                _release(node)
+            edges = node.edges
+            if len(in_grads) < len(edges):
                 raise RuntimeError(f"function {type(node).__name__}.backward returned {len(in_grads)} gradients, "
-                                   f"expected {len(parents)}")
-            for p, pg in zip(parents, in_grads):
-                if pg is None or not isinstance(p, Tensor) or not p.requires_grad:
+                                   f"expected {len(edges)}")
+            for e, pg in zip(edges, in_grads):
+                if pg is None or e is None:
                     continue
                 if isinstance(pg, Tensor):
                     pg = pg._array
-                if pg.shape != p._array.shape:
-                    pg = _unbroadcast(pg, p._array.shape)
-                    if pg.shape != p._array.shape:
-                        raise RuntimeError(f"Function {type(node).__name__} returned an invalid gradient - got "
-                                           f"{list(pg.shape)} but expected shape {list(p.shape)}")
-                if pg.dtype != p._array.dtype:
-                    pg = pg.astype(p._array.dtype)
-                if p._ctx is None:
-                    _accumulate_leaf(p, pg)
+                if isinstance(e, Function):
+                    shape, dtype = e.out_shape, e.out_dtype
                 else:
-                    k = id(p._ctx)
+                    shape, dtype = e._array.shape, e._array.dtype
+                if pg.shape != shape:
+                    pg = _unbroadcast(pg, shape)
+                    if pg.shape != shape:
+                        raise RuntimeError(f"Function {type(node).__name__} returned an invalid gradient - got "
+                                           f"{list(pg.shape)} but expected shape {list(shape)}")
+                if pg.dtype != dtype:
+                    pg = pg.astype(dtype)
+                if not isinstance(e, Function):
+                    _accumulate_leaf(e, pg)
+                else:
+                    k = id(e)
                     prev = grads.get(k)
                     grads[k] = pg if prev is None else prev + pg
 

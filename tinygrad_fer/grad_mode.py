@@ -1,22 +1,32 @@
-"""Whether operations record the graph. Context managers that also work as decorators, as in PyTorch."""
-import functools
+"""Whether operations record the graph. Context managers that also work as decorators, as in PyTorch.
 
-_enabled = [True]
+The mode is per thread (an evaluation thread under no_grad() must not stop a training thread from recording);
+a new thread starts with recording on, as in PyTorch.
+"""
+import functools
+import threading
+
+
+class _State(threading.local):
+    enabled = True
+
+
+_state = _State()
 
 
 def is_grad_enabled():
-    return _enabled[0]
+    return _state.enabled
 
 
 class _Mode:
     _value = True
 
     def __enter__(self):
-        self._prev = _enabled[0]
-        _enabled[0] = self._value
+        self._prev = _state.enabled
+        _state.enabled = self._value
 
     def __exit__(self, *exc):
-        _enabled[0] = self._prev
+        _state.enabled = self._prev
         return False
 
     def __call__(self, fn):
@@ -38,14 +48,14 @@ class enable_grad(_Mode):
 class set_grad_enabled(_Mode):
     def __init__(self, mode):
         self._value = bool(mode)
-        self._prev = _enabled[0]
-        _enabled[0] = self._value  # takes effect when called as a function too, as in PyTorch
+        self._prev = _state.enabled
+        _state.enabled = self._value  # takes effect when called as a function too, as in PyTorch
 
     def __enter__(self):
         pass
 
     def __call__(self, fn):
-        _enabled[0] = self._prev
+        _state.enabled = self._prev
         mode = self._value
 
         @functools.wraps(fn)

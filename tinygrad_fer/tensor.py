@@ -9,17 +9,20 @@ from .dtypes import DType
 
 
 class Tensor:
-    __slots__ = ("_array", "requires_grad", "grad", "_ctx", "_version", "__weakref__")
+    # _view: (root tensor, the root's node when this view last recorded its history, whether a multi-output op
+    # made it) for a tensor whose array is a view into another tensor's memory, else None
+    __slots__ = ("_array", "_rg", "grad", "_ctx", "_version", "_view", "__weakref__")
     __array_priority__ = 1000  # so numpy_array + tensor defers to Tensor.__radd__
 
     def __init__(self, data, requires_grad=False):
         if type(data) is not np.ndarray:
             data = _coerce(data)
         self._array = data
-        self.requires_grad = requires_grad
+        self._rg = requires_grad
         self.grad = None
         self._ctx = None
         self._version = [0]  # shared with views, so an in-place change through any of them is seen
+        self._view = None
 
     # ---- what a tensor is -------------------------------------------------------------------------
     @property
@@ -62,11 +65,25 @@ class Tensor:
         return self._be is not backend_cpu
 
     @property
+    def requires_grad(self):
+        v = self._view
+        if v is not None and v[1] is not v[0]._ctx:
+            return v[0]._rg  # an in-place op gave the root a history after this view was taken
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self._rg = value
+
+    @property
     def is_leaf(self):
-        return self._ctx is None
+        return self.grad_fn is None
 
     @property
     def grad_fn(self):
+        v = self._view
+        if v is not None and v[1] is not v[0]._ctx and grad_mode._state.enabled:
+            self._sync_view()
         return self._ctx
 
     def is_floating_point(self):
@@ -192,111 +209,8 @@ class Tensor:
     def mT(self):
         return self.transpose(-2, -1)
 
-    # ---- in place ---------------------------------------------------------------------------------
-    def _check_inplace(self):
-        if self.requires_grad and self._ctx is None and grad_mode._enabled[0]:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-
-    def _inplace(self, op, other=None, **kw):
-        """Run `op` out of place, then make self hold the result (recorded in the graph when grad is on)."""
-        self._check_inplace()
-        args = (self,) if other is None else (self, other)
-        record = grad_mode._enabled[0] and any(isinstance(a, Tensor) and a.requires_grad for a in args)
-        if record:
-            # the op reads a stand-in for the old value, so the new node's parent is not self
-            old = Tensor(self._array, self.requires_grad)
-            old._ctx, old._version = self._ctx, self._version
-            self._version[0] += 1  # before the op, so only nodes saved earlier see the change
-            res = op(old, *args[1:], **kw)
-        else:
-            with grad_mode.no_grad():
-                res = op(*args, **kw)
-        if res.dtype.category > self.dtype.category or res._array.shape != self._array.shape:
-            if record:
-                self._version[0] -= 1  # self is left as it was
-            if res._array.shape != self._array.shape:
-                raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
-                                   f"{list(res.shape)}")
-            raise RuntimeError(f"result type {res.dtype} can't be cast to the desired output type {self.dtype}")
-        if record:
-            if res.dtype is not self.dtype:
-                res = res.type(self.dtype)  # a recorded cast, as PyTorch casts in-place results to self's dtype
-            self._array, self._ctx, self.requires_grad = res._array, res._ctx, True
-        else:
-            self._array[...] = res._array
-            self._version[0] += 1
-        return self
-
-    def add_(self, other, alpha=1):
-        return self._inplace(lambda a, b: a + b * alpha if alpha != 1 else a + b, other)
-
-    def sub_(self, other, alpha=1):
-        return self._inplace(lambda a, b: a - b * alpha if alpha != 1 else a - b, other)
-
-    def mul_(self, other):
-        return self._inplace(lambda a, b: a * b, other)
-
-    def div_(self, other):
-        return self._inplace(lambda a, b: a / b, other)
-
-    def pow_(self, other):
-        return self._inplace(lambda a, b: a ** b, other)
-
-    def clamp_(self, min=None, max=None):
-        return self._inplace(lambda a: a.clamp(min, max))
-
-    clip_ = clamp_
-
-    def relu_(self):
-        return self._inplace(lambda a: a.relu())
-
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
-
-    def _fill(self, array):
-        self._check_inplace()
-        if self.requires_grad and self._ctx is not None and grad_mode._enabled[0]:
-            raise RuntimeError("in-place fill of a tensor that is part of a graph is not supported; "
-                               "use torch-style out-of-place ops or detach() first")
-        self._array[...] = array
-        self._version[0] += 1
-        return self
-
-    def zero_(self):
-        return self._fill(0)
-
-    def fill_(self, value):
-        return self._fill(value.item() if isinstance(value, Tensor) else value)
-
-    def copy_(self, src):
-        if not isinstance(src, Tensor):
-            raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-        try:
-            np.broadcast_shapes(src._array.shape, self._array.shape)
-        except ValueError:
-            raise RuntimeError(f"The size of tensor a ({list(self.shape)}) must match the size of tensor b "
-                               f"({list(src.shape)})") from None
-        a = src._array if src._be is self._be else self._be.asarray(src._be.to_numpy(src._array))
-        return self._fill(a.astype(self._array.dtype, copy=False))
-
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        rng = (generator or self._be).rng
-        return self._fill(rng.uniform(a, b, self._array.shape))
-
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        rng = (generator or self._be).rng
-        return self._fill(rng.normal(mean, std, self._array.shape))
-
-    def __setitem__(self, idx, value):
-        if self.requires_grad and grad_mode._enabled[0]:
-            raise RuntimeError("__setitem__ on a tensor that requires grad is not supported; do it under "
-                               "no_grad() or on a tensor that needs no grad")
-        from .ops.index import to_index
-        v = value._array if isinstance(value, Tensor) else value
-        self._array[to_index(idx, self._array.shape)] = v
-        self._version[0] += 1
+    # in-place ops (add_, zero_, copy_, __setitem__, ...) are attached by ops/inplace.py, beside the graph surgery
+    # they need
 
     # ---- moving between devices and dtypes --------------------------------------------------------
     def to(self, *args, **kwargs):
@@ -371,6 +285,17 @@ def _coerce(data):
     if isinstance(data, Tensor):
         return data._array
     return np.asarray(data, dtype=dtypes.get_default_dtype().np)
+
+
+def _mark_view(out, x, multi=False):
+    """Record that out's array is a view into x's memory: they share x's version counter, and an in-place op on
+    either rewrites the history of the root tensor they both look into (ops/inplace.py)."""
+    if out is x or not x._be.xp.may_share_memory(out._array, x._array):
+        return out
+    out._version = x._version
+    root = x if x._view is None else x._view[0]
+    out._view = (root, root._ctx, multi)
+    return out
 
 
 def _wrap_out(a):

@@ -10,7 +10,7 @@ from ..autograd import Function
 from ..ops import elementwise as _ew, reduce as _red
 from ..ops.matmul import linear  # noqa: F401
 from ..ops.movement import pad, flatten, unflatten  # noqa: F401
-from ..ops.elementwise import leaky_relu, elu, softplus, sigmoid, tanh  # noqa: F401
+from ..ops.elementwise import softplus, sigmoid, tanh  # noqa: F401
 from ..tensor import Tensor
 
 try:
@@ -33,12 +33,25 @@ except ImportError:
 
 
 # ---- activations ---------------------------------------------------------------------------------
+def _maybe_inplace(op, input, inplace):
+    # inplace=True writes the result into input, as PyTorch does (views of input see it, and autograd rebases it)
+    return input._inplace(op) if inplace else op(input)
+
+
 def relu(input, inplace=False):
-    return _ew.relu(input)
+    return _maybe_inplace(_ew.relu, input, inplace)
 
 
 def relu6(input, inplace=False):
-    return _ew.clamp(input, 0.0, 6.0)
+    return _maybe_inplace(lambda x: _ew.clamp(x, 0.0, 6.0), input, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _maybe_inplace(lambda x: _ew.leaky_relu(x, negative_slope), input, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _maybe_inplace(lambda x: _ew.elu(x, alpha), input, inplace)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -50,7 +63,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def silu(input, inplace=False):
-    return input * _ew.sigmoid(input)
+    return _maybe_inplace(lambda x: x * _ew.sigmoid(x), input, inplace)
 
 
 def logsigmoid(input):
@@ -404,7 +417,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     _check_p(p)
     if not training or p == 0:
         return input
-    return input * _dropout_mask(input, tuple(input.shape), p)
+    return _maybe_inplace(lambda x: x * _dropout_mask(x, tuple(x.shape), p), input, inplace)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -415,7 +428,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return input
     shape = tuple(input.shape[:-2]) + (1, 1)
-    return input * _dropout_mask(input, shape, p)
+    return _maybe_inplace(lambda x: x * _dropout_mask(x, shape, p), input, inplace)
 
 
 # ---- batch norm ----------------------------------------------------------------------------------

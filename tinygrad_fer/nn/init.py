@@ -81,7 +81,7 @@ def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with grad_mode.no_grad():
-        return tensor._fill(tensor._be.xp.eye(*tensor.shape, dtype=tensor._array.dtype))
+        return tensor._overwrite(tensor._be.xp.eye(*tensor.shape, dtype=tensor._array.dtype))
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
@@ -119,7 +119,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         draw = tensor._be.to_numpy(rng.normal(mean, std, max(2 * (n - out.size), 16)))
         out = np.concatenate([out, draw[(draw >= a) & (draw <= b)]])
     with grad_mode.no_grad():
-        return tensor._fill(tensor._be.asarray(out[:n].reshape(tuple(tensor.shape))))
+        return tensor._overwrite(tensor._be.asarray(out[:n].reshape(tuple(tensor.shape))))
 
 
 # PyTorch's deprecated spellings without the trailing underscore

@@ -96,7 +96,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        n = ctx.needs_input_grad  # save only what a gradient reads, as PyTorch (an in-place change elsewhere is fine)
+        ctx.save_for_backward(a if n[1] else None, b if n[0] else None)
         return a * b
 
     @staticmethod
@@ -111,7 +112,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     @staticmethod

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, _mark_view
 
 
 def to_index(idx, shape):
@@ -56,13 +56,13 @@ class GetItem(Function):
 
 def getitem(self, idx):
     idx = to_index(idx, self._array.shape)
+    if _is_basic(idx) and not any(i is Ellipsis for i in idx):
+        idx += (Ellipsis,)  # so NumPy returns a 0-d view, not a scalar copy, when every dimension is indexed
     try:
         out = GetItem.apply(self, idx)
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(self.shape)})") from None
-    if _is_basic(idx):
-        out._version = self._version
-    return out
+    return _mark_view(out, self) if _is_basic(idx) else out
 
 
 def index_select(input, dim, index):

@@ -2,20 +2,13 @@
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, _dim
+from ..tensor import Tensor, _dim, _mark_view
 
 
 def _sizes(args):
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
     return tuple(int(a) for a in args)
-
-
-def _share(out, x):
-    # a view shares its base's version counter, so an in-place change through either is seen by saved checks
-    if not out._array.flags.owndata:
-        out._version = x._version
-    return out
 
 
 class Reshape(Function):
@@ -55,7 +48,7 @@ def reshape(input, *shape):
     shape = _infer(_sizes(shape), input._array.size, input.shape)
     if shape == input._array.shape:
         return input
-    return _share(Reshape.apply(input, shape), input)
+    return _mark_view(Reshape.apply(input, shape), input)
 
 
 def view(input, *shape):
@@ -114,7 +107,7 @@ def permute(input, *dims):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     if order == tuple(range(n)):
         return input
-    return _share(Permute.apply(input, order), input)
+    return _mark_view(Permute.apply(input, order), input)
 
 
 def transpose(input, dim0, dim1):
@@ -154,7 +147,10 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return ctx.be.xp.broadcast_to(x, shape)
+        b = ctx.be.xp.broadcast_to(x, shape)
+        if type(b) is np.ndarray:  # writeable, as PyTorch's expand: fill_ through it is allowed
+            b = np.lib.stride_tricks.as_strided(x, shape, b.strides)
+        return b
 
     @staticmethod
     def backward(ctx, g):
@@ -177,7 +173,7 @@ def expand(input, *sizes):
                                f"{list(input.shape)}")
     if shape == input._array.shape:
         return input
-    return Expand.apply(input, shape)
+    return _mark_view(Expand.apply(input, shape), input)
 
 
 def expand_as(input, other):
@@ -281,11 +277,19 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
                                f"dimension {d}), but got split_sizes={sizes}")
     out, start = [], 0
-    for s in sizes:
+    name = "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes"
+    for i, s in enumerate(sizes):
         idx = (slice(None),) * d + (slice(start, start + s),)
-        out.append(tensor[idx])
+        out.append(_multi_view(tensor[idx], f"Output {i} of {name}"))
         start += s
     return tuple(out)
+
+
+def _multi_view(t, which):
+    # PyTorch refuses in-place changes (with grad) to the outputs of ops that return several views
+    if t._view is not None:
+        t._view = t._view[:2] + (which,)
+    return t
 
 
 def chunk(input, chunks, dim=0):
@@ -298,7 +302,8 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     d = _dim(dim, input.ndim)
-    return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
+    return tuple(_multi_view(input[(slice(None),) * d + (i,)], f"Output {i} of Unbind")
+                 for i in range(input.shape[d]))
 
 
 class Pad(Function):
@@ -338,7 +343,7 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return ctx.be.xp.flip(x, axes)
+        return ctx.be.xp.flip(x, axes).copy()  # a copy, as in PyTorch: in-place ops on it must not reach x
 
     @staticmethod
     def backward(ctx, g):

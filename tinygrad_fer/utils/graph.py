@@ -18,8 +18,9 @@ def _quote(s):
 
 def graph_to_dot(tensor, params=None, name="autograd"):
     """Dot source of the graph that produced tensor: one box per Function node (its class name), one ellipse per
-    leaf tensor (its shape; its name when params, a dict name -> tensor such as dict(model.named_parameters()),
-    holds it; filled when it requires grad), and the output tensor on top. Edges point from inputs to the op."""
+    leaf tensor that requires grad (its shape; its name when params, a dict name -> tensor such as
+    dict(model.named_parameters()), holds it), and the output tensor on top. Edges point from inputs to the op.
+    Inputs that need no gradient are not part of the graph (nodes keep no reference to them), as in torchviz."""
     from ..tensor import Tensor
     if not isinstance(tensor, Tensor):
         raise TypeError(f"draw_graph expects a Tensor, got {type(tensor).__name__}")
@@ -45,20 +46,18 @@ def graph_to_dot(tensor, params=None, name="autograd"):
         seen.add(id(fn))
         lines.append(f"  {node_id(fn)} [label={_quote(type(fn).__name__)}, shape=box, style=filled, "
                      f'fillcolor="#eeeeee"];')
-        for p in getattr(fn, "parents", ()):
-            if not isinstance(p, Tensor):
+        for p in getattr(fn, "edges", ()):
+            if p is None:
                 continue
-            if p._ctx is not None:
-                lines.append(f"  {node_id(p._ctx)} -> {node_id(fn)};")
-                stack.append(p._ctx)
+            if not isinstance(p, Tensor):  # another node
+                lines.append(f"  {node_id(p)} -> {node_id(fn)};")
+                stack.append(p)
                 continue
             leaf = node_id(p)
             if id(p) not in seen:
                 seen.add(id(p))
                 label = (names[id(p)] + "\\n" if id(p) in names else "") + _shape(p)
-                fill = ', style=filled, fillcolor="#d8f5d0"' if p.requires_grad else ""
-                lines.append(f"  {leaf} [label={_quote(label)}, "
-                             f"shape=ellipse{fill}];")
+                lines.append(f"  {leaf} [label={_quote(label)}, shape=ellipse, style=filled, fillcolor=\"#d8f5d0\"];")
             lines.append(f"  {leaf} -> {node_id(fn)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
