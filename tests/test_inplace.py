@@ -214,3 +214,34 @@ def test_relu_inplace_flag_is_real():
         assert L.nn.functional.relu(a, inplace=True) is a and a.tolist() == [0.0, 2.0]
         a.sum().backward()
         assert x.grad.tolist() == [0.0, 1.0]
+
+
+UNARY_INPLACE = ("abs ceil cos exp expm1 floor log log1p neg reciprocal round rsqrt sigmoid sign sin sqrt square "
+                 "tanh").split()
+
+
+@pytest.mark.parametrize("name", UNARY_INPLACE)
+def test_unary_inplace_variants_match_torch(name):
+    def prog(L):
+        x = L.tensor([0.5, 1.5, 2.25, -0.0], requires_grad=True, dtype=L.float64)
+        a = x.abs() + 0.25 if name in ("log", "log1p", "rsqrt", "sqrt") else x * 1
+        before = a * 3
+        assert getattr(a, name + "_")() is a
+        (a * a + before).sum().backward()
+        return a.detach().numpy(), x.grad.numpy()
+    (ra, rg), (oa, og) = _both(prog)
+    np.testing.assert_allclose(oa, ra, rtol=1e-12)
+    np.testing.assert_allclose(og, rg, rtol=1e-12)
+
+
+def test_masked_fill_and_comparison_inplace_match_torch():
+    def prog(L):
+        v = L.tensor(3.0, requires_grad=True)
+        z = L.zeros(3)
+        z.masked_fill_(L.tensor([True, False, True]), v)
+        (z * L.tensor([1.0, 2.0, 4.0])).sum().backward()
+        c = L.tensor([1.0, 2.0, 3.0])
+        c.eq_(L.tensor([1.0, 0.0, 3.0]))
+        return z.tolist(), v.grad.item(), c.tolist()
+    ref, out = _both(prog)
+    assert out == ref

@@ -702,8 +702,18 @@ def _no_grad_unary(ufunc):
     return op
 
 
-sign, isnan, isinf, isfinite, floor, ceil, round = (_no_grad_unary(n) for n in (
-    "sign", "isnan", "isinf", "isfinite", "floor", "ceil", "round"))
+isnan, isinf, isfinite = (_no_grad_unary(n) for n in ("isnan", "isinf", "isfinite"))
+# piecewise constant: the result stays in the graph with a zero gradient, as PyTorch's FloorBackward0 and the like
+def _sign(xp, x):
+    if x.dtype == np.bool_:
+        return x.copy()
+    s = xp.sign(x)
+    return xp.where(xp.isnan(x), 0, s).astype(x.dtype) if x.dtype.kind == "f" else s  # PyTorch: sign(nan) = 0
+
+
+sign, floor, ceil, round = (_unary(n, f, lambda xp, g, x, o: xp.zeros_like(g), float_only=False, saves=None)
+                            for n, f in (("sign", _sign), ("floor", lambda xp, x: xp.floor(x)),
+                                         ("ceil", lambda xp, x: xp.ceil(x)), ("round", lambda xp, x: xp.rint(x))))
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):

@@ -173,19 +173,20 @@ def _check_result(self, res):
         raise RuntimeError(f"result type {res.dtype} can't be cast to the desired output type {self.dtype}")
 
 
-def _inplace(self, op, other=None, **kw):
-    """Run `op` out of place, then make self hold the result (recorded in the graph when grad is on)."""
+def _inplace(self, op, *others, **kw):
+    """Run `op(self, *others, **kw)` out of place, then make self hold the result (recorded in the graph when grad
+    is on and self or another operand requires grad)."""
     self._check_inplace()
-    args = (self,) if other is None else (self, other)
-    if not (grad_mode._state.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))):
+    if not (grad_mode._state.enabled and (self._rg or any(isinstance(o, Tensor) and o.requires_grad
+                                                           for o in others))):
         with grad_mode.no_grad():
-            res = op(*args, **kw)
+            res = op(self, *others, **kw)
         _check_result(self, res)
         self._write(res._array)
         return self
-    old = Tensor(self._array.copy(), self.requires_grad)
+    old = Tensor(self._array.copy(), self._rg)
     old._ctx = self._ctx
-    res = op(old, *args[1:], **kw)
+    res = op(old, *others, **kw)
     _check_result(self, res)
     if res.dtype is not self.dtype:
         res = res.type(self.dtype)  # a recorded cast, as PyTorch casts in-place results to self's dtype
@@ -282,3 +283,19 @@ Tensor.pow_ = Tensor.__ipow__ = _method(lambda a, b: a ** b)
 Tensor.__iadd__, Tensor.__isub__ = Tensor.add_, Tensor.sub_
 Tensor.clamp_ = Tensor.clip_ = lambda self, min=None, max=None: self._inplace(lambda a: a.clamp(min, max))
 Tensor.relu_ = lambda self: self._inplace(lambda a: a.relu())
+Tensor.masked_fill_ = lambda self, mask, value: self._inplace(lambda a, m, v: a.masked_fill(m, v), mask, value)
+
+
+def _inplace_of(name):
+    def method(self, *args, **kwargs):
+        return self._inplace(lambda a, *o: getattr(a, name)(*o, **kwargs), *args)
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place {name}: self = self.{name}(...), recorded in the graph as PyTorch does."
+    return method
+
+
+# the value-changing in-place variants PyTorch has for out-of-place methods we have
+for _name in ("abs ceil cos exp expm1 floor log log1p neg reciprocal round rsqrt sigmoid sign sin sqrt square tanh "
+              "divide eq ne lt le gt ge logical_and logical_or logical_not").split():
+    if hasattr(Tensor, _name) and not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _inplace_of(_name))
