@@ -346,36 +346,29 @@ class NoDerivative(Function):
         raise RuntimeError(f"derivative for aten::{ctx.name} is not implemented")
 
 
-class Remainder(Function):
-    raw = True
+def _rest_op(name, rest, quotient):
+    """a - quotient(a, b) * b (remainder: floored quotient, fmod: truncated): d/da = 1, d/db = -quotient."""
+    class Rest(Function):
+        raw = True
 
-    @staticmethod
-    def forward(ctx, a, b):
-        keep = ctx.needs_input_grad[1]
-        ctx.save_for_backward(a if keep else None, b if keep else None)
-        return _remainder(ctx.be.xp, a, b)
+        @staticmethod
+        def forward(ctx, a, b):
+            keep = ctx.needs_input_grad[1]
+            ctx.save_for_backward(a if keep else None, b if keep else None)
+            return rest(ctx.be.xp, a, b)
 
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        n = ctx.needs_input_grad
-        return (g if n[0] else None), (-g * _floor_div(ctx.be.xp, a, b) if n[1] else None)
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            n = ctx.needs_input_grad
+            return (g if n[0] else None), (-g * quotient(ctx.be.xp, a, b) if n[1] else None)
+
+    Rest.__name__ = Rest.__qualname__ = name
+    return Rest
 
 
-class Fmod(Function):
-    raw = True
-
-    @staticmethod
-    def forward(ctx, a, b):
-        keep = ctx.needs_input_grad[1]
-        ctx.save_for_backward(a if keep else None, b if keep else None)
-        return _fmod(ctx.be.xp, a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        n = ctx.needs_input_grad
-        return (g if n[0] else None), (-g * _trunc_div(ctx.be.xp, a, b) if n[1] else None)
+Remainder = _rest_op("Remainder", _remainder, _floor_div)
+Fmod = _rest_op("Fmod", _fmod, _trunc_div)
 
 
 def _no_tensor(name, input, other, signatures):
