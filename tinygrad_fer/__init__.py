@@ -21,7 +21,6 @@ from .tensor import (Tensor, Size, Generator, tensor, as_tensor, from_numpy, zer
                      arange, linspace, eye, rand, randn, randint, randperm, zeros_like, ones_like, empty_like,
                      full_like, rand_like, randn_like, randint_like, manual_seed, seed)
 from . import autograd  # noqa: F401  (binds Tensor.backward's engine)
-from .ops import elementwise as _ew, reduce as _red, movement as _mv, index as _ix, matmul as _mm, inplace as _ip
 from .ops.elementwise import (add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, sin, cos, abs, clamp,  # noqa
                               maximum, minimum, where, relu, sigmoid, tanh, log1p, expm1, sign, isnan, isinf,
                               isfinite, floor, ceil, round, eq, ne, lt, le, gt, ge, logical_and, logical_or,
@@ -33,6 +32,7 @@ from .ops.movement import (reshape, flatten, permute, transpose, squeeze, unsque
                            chunk, unbind, flip, t, clone, broadcast_to)
 from .ops.index import index_select, masked_fill, gather  # noqa: F401
 from .ops.matmul import matmul, mm, bmm, dot  # noqa: F401
+from . import _tensor_api  # noqa: F401,E402  (gives Tensor the op methods declared in ops/)
 
 clip = clamp
 concat = concatenate = cat

@@ -1,14 +1,25 @@
 """Tensor: a backend array plus what autograd needs (requires_grad, grad, the node that made it, a version counter).
 
-Op methods (`+`, `exp`, `sum`, `reshape`, ...) are attached by the modules in ops/, each next to its backward rule.
+Op methods (`+`, `exp`, `sum`, `reshape`, `add_`, ...) are declared by the modules in ops/, each family in a mixin
+class next to its ops; Tensor inherits them through TensorMethods (tinygrad_fer/_tensor_api.py).
 """
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import backend, backend_cpu, dtypes, grad_mode
 from .dtypes import DType
 
+if TYPE_CHECKING:
+    from ._tensor_api import TensorMethods
+else:
+    class TensorMethods:
+        """Stand-in base until _tensor_api.py replaces it with the op families' mixins (the ops import this module,
+        so it cannot import them)."""
+        __slots__ = ()
 
-class Tensor:
+
+class Tensor(TensorMethods):
     # _view: (root tensor, the root's node when this view last recorded its history, whether a multi-output op
     # made it) for a tensor whose array is a view into another tensor's memory, else None
     __slots__ = ("_array", "_rg", "grad", "_ctx", "_version", "_view", "__weakref__")
@@ -209,7 +220,7 @@ class Tensor:
     def mT(self):
         return self.transpose(-2, -1)
 
-    # in-place ops (add_, zero_, copy_, __setitem__, ...) are attached by ops/inplace.py, beside the graph surgery
+    # in-place ops (add_, zero_, copy_, __setitem__, ...) are declared in ops/inplace.py, beside the graph surgery
     # they need
 
     # ---- moving between devices and dtypes --------------------------------------------------------

@@ -213,8 +213,9 @@ def _binary(fn):
     return op
 
 
-add_ = _binary(Add)
-sub_ = _binary(Sub)
+# a + b and a - b without the alpha that add and sub below take
+_add_no_alpha = _binary(Add)
+_sub_no_alpha = _binary(Sub)
 mul = _binary(Mul)
 maximum = _binary(Maximum)
 minimum = _binary(Minimum)
@@ -238,12 +239,12 @@ def pow(input, exponent):
 
 
 def add(input, other, alpha=1):
-    return add_(input, other if alpha == 1 else mul(other, alpha))
+    return _add_no_alpha(input, other if alpha == 1 else mul(other, alpha))
 
 
 def sub(input, other, alpha=1):
     _no_bool_sub(input, other)
-    return sub_(input, other if alpha == 1 else mul(other, alpha))
+    return _sub_no_alpha(input, other if alpha == 1 else mul(other, alpha))
 
 
 def _no_bool_sub(a, b):
@@ -255,7 +256,7 @@ def _no_bool_sub(a, b):
 
 def rsub(input, other):
     _no_bool_sub(input, other)
-    return sub_(other, input)
+    return _sub_no_alpha(other, input)
 
 
 def div(input, other, rounding_mode=None):
@@ -426,33 +427,47 @@ def _to_float(x):
 
 
 # ---- unary ---------------------------------------------------------------------------------------
-# Each entry: forward(xp, x) and backward(xp, g, x, out) (the backend itself instead of xp for an op with its own
-# backend kernels). Built as Function subclasses by _unary below.
+# Each row: forward(xp, x, *params) and backward(xp, g, x, out, *params), where params are the op's own arguments
+# (a slope, alpha, beta...) and xp is the backend itself instead for an op with its own backend kernels. _unary
+# builds the Function subclass and the op that checks and casts the input.
 
 
-def _unary(name, fwd, bwd, float_only=True, saves="out", kernel=False):
+def _unary(name, fwd, bwd, float_only=True, saves="out", kernel=False, n_params=0):
+    """saves: what backward reads, "x", "out", "both" or None."""
+    keep_x, keep_out = saves in ("x", "both"), saves in ("out", "both")
+
     class Unary(Function):
         raw = True
 
         @staticmethod
-        def forward(ctx, x):
-            out = fwd(ctx.be if kernel else ctx.be.xp, x)
-            ctx.save_for_backward(x if saves == "x" else None, out if saves == "out" else None)
+        def forward(ctx, x, *params):
+            out = fwd(ctx.be if kernel else ctx.be.xp, x, *params)
+            ctx.save_for_backward(x if keep_x else None, out if keep_out else None)
+            if n_params:
+                ctx.params = params
             return out
 
         @staticmethod
         def backward(ctx, g):
             x, out = ctx.saved_tensors
-            return bwd(ctx.be if kernel else ctx.be.xp, g, x, out)
+            if not n_params:
+                return bwd(ctx.be if kernel else ctx.be.xp, g, x, out)
+            return (bwd(ctx.be if kernel else ctx.be.xp, g, x, out, *ctx.params),) + (None,) * n_params
 
-    Unary.__name__ = Unary.__qualname__ = name.capitalize()
+    Unary.__name__ = Unary.__qualname__ = "".join(w.capitalize() for w in name.split("_"))
 
-    def op(input):
+    def op(input, *params):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
-        return Unary.apply(_to_float(input) if float_only else input)
-    op.__name__ = name
+        return Unary.apply(_to_float(input) if float_only else input, *params)
+    op.__name__ = op.__qualname__ = name
+    op.function = Unary
     return op
+
+
+def _maybe_inplace(op, input, inplace, *params):
+    # inplace=True writes the result into input, as PyTorch does (views of input see it, and autograd rebases it)
+    return input._inplace(op, *params) if inplace else op(input, *params)
 
 
 def _neg_fwd(xp, x):
@@ -462,6 +477,22 @@ def _neg_fwd(xp, x):
     return -x
 
 
+def _sigmoid_fwd(xp, x):
+    # split by sign so exp never overflows
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _softplus_fwd(xp, x, beta, threshold):
+    bx = x * beta
+    return xp.where(bx > threshold, x, xp.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+
+
+def _softplus_bwd(xp, g, x, out, beta, threshold):
+    bx = x * beta
+    return xp.where(bx > threshold, g, g * _sigmoid_fwd(xp, bx))
+
+
 neg = _unary("neg", _neg_fwd, lambda xp, g, x, o: -g, float_only=False, saves=None)
 exp = _unary("exp", lambda xp, x: xp.exp(x), lambda xp, g, x, o: g * o)
 log = _unary("log", lambda xp, x: xp.log(x), lambda xp, g, x, o: g / x, saves="x")
@@ -469,24 +500,35 @@ sqrt = _unary("sqrt", lambda xp, x: xp.sqrt(x), lambda xp, g, x, o: g / (2 * o))
 sin = _unary("sin", lambda xp, x: xp.sin(x), lambda xp, g, x, o: g * xp.cos(x), saves="x")
 cos = _unary("cos", lambda xp, x: xp.cos(x), lambda xp, g, x, o: -g * xp.sin(x), saves="x")
 abs = _unary("abs", lambda xp, x: xp.abs(x), lambda xp, g, x, o: g * xp.sign(x), float_only=False, saves="x")
-# every CNN step runs it over its biggest activations: a backend kernel (one fused pass each way; NumPy took 2-4x as
-# long on the CIFAR net, single-threaded)
-relu = _unary("relu", lambda be, x: be.relu(x), lambda be, g, x, o: be.relu_backward(g, o), float_only=False,
-              kernel=True)
-tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda xp, g, x, o: g * (1 - o * o))
-
-
-def _sigmoid_fwd(xp, x):
-    # split by sign so exp never overflows
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda xp, g, x, o: g * o * (1 - o))
 log1p = _unary("log1p", lambda xp, x: xp.log1p(x), lambda xp, g, x, o: g / (1 + x), saves="x")
 expm1 = _unary("expm1", lambda xp, x: xp.expm1(x), lambda xp, g, x, o: g * (o + 1))
 rsqrt = _unary("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, g, x, o: -0.5 * g * o * o * o)
-square = lambda input: mul(input, input)  # noqa: E731
+# activations. ReLU runs over every CNN's biggest activations: a backend kernel, one fused pass each way
+relu = _unary("relu", lambda be, x: be.relu(x), lambda be, g, x, o: be.relu_backward(g, o), float_only=False,
+              kernel=True)
+tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda xp, g, x, o: g * (1 - o * o))
+sigmoid = _unary("sigmoid", _sigmoid_fwd, lambda xp, g, x, o: g * o * (1 - o))
+_leaky_relu = _unary("leaky_relu", lambda xp, x, slope: xp.where(x > 0, x, x * slope),
+                     lambda xp, g, x, o, slope: xp.where(x > 0, g, g * slope), saves="x", n_params=1)
+_elu = _unary("elu", lambda xp, x, alpha: xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0))),
+              lambda xp, g, x, o, alpha: xp.where(x > 0, g, g * (o + alpha)), saves="both", n_params=1)
+_softplus = _unary("softplus", _softplus_fwd, _softplus_bwd, saves="x", n_params=2)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _maybe_inplace(_leaky_relu, input, inplace, negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _maybe_inplace(_elu, input, inplace, alpha)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return _softplus(input, beta, threshold)
+
+
+def square(input):
+    return mul(input, input)
 
 
 def reciprocal(input):
@@ -532,69 +574,6 @@ def clamp(input, min=None, max=None):
     dt = dtypes.result_type(input, *(v for v in (min, max) if v is not None))
     x = input if input.dtype is dt else input.type(dt)
     return Clamp.apply(x, min, max)
-
-
-class LeakyRelu(Function):
-    raw = True
-
-    @staticmethod
-    def forward(ctx, x, slope):
-        ctx.save_for_backward(x)
-        ctx.slope = slope
-        return ctx.be.xp.where(x > 0, x, x * slope)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return ctx.be.xp.where(x > 0, g, g * ctx.slope), None
-
-
-def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return LeakyRelu.apply(_to_float(input), negative_slope)
-
-
-class Elu(Function):
-    raw = True
-
-    @staticmethod
-    def forward(ctx, x, alpha):
-        xp = ctx.be.xp
-        out = xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
-        ctx.save_for_backward(x, out)
-        ctx.alpha = alpha
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        return ctx.be.xp.where(x > 0, g, g * (out + ctx.alpha)), None
-
-
-def elu(input, alpha=1.0, inplace=False):
-    return Elu.apply(_to_float(input), alpha)
-
-
-class Softplus(Function):
-    raw = True
-
-    @staticmethod
-    def forward(ctx, x, beta, threshold):
-        xp = ctx.be.xp
-        bx = x * beta
-        ctx.save_for_backward(x)
-        ctx.beta, ctx.threshold = beta, threshold
-        return xp.where(bx > threshold, x, xp.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        bx = x * ctx.beta
-        s = _sigmoid_fwd(ctx.be.xp, bx)
-        return ctx.be.xp.where(bx > ctx.threshold, g, g * s), None, None
-
-
-def softplus(input, beta=1.0, threshold=20.0):
-    return Softplus.apply(_to_float(input), beta, threshold)
 
 
 # ---- casts and devices ---------------------------------------------------------------------------
@@ -717,43 +696,64 @@ def equal(a, b):
     return a.shape == b.shape and bool((a._array == b._array).all())
 
 
-def _rev(fn):
-    return lambda self, other: fn(other, self)
+class ElementwiseMethods:
+    """Tensor's arithmetic, comparison, logic and unary-math methods and operators (tinygrad_fer/_tensor_api.py makes
+    Tensor inherit them)."""
+    __slots__ = ()
+    __add__ = add = add
+    __sub__ = sub = sub
+    __rsub__ = rsub
+    __mul__ = mul = mul
+    __truediv__ = div = divide = div
+    __floordiv__ = floor_divide = floor_divide
+    __mod__ = remainder = remainder
+    fmod = fmod
+    __pow__ = pow = pow
+    __neg__ = neg = neg
+    __abs__ = abs = abs
+    __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = eq, ne, lt, le, gt, ge
+    eq, ne, lt, le, gt, ge = eq, ne, lt, le, gt, ge
+    __and__, __or__, __xor__, __invert__ = bitwise_and, bitwise_or, bitwise_xor, bitwise_not
+    logical_and, logical_or, logical_not = logical_and, logical_or, logical_not
+    maximum, minimum = maximum, minimum
+    exp, log, sqrt, rsqrt, sin, cos, log1p, expm1 = exp, log, sqrt, rsqrt, sin, cos, log1p, expm1
+    reciprocal, square = reciprocal, square
+    relu, sigmoid, tanh, leaky_relu, elu, softplus = relu, sigmoid, tanh, leaky_relu, elu, softplus
+    clamp = clip = clamp
+    sign, floor, ceil, round = sign, floor, ceil, round
+    isnan, isinf, isfinite = isnan, isinf, isfinite
+    allclose, equal = allclose, equal
+    type = type_
 
+    def __radd__(self, other):
+        return _add_no_alpha(other, self)
 
-Tensor.__add__ = Tensor.add = add
-Tensor.__radd__ = _rev(add_)
-Tensor.__sub__ = Tensor.sub = sub
-Tensor.__rsub__ = rsub
-Tensor.__mul__ = Tensor.mul = mul
-Tensor.__rmul__ = _rev(mul)
-Tensor.__truediv__ = Tensor.div = Tensor.divide = div
-Tensor.__rtruediv__ = _rev(div)
-Tensor.__floordiv__ = Tensor.floor_divide = floor_divide
-Tensor.__rfloordiv__ = _rev(floor_divide)
-Tensor.__mod__ = Tensor.remainder = remainder
-Tensor.__rmod__ = _rev(remainder)
-Tensor.fmod = fmod
-# in place through Tensor._inplace, which checks that the result fits self's dtype as PyTorch does
-Tensor.remainder_ = Tensor.__imod__ = lambda self, other: self._inplace(remainder, other)
-Tensor.fmod_ = lambda self, other: self._inplace(fmod, other)
-Tensor.floor_divide_ = Tensor.__ifloordiv__ = lambda self, other: self._inplace(floor_divide, other)
-Tensor.__pow__ = Tensor.pow = pow
-Tensor.__rpow__ = _rev(pow)
-Tensor.__neg__ = Tensor.neg = neg
-Tensor.__abs__ = Tensor.abs = abs
-Tensor.__eq__, Tensor.__ne__, Tensor.__lt__, Tensor.__le__, Tensor.__gt__, Tensor.__ge__ = eq, ne, lt, le, gt, ge
-Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge = eq, ne, lt, le, gt, ge
-Tensor.__and__, Tensor.__or__, Tensor.__xor__ = bitwise_and, bitwise_or, bitwise_xor
-Tensor.__invert__ = bitwise_not
-Tensor.logical_and, Tensor.logical_or, Tensor.logical_not = logical_and, logical_or, logical_not
-Tensor.maximum, Tensor.minimum, Tensor.where = maximum, minimum, lambda self, c, o: where(c, self, o)
-Tensor.exp, Tensor.log, Tensor.sqrt, Tensor.sin, Tensor.cos = exp, log, sqrt, sin, cos
-Tensor.relu, Tensor.sigmoid, Tensor.tanh, Tensor.log1p, Tensor.expm1 = relu, sigmoid, tanh, log1p, expm1
-Tensor.rsqrt, Tensor.reciprocal, Tensor.square = rsqrt, reciprocal, square
-Tensor.clamp = Tensor.clip = clamp
-Tensor.leaky_relu, Tensor.elu, Tensor.softplus = leaky_relu, elu, softplus
-Tensor.type = type_
-Tensor.sign, Tensor.isnan, Tensor.isinf, Tensor.isfinite = sign, isnan, isinf, isfinite
-Tensor.floor, Tensor.ceil, Tensor.round = floor, ceil, round
-Tensor.allclose, Tensor.equal = allclose, equal
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def __rtruediv__(self, other):
+        return div(other, self)
+
+    def __rfloordiv__(self, other):
+        return floor_divide(other, self)
+
+    def __rmod__(self, other):
+        return remainder(other, self)
+
+    def __rpow__(self, other):
+        return pow(other, self)
+
+    def where(self, condition, other):
+        return where(condition, self, other)
+
+    # in place through Tensor._inplace, which checks that the result fits self's dtype as PyTorch does
+    def remainder_(self, other):
+        return self._inplace(remainder, other)
+
+    def fmod_(self, other):
+        return self._inplace(fmod, other)
+
+    def floor_divide_(self, other):
+        return self._inplace(floor_divide, other)
+
+    __imod__, __ifloordiv__ = remainder_, floor_divide_

@@ -87,5 +87,8 @@ def gather(input, dim, index):
     return getitem(input, tuple(Tensor(g) if not isinstance(g, Tensor) else g for g in grids))
 
 
-Tensor.__getitem__ = getitem
-Tensor.index_select, Tensor.masked_fill, Tensor.gather = index_select, masked_fill, gather
+class IndexMethods:
+    """Tensor's indexing methods (tinygrad_fer/_tensor_api.py makes Tensor inherit them)."""
+    __slots__ = ()
+    __getitem__ = getitem
+    index_select, masked_fill, gather = index_select, masked_fill, gather

@@ -267,35 +267,56 @@ def setitem(self, idx, value):
     self._record_write(value, index)
 
 
-def _method(fn):
-    return lambda self, other: self._inplace(fn, other)
-
-
-Tensor._sync_view, Tensor._check_inplace, Tensor._write, Tensor._record_write = (_sync_view, _check_inplace, _write,
-                                                                                 _record_write)
-Tensor._inplace, Tensor._overwrite, Tensor.__setitem__ = _inplace, _overwrite, setitem
-Tensor.zero_, Tensor.fill_, Tensor.copy_, Tensor.uniform_, Tensor.normal_ = zero_, fill_, copy_, uniform_, normal_
-Tensor.add_ = lambda self, other, alpha=1: self._inplace(lambda a, b: a + b * alpha if alpha != 1 else a + b, other)
-Tensor.sub_ = lambda self, other, alpha=1: self._inplace(lambda a, b: a - b * alpha if alpha != 1 else a - b, other)
-Tensor.mul_ = Tensor.__imul__ = _method(lambda a, b: a * b)
-Tensor.div_ = Tensor.__itruediv__ = _method(lambda a, b: a / b)
-Tensor.pow_ = Tensor.__ipow__ = _method(lambda a, b: a ** b)
-Tensor.__iadd__, Tensor.__isub__ = Tensor.add_, Tensor.sub_
-Tensor.clamp_ = Tensor.clip_ = lambda self, min=None, max=None: self._inplace(lambda a: a.clamp(min, max))
-Tensor.relu_ = lambda self: self._inplace(lambda a: a.relu())
-Tensor.masked_fill_ = lambda self, mask, value: self._inplace(lambda a, m, v: a.masked_fill(m, v), mask, value)
-
-
 def _inplace_of(name):
     def method(self, *args, **kwargs):
         return self._inplace(lambda a, *o: getattr(a, name)(*o, **kwargs), *args)
-    method.__name__ = name + "_"
+    method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"In-place {name}: self = self.{name}(...), recorded in the graph as PyTorch does."
     return method
 
 
-# the value-changing in-place variants PyTorch has for out-of-place methods we have
-for _name in ("abs ceil cos exp expm1 floor log log1p neg reciprocal round rsqrt sigmoid sign sin sqrt square tanh "
-              "divide eq ne lt le gt ge logical_and logical_or logical_not").split():
-    if hasattr(Tensor, _name) and not hasattr(Tensor, _name + "_"):
-        setattr(Tensor, _name + "_", _inplace_of(_name))
+class InplaceMethods:
+    """Tensor's in-place methods and the graph surgery behind them (tinygrad_fer/_tensor_api.py makes Tensor inherit
+    them)."""
+    __slots__ = ()
+    _sync_view, _check_inplace, _write, _record_write = _sync_view, _check_inplace, _write, _record_write
+    _inplace, _overwrite, __setitem__ = _inplace, _overwrite, setitem
+    zero_, fill_, copy_, uniform_, normal_ = zero_, fill_, copy_, uniform_, normal_
+
+    def add_(self, other, alpha=1):
+        return self._inplace(lambda a, b: a + b * alpha if alpha != 1 else a + b, other)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(lambda a, b: a - b * alpha if alpha != 1 else a - b, other)
+
+    def mul_(self, other):
+        return self._inplace(lambda a, b: a * b, other)
+
+    def div_(self, other):
+        return self._inplace(lambda a, b: a / b, other)
+
+    def pow_(self, other):
+        return self._inplace(lambda a, b: a ** b, other)
+
+    __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(lambda a: a.clamp(min, max))
+
+    clip_ = clamp_
+
+    def relu_(self):
+        return self._inplace(lambda a: a.relu())
+
+    def masked_fill_(self, mask, value):
+        return self._inplace(lambda a, m, v: a.masked_fill(m, v), mask, value)
+
+    # the value-changing in-place variants PyTorch has for out-of-place methods we have
+    abs_, ceil_, cos_, exp_, expm1_ = (_inplace_of(n) for n in ("abs", "ceil", "cos", "exp", "expm1"))
+    floor_, log_, log1p_, neg_ = (_inplace_of(n) for n in ("floor", "log", "log1p", "neg"))
+    reciprocal_, round_, rsqrt_, sigmoid_ = (_inplace_of(n) for n in ("reciprocal", "round", "rsqrt", "sigmoid"))
+    sign_, sin_, sqrt_, square_, tanh_ = (_inplace_of(n) for n in ("sign", "sin", "sqrt", "square", "tanh"))
+    divide_ = _inplace_of("divide")
+    eq_, ne_, lt_, le_, gt_, ge_ = (_inplace_of(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+    logical_and_, logical_or_, logical_not_ = (_inplace_of(n) for n in ("logical_and", "logical_or",
+                                                                        "logical_not"))

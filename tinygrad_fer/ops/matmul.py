@@ -121,6 +121,11 @@ def dot(input, other):
     return matmul(input, other)
 
 
-Tensor.__matmul__ = Tensor.matmul = matmul
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
-Tensor.mm, Tensor.bmm, Tensor.dot = mm, bmm, dot
+class MatmulMethods:
+    """Tensor's matrix products (tinygrad_fer/_tensor_api.py makes Tensor inherit them)."""
+    __slots__ = ()
+    __matmul__ = matmul = matmul
+    mm, bmm, dot = mm, bmm, dot
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)

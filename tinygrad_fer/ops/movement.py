@@ -369,11 +369,19 @@ def repeat(input, *sizes):
     return y.reshape(*[r * s for r, s in zip(sizes, x.shape)])
 
 
-Tensor.reshape, Tensor.view, Tensor.flatten, Tensor.unflatten = reshape, view, flatten, unflatten
-Tensor.permute, Tensor.transpose, Tensor.t = permute, transpose, t
-Tensor.squeeze, Tensor.unsqueeze, Tensor.expand, Tensor.expand_as = squeeze, unsqueeze, expand, expand_as
-Tensor.contiguous, Tensor.clone = contiguous, clone
-Tensor.split, Tensor.chunk, Tensor.unbind, Tensor.flip, Tensor.repeat = split, chunk, unbind, flip, repeat
-Tensor.view_as = lambda self, other: view(self, other.shape)
-Tensor.reshape_as = lambda self, other: reshape(self, other.shape)
-Tensor.swapaxes = Tensor.swapdims = transpose
+class MovementMethods:
+    """Tensor's reshaping, transposing, joining and splitting methods (tinygrad_fer/_tensor_api.py makes Tensor
+    inherit them)."""
+    __slots__ = ()
+    reshape, view, flatten, unflatten = reshape, view, flatten, unflatten
+    permute, transpose, t = permute, transpose, t
+    swapaxes = swapdims = transpose
+    squeeze, unsqueeze, expand, expand_as = squeeze, unsqueeze, expand, expand_as
+    contiguous, clone = contiguous, clone
+    split, chunk, unbind, flip, repeat = split, chunk, unbind, flip, repeat
+
+    def view_as(self, other):
+        return view(self, other.shape)
+
+    def reshape_as(self, other):
+        return reshape(self, other.shape)

@@ -266,7 +266,9 @@ def any(input, dim=None, keepdim=False):
     return Tensor(input._be.xp.asarray(a.any() if dim is None else a.any(axis=_dim(dim, input.ndim), keepdims=keepdim)))
 
 
-Tensor.sum, Tensor.mean, Tensor.max, Tensor.min, Tensor.amax, Tensor.amin = sum, mean, max, min, amax, amin
-Tensor.argmax, Tensor.argmin, Tensor.var, Tensor.std, Tensor.logsumexp = argmax, argmin, var, std, logsumexp
-Tensor.softmax, Tensor.log_softmax = softmax, log_softmax
-Tensor.prod, Tensor.all, Tensor.any = prod, all, any
+class ReduceMethods:
+    """Tensor's reduction and softmax methods (tinygrad_fer/_tensor_api.py makes Tensor inherit them)."""
+    __slots__ = ()
+    sum, mean, prod, all, any = sum, mean, prod, all, any
+    max, min, amax, amin, argmax, argmin = max, min, amax, amin, argmax, argmin
+    var, std, logsumexp, softmax, log_softmax = var, std, logsumexp, softmax, log_softmax
