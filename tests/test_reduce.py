@@ -97,3 +97,19 @@ def test_reduce_gradcheck(fn):
 def test_reduce_errors():
     raises_like(lambda x: x.sum(3), lambda x: x.sum(3), np.ones((2, 2)))
     raises_like(lambda x: x.max(), lambda x: x.max(), np.ones((0,)))
+
+
+def test_prod_has_a_gradient_with_zeros_like_torch():
+    # prod's result used to carry no gradient at all (silently dropped from the graph)
+    import torch
+    x = np.array([[1.0, 0.0, 2.0], [3.0, 4.0, 0.5], [0.0, 0.0, 2.0]])
+    for dim in (None, 0, 1):
+        got, want = [], []
+        for L, out in ((tg, got), (torch, want)):
+            t = L.tensor(x, requires_grad=True)
+            r = L.prod(t) if dim is None else L.prod(t, dim)
+            (r * L.tensor(np.arange(1.0, r.numel() + 1).reshape(tuple(r.shape)))).sum().backward()
+            out += [r.detach().numpy(), t.grad.numpy()]
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b)
+    assert tg.prod(tg.tensor([1, 2, 3], dtype=tg.int32)).dtype == tg.int64

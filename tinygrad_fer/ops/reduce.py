@@ -249,11 +249,38 @@ softmax = _softmax(False)
 log_softmax = _softmax(True)
 
 
-def prod(input, dim=None, keepdim=False):
+class Prod(Function):
+    """Product over one axis (None: all). Its gradient is the product of the *other* elements, taken as exclusive
+    running products from both ends, so zeros need no division (one zero: only its slot gets a gradient)."""
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim, dtype):
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.keepdim = axis, keepdim
+        return ctx.be.xp.asarray(x.prod(axis=axis, keepdims=keepdim, dtype=dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp, axis = ctx.be.xp, ctx.axis
+        flat = x.reshape(1, -1) if axis is None else xp.moveaxis(x, axis, -1)
+        ones = xp.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+        left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([flat[..., 1:], ones], axis=-1), -1), axis=-1), -1)
+        if axis is None:
+            return (g.reshape(()) * (left * right).reshape(x.shape)).astype(x.dtype), None, None, None
+        gk = g if ctx.keepdim else xp.expand_dims(g, axis)
+        return (xp.moveaxis(left * right, -1, axis) * gk).astype(x.dtype), None, None, None
+
+
+def prod(input, dim=None, keepdim=False, dtype=None):
     x = input
-    if dim is None:
-        return Tensor(x._be.xp.asarray(x._array.prod()))
-    return Tensor(x._array.prod(axis=_dim(dim, x.ndim), keepdims=keepdim))
+    np_dtype = None if dtype is None else dtypes.to_dtype(dtype).np
+    if x._array.dtype.kind in "biu" and np_dtype is None:
+        np_dtype = np.int64  # PyTorch: integer and bool products are int64
+    axis = None if dim is None else _dim(dim, x.ndim)
+    return Prod.apply(x, axis, keepdim if axis is not None else False, np_dtype)
 
 
 def all(input, dim=None, keepdim=False):
