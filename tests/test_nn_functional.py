@@ -275,3 +275,17 @@ def test_conv_and_pool_are_reexported():
     from tinygrad_fer.ops import conv, pool
     assert F.conv2d is conv.conv2d and F.max_pool2d is pool.max_pool2d and F.adaptive_avg_pool2d is \
         pool.adaptive_avg_pool2d
+
+
+def test_relu6_and_hardtanh_gradient_stops_at_the_ends_like_torch():
+    # relu6 was clamp(x, 0, 6), whose gradient passes at x == 0 and x == 6; PyTorch's hardtanh stops there
+    x = np.array([-1.0, 0.0, 3.0, 6.0, 7.0, np.nan, -0.5, 1.0])
+    for fn in (lambda F, t: F.relu6(t), lambda F, t: F.hardtanh(t, -0.5, 1.0)):
+        out = []
+        for L in (tg, torch):
+            t = L.tensor(x, requires_grad=True)
+            y = fn(L.nn.functional, t)
+            y.sum().backward()
+            out.append((y.detach().numpy(), t.grad.numpy()))
+        for a, b in zip(*out):
+            np.testing.assert_array_equal(a, b)
