@@ -280,7 +280,8 @@ def test_conv_and_pool_are_reexported():
 def test_relu6_and_hardtanh_gradient_stops_at_the_ends_like_torch():
     # relu6 was clamp(x, 0, 6), whose gradient passes at x == 0 and x == 6; PyTorch's hardtanh stops there
     x = np.array([-1.0, 0.0, 3.0, 6.0, 7.0, np.nan, -0.5, 1.0])
-    for fn in (lambda F, t: F.relu6(t), lambda F, t: F.hardtanh(t, -0.5, 1.0)):
+    # PyTorch's relu6 passes the gradient at NaN in float32 and stops it in float64: NaN is checked with hardtanh
+    for fn in (lambda F, t: F.relu6(t[:5]), lambda F, t: F.hardtanh(t, -0.5, 1.0)):
         out = []
         for L in (tg, torch):
             t = L.tensor(x, requires_grad=True)

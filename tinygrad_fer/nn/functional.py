@@ -23,21 +23,15 @@ def relu(input, inplace=False):
     return _maybe_inplace(_relu, input, inplace)
 
 
-def _clamp_strict(min_val, max_val, nan_passes):
-    # no gradient at or beyond the ends, as PyTorch's hardtanh and relu6 (clamp's passes at the ends); PyTorch's
-    # hardtanh stops the gradient at NaN and its relu6 lets it through
-    def op(x):
-        inside = ~((x <= min_val) | (x >= max_val)) if nan_passes else (x > min_val) & (x < max_val)
-        return _where(inside, x, _clamp(x, min_val, max_val).detach())
-    return op
-
-
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    return _maybe_inplace(_clamp_strict(min_val, max_val, False), input, inplace)
+    def op(x):
+        # no gradient at or beyond the ends (nor at NaN), as PyTorch's; clamp's gradient passes at the ends
+        return _where((x > min_val) & (x < max_val), x, _clamp(x, min_val, max_val).detach())
+    return _maybe_inplace(op, input, inplace)
 
 
 def relu6(input, inplace=False):
-    return _maybe_inplace(_clamp_strict(0.0, 6.0, True), input, inplace)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
