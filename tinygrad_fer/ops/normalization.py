@@ -1,0 +1,77 @@
+"""Batch normalisation: one raw Function, forward and backward written out over the channel axis."""
+from ..autograd import Function
+
+
+class BatchNorm(Function):
+    """Normalise over every axis but 1. Training: batch statistics (biased variance), and the running stats are
+    updated in place with the unbiased one. Eval: the running statistics."""
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, rmean, rvar, training, momentum, eps):
+        axes = (0,) + tuple(range(2, x.ndim))
+        bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        if training:
+            n = x.size // x.shape[1]
+            mean = x.mean(axis=axes)
+            xc = x - mean.reshape(bshape)
+            var = (xc * xc).mean(axis=axes)
+            if rmean is not None:
+                rmean *= 1 - momentum
+                rmean += momentum * mean.astype(rmean.dtype, copy=False)
+            if rvar is not None:
+                rvar *= 1 - momentum
+                rvar += (momentum * n / max(n - 1, 1)) * var.astype(rvar.dtype, copy=False)
+        else:
+            xc = x - rmean.astype(x.dtype, copy=False).reshape(bshape)
+            var = rvar.astype(x.dtype, copy=False)
+        invstd = (1 / ctx.be.xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        xhat = xc * invstd.reshape(bshape)
+        out = xhat
+        if weight is not None:
+            out = xhat * weight.reshape(bshape)
+        if bias is not None:
+            out = out + bias.reshape(bshape)
+        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.axes, ctx.bshape, ctx.training = axes, bshape, training
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, invstd, w = ctx.saved_tensors
+        axes, bshape = ctx.axes, ctx.bshape
+        n = ctx.needs_input_grad
+        gb = g.sum(axis=axes)
+        gw = (g * xhat).sum(axis=axes)
+        gx = None
+        if n[0]:
+            scale = invstd if w is None else w * invstd
+            if ctx.training:
+                m = g.size // g.shape[1]
+                gx = scale.reshape(bshape) * (g - (gb / m).reshape(bshape) - xhat * (gw / m).reshape(bshape))
+            else:
+                gx = g * scale.reshape(bshape)
+        return gx, gw if n[1] else None, gb if n[2] else None, None, None, None, None, None
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected at least a 2-D input (N, C, ...), got {list(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise RuntimeError(f"batch_norm: {name} should contain {c} elements not {t.numel()}")
+    if training:
+        if input.numel() // c <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{input.shape!r}")
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    out = BatchNorm.apply(input, weight, bias, running_mean, running_var, training,
+                          0.0 if momentum is None else momentum, eps)
+    if training:
+        for t in (running_mean, running_var):
+            if t is not None:
+                t._version[0] += 1
+    return out
