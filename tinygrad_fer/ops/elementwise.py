@@ -504,6 +504,7 @@ log1p = _unary("log1p", lambda xp, x: xp.log1p(x), lambda xp, g, x, o: g / (1 + 
 expm1 = _unary("expm1", lambda xp, x: xp.expm1(x), lambda xp, g, x, o: g * (o + 1))
 rsqrt = _unary("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, g, x, o: -0.5 * g * o * o * o)
 # activations. ReLU runs over every CNN's biggest activations: a backend kernel, one fused pass each way
+# (bench/README.md)
 relu = _unary("relu", lambda be, x: be.relu(x), lambda be, g, x, o: be.relu_backward(g, o), float_only=False,
               kernel=True)
 tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda xp, g, x, o: g * (1 - o * o))
