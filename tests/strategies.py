@@ -1,13 +1,17 @@
-"""Hypothesis strategies shared by the op tests."""
+"""Hypothesis strategies shared by the op tests: the public ones (tinygrad_fer.testing.strategies) and those that
+draw NumPy arrays for the PyTorch comparisons."""
+import functools
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from tinygrad_fer.testing import strategies as public
+
 DTYPES = [np.float64, np.float32]
 
-
-def shapes(min_dims=0, max_dims=4, min_side=1, max_side=5):
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+# sides up to 5, not 6: the op tests draw several arrays of such shapes per example
+shapes = functools.partial(public.shapes, max_side=5)
 
 
 @st.composite
