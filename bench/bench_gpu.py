@@ -64,7 +64,7 @@ NETS = {"fer": (fer_net, 128), "resnet": (small_resnet, 256)}
 
 def why_no_gpu():
     import tinygrad_fer as tg
-    from tinygrad_fer import backend_cuda
+    from tinygrad_fer.backend_cuda import backend_cuda
     if not tg.cuda.is_available():
         return backend_cuda._probe()[1]
     try:

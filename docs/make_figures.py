@@ -15,6 +15,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from tinygrad_fer import kernels_ref  # noqa: E402
+from tinygrad_fer.window import Window2d  # noqa: E402
 
 WINDOW_COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#ff7f00"]
 
@@ -54,7 +55,7 @@ def draw_im2col(path):
     """A 4x4 input, a 3x3 kernel, stride 1: four windows become the four columns of a 9x4 matrix."""
     plt = _pyplot()
     x = np.arange(1, 17, dtype=np.float64).reshape(1, 1, 4, 4)
-    cols = kernels_ref.im2col(x, 3, 3, 1, 1, 0, 0, 1, 1)             # (C, KH, KW, N, OH, OW)
+    cols = kernels_ref.im2col(x, Window2d(3, 3))                      # (C, KH, KW, N, OH, OW)
     mat = cols.reshape(9, 4)                                          # (C*KH*KW, N*OH*OW)
     w = np.array([[0, 1, 0], [0, 0, 0], [0, 0, 2]], dtype=np.float64)
     out = (w.reshape(1, 9) @ mat).reshape(2, 2)
@@ -85,11 +86,11 @@ def draw_col2im(path):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10, 4.2))
     ones = np.ones((1, 3, 3, 1, 2, 2))
-    a = kernels_ref.col2im(ones, (1, 1, 4, 4), 3, 3, 1, 1, 0, 0, 1, 1)[0, 0]
+    a = kernels_ref.col2im(ones, (1, 1, 4, 4), Window2d(3, 3))[0, 0]
     g = np.arange(1, 5, dtype=np.float64).reshape(1, 1, 1, 1, 2, 2) * np.ones((1, 3, 3, 1, 2, 2))
-    b = kernels_ref.col2im(g, (1, 1, 4, 4), 3, 3, 1, 1, 0, 0, 1, 1)[0, 0]
+    b = kernels_ref.col2im(g, (1, 1, 4, 4), Window2d(3, 3))[0, 0]
     ones2 = np.ones((1, 3, 3, 1, 2, 2))
-    c = kernels_ref.col2im(ones2, (1, 1, 5, 5), 3, 3, 2, 2, 0, 0, 1, 1)[0, 0]
+    c = kernels_ref.col2im(ones2, (1, 1, 5, 5), Window2d(3, 3, 2, 2))[0, 0]
     _grid(ax, a, "col2im(ones):\nwindows over each pixel", x0=0, y0=5)
     _grid(ax, np.array([[1, 2], [3, 4]], dtype=np.float64), "dcols: window k\ncarries k+1", x0=5.6, y0=5,
           colours={(r, col): WINDOW_COLOURS[2 * r + col] + "40" for r in range(2) for col in range(2)})
@@ -106,7 +107,7 @@ def draw_maxpool(path):
     maximum in row-major window order, PyTorch's choice)."""
     plt = _pyplot()
     x = np.array([[1, 3, 0, 0], [2, 0, 0, 0], [5, 1, 2, 4], [1, 5, 4, 3]], dtype=np.float64)
-    out, idx = kernels_ref.max_pool2d(x[None, None], 2, 2, 2, 2, 0, 0, 1, 1, False)
+    out, idx = kernels_ref.max_pool2d(x[None, None], Window2d(2, 2, 2, 2), False)
     g = np.array([[10.0, 20.0], [30.0, 40.0]])
     gx = kernels_ref.max_pool2d_backward(g[None, None], idx, (1, 1, 4, 4))[0, 0]
     win = {(r, c): WINDOW_COLOURS[2 * (r // 2) + c // 2] + "30" for r in range(4) for c in range(4)}

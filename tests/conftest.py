@@ -19,7 +19,7 @@ devices = ["cpu", "cuda"]
 
 def cuda_skip_reason():
     """None when the CUDA backend can run, else why not (CuPy missing, or no GPU/driver)."""
-    from tinygrad_fer import backend_cuda
+    from tinygrad_fer.backend_cuda import backend_cuda
     return None if backend_cuda.available() else backend_cuda._probe()[1]
 
 
@@ -28,3 +28,12 @@ def device(request):
     if request.param == "cuda" and cuda_skip_reason() is not None:
         pytest.skip(cuda_skip_reason())
     return request.param
+
+
+@pytest.fixture(scope="session")
+def emulated_cuda(tmp_path_factory):
+    """A CUDABackend running its CUDA C on the CPU over NumPy arrays (tests/cuda_emulation.py)."""
+    import cuda_emulation
+    if cuda_emulation.compiler() is None:
+        pytest.skip("no C compiler to emulate the CUDA kernels on the CPU")
+    return cuda_emulation.emulated_backend(tmp_path_factory.mktemp("cuda_emulation"))

@@ -2,13 +2,11 @@
 
 1. Without a GPU (always run): the clear errors when CuPy or a device is missing (simulated either way), the
    cross-device error, tinygrad_fer.cuda's answers.
-2. The CUDA C kernels compiled as plain C on the CPU (grid-stride loop -> plain loop, atomicAdd -> +=) against
-   kernels_ref: checks every index computation and the tie rules without a GPU.
-3. GPU only (skipped without one): the same kernels through CuPy, an op suite against PyTorch on the CPU, a whole
-   convnet step, seeded RNG, Module.to('cuda') with an optimizer step.
+2. The CUDA C kernels compiled as plain C on the CPU (tests/cuda_emulation.py): PyTorch's tie rule. Their checks
+   against the reference kernels are test_kernels.py's, which covers every override of every backend.
+3. GPU only (skipped without one): the inherited reference kernels and col2im's determinism through CuPy, an op
+   suite against PyTorch on the CPU, a whole convnet step, seeded RNG, Module.to('cuda') with an optimizer step.
 """
-import ctypes
-import shutil
 import subprocess
 import sys
 import types
@@ -19,8 +17,10 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import tinygrad_fer as tg
-from tinygrad_fer import backend_cuda, kernels_ref
+from tinygrad_fer import kernels_ref
 from tinygrad_fer.autograd import Function
+from tinygrad_fer.backend_cuda import backend_cuda
+from tinygrad_fer.window import Window2d
 
 from helpers import compare
 
@@ -138,39 +138,6 @@ def test_device_fixture_covers_cpu(device):
 
 
 # ---- 2. the CUDA C kernels compiled for the CPU ----------------------------------------------------------------
-CPU_PRELUDE = """
-#define KERNEL void
-#define GRID_LOOP(i, n) for (long long i = 0; i < (n); ++i)
-#define atomicAdd(p, v) (*(p) += (v))
-"""
-_libs = {}
-
-
-def _cpu_lib(ctype, tmp_path_factory):
-    if ctype not in _libs:
-        cc = shutil.which("cc") or shutil.which("gcc")
-        if cc is None:
-            pytest.skip("no C compiler to emulate the CUDA kernels on the CPU")
-        d = tmp_path_factory.mktemp("cuda_emul")
-        src, lib = d / f"k_{ctype}.c", d / f"k_{ctype}.so"
-        src.write_text(CPU_PRELUDE + f"#define T {ctype}\n" + backend_cuda.KERNEL_SRC)
-        subprocess.run([cc, "-O1", "-std=c99", "-Wall", "-Werror", "-shared", "-fPIC", str(src), "-o", str(lib)],
-                       check=True)
-        _libs[ctype] = ctypes.CDLL(str(lib))
-    return _libs[ctype]
-
-
-@pytest.fixture(scope="module")
-def cpu_launch(tmp_path_factory):
-    def launch(kernel, dtype, total, *args):
-        lib = _cpu_lib(backend_cuda._CTYPES[np.dtype(dtype)], tmp_path_factory)
-        scalar = {np.dtype(np.float32): ctypes.c_float, np.dtype(np.float64): ctypes.c_double}
-        cargs = [ctypes.c_void_p(a.ctypes.data) if isinstance(a, np.ndarray) else
-                 scalar[a.dtype](a) if isinstance(a, np.floating) else ctypes.c_longlong(int(a)) for a in args]
-        getattr(lib, kernel)(*cargs)
-    return launch
-
-
 @st.composite
 def conv_case(draw):
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
@@ -179,78 +146,17 @@ def conv_case(draw):
     h = max(1, (kh - 1) * dh + 1 - 2 * ph) + draw(st.integers(0, 6))
     w = max(1, (kw - 1) * dw + 1 - 2 * pw) + draw(st.integers(0, 6))
     n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    return (n, c, h, w), (kh, kw, sh, sw, ph, pw, dh, dw)
-
-
-@st.composite
-def pool_case(draw):
-    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    sh, sw, dh, dw = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
-    h = max(1, (kh - 1) * dh + 1 - 2 * ph) + draw(st.integers(0, 6))
-    w = max(1, (kw - 1) * dw + 1 - 2 * pw) + draw(st.integers(0, 6))
-    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    return (n, c, h, w), (kh, kw, sh, sw, ph, pw, dh, dw, draw(st.booleans()))
+    return (n, c, h, w), Window2d(kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 DTYPES = [np.float32, np.float64]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(case=conv_case(), seed=st.integers(0, 2 ** 16))
-def test_emulated_im2col_col2im_match_reference(cpu_launch, dtype, case, seed):
-    shape, p = case
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(shape).astype(dtype)
-    if seed % 2:
-        x = np.asfortranarray(x)       # any strides in
-    cols = backend_cuda._im2col(x, *p, xp=np, launch=cpu_launch)
-    ref = kernels_ref.im2col(x, *p)
-    assert cols.shape == ref.shape and cols.dtype == ref.dtype
-    np.testing.assert_array_equal(cols, ref)
-    g = rng.standard_normal(ref.shape).astype(dtype)
-    out = backend_cuda._col2im(g, shape, *p, xp=np, launch=cpu_launch)
-    want = kernels_ref.col2im(g, shape, *p)
-    assert out.shape == want.shape and out.dtype == want.dtype
-    np.testing.assert_array_equal(out, want)      # same tap order as the reference: bit for bit
-
-
-def _pool_input(shape, dtype, rng, kind):
-    if kind == "ties":          # few distinct values: ties everywhere, as after a ReLU
-        return rng.integers(-1, 2, shape).clip(0).astype(dtype)
-    x = rng.standard_normal(shape).astype(dtype)
-    if kind == "nan_inf":
-        m = rng.random(shape)
-        x[m < 0.15] = np.nan
-        x[(m >= 0.15) & (m < 0.5)] = -np.inf
-    return x
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("kind", ["normal", "ties", "nan_inf"])
-@given(case=pool_case(), seed=st.integers(0, 2 ** 16))
-@settings(max_examples=15)
-def test_emulated_max_pool_matches_reference(cpu_launch, dtype, kind, case, seed):
-    shape, p = case
-    rng = np.random.default_rng(seed)
-    x = _pool_input(shape, dtype, rng, kind)
-    out, idx = backend_cuda._max_pool2d(x, *p, xp=np, launch=cpu_launch)
-    ref_out, ref_idx = kernels_ref.max_pool2d(x, *p)
-    assert out.shape == ref_out.shape and out.dtype == ref_out.dtype and idx.dtype == np.int64
-    np.testing.assert_array_equal(out, ref_out)
-    np.testing.assert_array_equal(idx, ref_idx)
-    g = rng.standard_normal(out.shape).astype(dtype)
-    gx = backend_cuda._max_pool2d_backward(g, idx, shape, xp=np, launch=cpu_launch)
-    if ((idx < 0) | (idx >= shape[2] * shape[3])).any():
-        return      # a window over padding only (dilation steps over the input): no pixel to send a gradient to
-    np.testing.assert_allclose(gx, kernels_ref.max_pool2d_backward(g, ref_idx, shape), rtol=1e-6, atol=1e-6)
-
-
-def test_emulated_max_pool_tie_rule_matches_torch(cpu_launch):
+def test_emulated_max_pool_tie_rule_matches_torch(emulated_cuda):
     # a ReLU output: whole windows of exact zeros, where PyTorch points at the first one
     x = np.maximum(np.random.default_rng(0).standard_normal((2, 3, 7, 7)), 0).astype(np.float32)
     x[0, 0, :3, :3] = 0.0
-    out, idx = backend_cuda._max_pool2d(x, 3, 3, 2, 2, 1, 1, 1, 1, True, xp=np, launch=cpu_launch)
+    out, idx = emulated_cuda.max_pool2d(x, Window2d(3, 3, 2, 2, 1, 1), True)
     t_out, t_idx = torch.nn.functional.max_pool2d(torch.tensor(x), 3, 2, 1, ceil_mode=True, return_indices=True)
     np.testing.assert_array_equal(out, t_out.numpy())
     np.testing.assert_array_equal(idx, t_idx.numpy())
@@ -266,55 +172,37 @@ def _F():
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(case=conv_case(), seed=st.integers(0, 2 ** 16))
 @settings(max_examples=10)
-def test_gpu_im2col_col2im_match_reference(dtype, case, seed):
+def test_gpu_col2im_is_deterministic(dtype, case, seed):
+    # one thread per pixel sums its windows in tap order: the same bits every time, and kernels_ref's
     cp = backend_cuda.xp
-    shape, p = case
-    rng = np.random.default_rng(seed)
-    x = cp.asarray(rng.standard_normal(shape).astype(dtype))
-    cols = backend_cuda.im2col(x, *p)
-    np.testing.assert_array_equal(cp.asnumpy(cols), kernels_ref.im2col(cp.asnumpy(x), *p))
-    g = rng.standard_normal(cols.shape).astype(dtype)
-    out = backend_cuda.col2im(cp.asarray(g), shape, *p)
-    assert out.dtype == dtype and out.flags.c_contiguous
-    np.testing.assert_array_equal(cp.asnumpy(out), kernels_ref.col2im(g, shape, *p))
-    # the same sum twice: deterministic
-    np.testing.assert_array_equal(cp.asnumpy(backend_cuda.col2im(cp.asarray(g), shape, *p)), cp.asnumpy(out))
-
-
-@needs_cuda
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("kind", ["normal", "ties", "nan_inf"])
-@given(case=pool_case(), seed=st.integers(0, 2 ** 16))
-@settings(max_examples=10)
-def test_gpu_max_pool_matches_reference(dtype, kind, case, seed):
-    cp = backend_cuda.xp
-    shape, p = case
-    rng = np.random.default_rng(seed)
-    x = _pool_input(shape, dtype, rng, kind)
-    out, idx = backend_cuda.max_pool2d(cp.asarray(x), *p)
-    ref_out, ref_idx = kernels_ref.max_pool2d(x, *p)
-    np.testing.assert_array_equal(cp.asnumpy(out), ref_out)
-    np.testing.assert_array_equal(cp.asnumpy(idx), ref_idx)
-    if ((ref_idx < 0) | (ref_idx >= shape[2] * shape[3])).any():
-        return      # a window over padding only: no pixel to send a gradient to
-    g = rng.standard_normal(ref_out.shape).astype(dtype)
-    gx = backend_cuda.max_pool2d_backward(cp.asarray(g), idx, shape)
-    np.testing.assert_allclose(cp.asnumpy(gx), kernels_ref.max_pool2d_backward(g, ref_idx, shape),
-                               rtol=1e-6, atol=1e-6)
+    (n, c, h, w), win = case
+    g = np.random.default_rng(seed).standard_normal((c, win.kh, win.kw, n) + win.out_size(h, w)).astype(dtype)
+    out = backend_cuda.col2im(cp.asarray(g), (n, c, h, w), win)
+    np.testing.assert_array_equal(cp.asnumpy(out), kernels_ref.col2im(g, (n, c, h, w), win))
+    np.testing.assert_array_equal(cp.asnumpy(backend_cuda.col2im(cp.asarray(g), (n, c, h, w), win)), cp.asnumpy(out))
 
 
 @needs_cuda
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_gpu_reference_kernels_through_cupy(dtype):
-    # avg-pool and the non-float fallbacks run kernels_ref with CuPy as xp
+    # what the CUDA backend inherits (avg-pool, ReLU, the SGD step) runs kernels_ref with CuPy as xp
     cp = backend_cuda.xp
-    x = np.random.default_rng(1).standard_normal((2, 3, 7, 6)).astype(dtype)
-    for p in [(3, 3, 2, 2, 1, 1, True, False, None), (2, 3, 1, 2, 0, 1, False, True, 5)]:
-        out = backend_cuda.avg_pool2d(cp.asarray(x), *p)
-        np.testing.assert_allclose(cp.asnumpy(out), kernels_ref.avg_pool2d(x, *p), rtol=1e-6)
-        g = np.random.default_rng(2).standard_normal(out.shape).astype(dtype)
-        gx = backend_cuda.avg_pool2d_backward(cp.asarray(g), x.shape, *p)
-        np.testing.assert_allclose(cp.asnumpy(gx), kernels_ref.avg_pool2d_backward(g, x.shape, *p), rtol=1e-6)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 7, 6)).astype(dtype)
+    for win, rest in [(Window2d(3, 3, 2, 2, 1, 1), (True, False, None)),
+                      (Window2d(2, 3, 1, 2, 0, 1), (False, True, 5))]:
+        out = backend_cuda.avg_pool2d(cp.asarray(x), win, *rest)
+        np.testing.assert_allclose(cp.asnumpy(out), kernels_ref.avg_pool2d(x, win, *rest), rtol=1e-6)
+        g = rng.standard_normal(out.shape).astype(dtype)
+        gx = backend_cuda.avg_pool2d_backward(cp.asarray(g), x.shape, win, *rest)
+        np.testing.assert_allclose(cp.asnumpy(gx), kernels_ref.avg_pool2d_backward(g, x.shape, win, *rest), rtol=1e-6)
+    np.testing.assert_array_equal(cp.asnumpy(backend_cuda.relu(cp.asarray(x))), kernels_ref.relu(x))
+    w, buf = (rng.standard_normal(5).astype(dtype) for _ in range(2))
+    wd, bufd = cp.asarray(w), cp.asarray(buf)
+    backend_cuda.sgd_momentum_(wd, cp.asarray(x.ravel()[:5]), bufd, 0.1, 0.9, 0.0, 1e-4, True, False)
+    kernels_ref.sgd_momentum_(w, x.ravel()[:5], buf, 0.1, 0.9, 0.0, 1e-4, True, False)
+    np.testing.assert_allclose(cp.asnumpy(wd), w, rtol=1e-6)
+    np.testing.assert_allclose(cp.asnumpy(bufd), buf, rtol=1e-6)
 
 
 R = np.random.default_rng(7)

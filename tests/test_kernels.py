@@ -1,227 +1,379 @@
-"""The Numba kernels of backend_cpu against the plain-xp reference kernels (kernels_ref)."""
+"""Every kernel a backend overrides, checked against backend_base.Backend's default (the reference kernel of
+kernels_ref, run on NumPy) on Hypothesis inputs: strided, transposed and flipped layouts, empty batches,
+NaN / ±inf / -0.0, exact ties.
+
+The overrides are found, not listed (`overrides`): a backend method that replaces one of Backend's is tested here as
+soon as it exists, and `test_every_override_has_samples` fails until SAMPLES has a generator for it. Backends: the
+CPU one; the CUDA one with its CUDA C compiled for the CPU (tests/cuda_emulation.py); the CUDA one on a GPU where
+CuPy sees one. Then the few things a comparison with the default cannot show.
+"""
+import inspect
+import os
+import subprocess
+import sys
+from typing import Callable, NamedTuple
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
-from tinygrad_fer import backend_cpu as nb, kernels_ref as ref
-from tinygrad_fer.kernels_ref import conv_out_size, pool_out_size
+import tinygrad_fer
+from tinygrad_fer import kernels_ref
+from tinygrad_fer.backend_base import Backend
+from tinygrad_fer.backend_cpu import CPUBackend, backend_cpu
+from tinygrad_fer.backend_cuda import CUDABackend, backend_cuda
+from tinygrad_fer.window import Window2d
+
 from strategies import SPECIALS, scatter_specials
 
-DTYPES = [np.float32, np.float64]
+
+def overrides(cls):
+    """The names of Backend's methods with a default (its kernels, asarray, add_at, ...) that cls redefines."""
+    below = cls.__mro__[:cls.__mro__.index(Backend)]
+    return sorted(name for name, f in vars(Backend).items()
+                  if inspect.isfunction(f) and not getattr(f, "__isabstractmethod__", False)
+                  and any(name in vars(c) for c in below))
 
 
-def _close(a, b, dtype):
-    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
-    assert a.dtype == b.dtype and a.shape == b.shape
-    np.testing.assert_allclose(a, b, equal_nan=True, **tol)
+# overrides that choose rather than compute: nothing to compare with the default; each has its own test
+CHOICES = {"direct_conv": "test_direct_conv_takes_only_its_cases"}
 
 
-def _same_zeros(a, b):
-    """Where both are zero, the same sign (assert_allclose takes -0.0 == 0.0)."""
-    zero = (a == 0) & (b == 0)
-    np.testing.assert_array_equal(np.signbit(a[zero]), np.signbit(b[zero]))
+class Sample(NamedTuple):
+    make: Callable          # make(be) -> the kernel's arguments, arrays on be: the same values at every call
+    exact: bool = False     # bit for bit, signs of zeros too; else close (sums in another order)
+    terms: int = 1          # the longest sum behind one output element: scales the tolerance
+    signed_zeros: bool = False
+    contiguous: bool = True     # outputs are new C-contiguous arrays (the window kernels' layouts are part of them)
 
 
-def _input(seed, shape, dtype, layout, ties, special=None):
-    rng = np.random.default_rng(seed)
-    if layout == "contiguous":
-        base = rng.standard_normal(shape)
-    elif layout == "transposed":              # same shape, H and W strides swapped
-        base = rng.standard_normal(shape[:2] + shape[2:][::-1]).swapaxes(2, 3)
-    else:                                     # every other element of a bigger array
-        base = rng.standard_normal(tuple(2 * s for s in shape))[::2, ::2, ::2, ::2]
-    if ties:                                  # exact ties and ReLU-like zeros
-        base = np.maximum(np.round(base * 2), 0)
-    x = base.astype(dtype)
-    return scatter_specials(x, special, seed + 2)
+# ---- drawing arrays -------------------------------------------------------------------------------------------
+LAYOUTS = ("contiguous", "transposed", "strided", "flipped")
+MOSTLY_CONTIGUOUS = st.sampled_from(("contiguous",) * 3 + LAYOUTS[1:])   # for kernels with a contiguous fast path
 
 
-@st.composite
-def window_params(draw, dilation=True, pool=False):
+def _base_shape(shape, layout):
+    if layout == "strided":         # every other element of a bigger array
+        return tuple(2 * s for s in shape)
+    if layout == "transposed" and len(shape) >= 2:
+        return shape[:-2] + shape[-2:][::-1]
+    return shape
+
+
+def _view(a, layout):
+    if layout == "strided":
+        return a[(slice(None, None, 2),) * a.ndim]
+    if layout == "transposed" and a.ndim >= 2:
+        return a.swapaxes(-1, -2)
+    if layout in ("transposed", "flipped") and a.ndim >= 1:
+        return a[..., ::-1]
+    return a
+
+
+def _array(draw, shape, dtype, special=None, ties=False, layouts=st.sampled_from(LAYOUTS)):
+    """A drawn array: make(be) gives it on backend be, in a drawn layout, the same values at every call."""
+    layout, seed = draw(layouts), draw(st.integers(0, 2 ** 31))
+    shape, dtype = tuple(shape), np.dtype(dtype)
+
+    def make(be):
+        a = np.random.default_rng(seed).standard_normal(_base_shape(shape, layout))
+        if ties:            # exact ties and ReLU-like zeros
+            a = np.maximum(np.round(a * 2), 0)
+        elif dtype.kind in "iu":
+            a = np.round(a * 10)
+        a = a.astype(dtype)
+        if dtype.kind == "f":
+            scatter_specials(a, special, seed + 1)
+        return _view(be.asarray(a), layout)
+    return make
+
+
+FLOATS = st.sampled_from([np.float32, np.float64])
+
+
+def _window(draw, pool=False, dilation=True):
+    """An input shape and a window with at least one output."""
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     sh, sw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     dh, dw = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if dilation else (1, 1)
-    if pool:   # PyTorch's pooling rule: padding at most half the kernel
+    if pool:    # PyTorch's pooling rule: padding at most half the kernel
         ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
     else:
         ph, pw = draw(st.integers(0, 3)), draw(st.integers(0, 3))
     h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 12))
     w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 12))
-    # batches past 8 too: col2im gives each thread blocks of 8 images
-    n, c = draw(st.one_of(st.integers(1, 3), st.integers(8, 20))), draw(st.integers(1, 4))
-    return (n, c, h, w), (kh, kw, sh, sw, ph, pw, dh, dw)
+    # empty batches, and batches past 8: the CPU's col2im gives each thread blocks of 8 images
+    n, c = draw(st.one_of(st.just(0), st.integers(1, 3), st.integers(8, 20))), draw(st.integers(1, 4))
+    return (n, c, h, w), Window2d(kh, kw, sh, sw, ph, pw, dh, dw)
 
 
-LAYOUTS = st.sampled_from(["contiguous", "transposed", "strided"])
+# ---- one sample generator per kernel ---------------------------------------------------------------------------
+def _im2col(draw):
+    shape, win = _window(draw)
+    x = _array(draw, shape, draw(FLOATS), draw(SPECIALS))
+    return Sample(lambda be: (x(be), win), exact=True)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(p=window_params(), layout=LAYOUTS, seed=st.integers(0, 2 ** 31), special=SPECIALS)
-def test_im2col_col2im(dtype, p, layout, seed, special):
-    shape, k = p
-    x = _input(seed, shape, dtype, layout, False, special)
-    cols = nb.im2col(x, *k)
-    oh, ow = conv_out_size(shape[2], k[0], k[2], k[4], k[6]), conv_out_size(shape[3], k[1], k[3], k[5], k[7])
-    assert cols.shape == (shape[1], k[0], k[1], shape[0], oh, ow) and cols.flags.c_contiguous
-    np.testing.assert_array_equal(cols, ref.im2col(x, *k))
-    _same_zeros(cols, ref.im2col(x, *k))
-    g = scatter_specials(np.random.default_rng(seed + 1).standard_normal(cols.shape).astype(dtype), special, seed)
-    _close(nb.col2im(g, shape, *k), ref.col2im(g, shape, *k), dtype)
-    if special is not None:
-        return
-    # adjointness: <im2col(x), g> == <x, col2im(g)>
-    np.testing.assert_allclose((cols.astype(np.float64) * g).sum(), (x * nb.col2im(g, shape, *k)).astype(np.float64)
-                               .sum(), rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-4)
+def _col2im(draw):
+    (n, c, h, w), win = _window(draw)
+    cols = _array(draw, (c, win.kh, win.kw, n) + win.out_size(h, w), draw(FLOATS), draw(SPECIALS))
+    return Sample(lambda be: (cols(be), (n, c, h, w), win), terms=win.kh * win.kw)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(p=window_params(pool=True), layout=LAYOUTS, seed=st.integers(0, 2 ** 31), ties=st.booleans(),
-       ceil_mode=st.booleans(), special=SPECIALS)
-def test_max_pool(dtype, p, layout, seed, ties, ceil_mode, special):
-    shape, k = p
-    # NaN wins (the last one), -inf loses to everything, -0.0 ties with 0.0 (the first wins)
-    x = _input(seed, shape, dtype, layout, ties, special)
-    out, idx = nb.max_pool2d(x, *k, ceil_mode)
-    out_r, idx_r = ref.max_pool2d(x, *k, ceil_mode)
-    assert idx.dtype == np.int64
-    np.testing.assert_array_equal(out, out_r)
-    _same_zeros(out, out_r)
-    np.testing.assert_array_equal(idx, idx_r)
-    g = scatter_specials(np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype), special, seed)
-    _close(nb.max_pool2d_backward(g, idx, shape), ref.max_pool2d_backward(g, idx, shape), dtype)
+def _direct_window(draw):
+    """What the direct convolution is built for (stride 1, windows of 3x3 and more) and its tiling depends on
+    (widths past one and two 16-output tiles, output channels not a multiple of 6 or 16, batches past 4-image
+    blocks), and beyond it (small windows, stride 2, more padding), where a backend falls back or must still agree."""
+    kh, kw = draw(st.sampled_from([(3, 3), (5, 5), (3, 5), (4, 3), (7, 2), (1, 9), (1, 1), (2, 2)]))
+    sh, sw = draw(st.sampled_from([(1, 1), (1, 1), (1, 1), (2, 1)]))
+    dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    ph, pw = draw(st.integers(0, dh * (kh - 1) + 1)), draw(st.integers(0, dw * (kw - 1) + 1))
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 20))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 40))
+    n, c, m = draw(st.integers(0, 10)), draw(st.integers(1, 5)), draw(st.integers(1, 20))
+    return (n, c, h, w), (m, c, kh, kw), Window2d(kh, kw, sh, sw, ph, pw, dh, dw)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+DIRECT_DTYPES = st.sampled_from([np.float32, np.float32, np.float32, np.float64])
+
+
+def _conv2d(draw):
+    xs, ws, win = _direct_window(draw)
+    dtype, special, bias = draw(DIRECT_DTYPES), draw(SPECIALS), draw(st.booleans())
+    x, w, b = (_array(draw, s, dtype, special) for s in (xs, ws, ws[:1]))
+    return Sample(lambda be: (x(be), w(be), b(be) if bias else None, win), terms=ws[1] * win.kh * win.kw)
+
+
+def _conv2d_weight_grad(draw):
+    xs, ws, win = _direct_window(draw)
+    dtype, special = draw(DIRECT_DTYPES), draw(SPECIALS)
+    oh, ow = win.out_size(*xs[2:])
+    x, g = _array(draw, xs, dtype, special), _array(draw, (xs[0], ws[0], oh, ow), dtype, special)
+    return Sample(lambda be: (x(be), g(be), win), terms=max(1, xs[0] * oh * ow))
+
+
+def _max_pool2d(draw):
+    shape, win = _window(draw, pool=True)
+    x = _array(draw, shape, draw(FLOATS), draw(SPECIALS), ties=draw(st.booleans()))
+    ceil_mode = draw(st.booleans())
+    return Sample(lambda be: (x(be), win, ceil_mode), exact=True)
+
+
+def _max_pool2d_backward(draw):
+    shape, win = _window(draw, pool=True)
+    dtype, ceil_mode = draw(FLOATS), draw(st.booleans())
+    _, idx = kernels_ref.max_pool2d(_array(draw, shape, dtype, draw(SPECIALS), ties=draw(st.booleans()))(backend_cpu),
+                                    win, ceil_mode)
+    g = _array(draw, idx.shape, dtype, draw(SPECIALS))
+    return Sample(lambda be: (g(be), be.asarray(idx), shape), terms=win.kh * win.kw)
+
+
+def _avg_args(draw):
+    shape, win = _window(draw, pool=True, dilation=False)
+    return shape, win, (draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from([None, 1, 3])))
+
+
+def _avg_pool2d(draw):
+    shape, win, rest = _avg_args(draw)
+    x = _array(draw, shape, draw(FLOATS), draw(SPECIALS))
+    return Sample(lambda be: (x(be), win) + rest, terms=win.kh * win.kw, signed_zeros=True)
+
+
+def _avg_pool2d_backward(draw):
+    (n, c, h, w), win, rest = _avg_args(draw)
+    g = _array(draw, (n, c) + win.out_size(h, w, rest[0]), draw(FLOATS), draw(SPECIALS))
+    return Sample(lambda be: (g(be), (n, c, h, w), win) + rest, terms=win.kh * win.kw)
+
+
+# past the CPU's one-thread limit for elementwise kernels too (backend_cpu._PARALLEL_MIN)
+ELEMENTWISE_SHAPES = st.one_of(st.tuples(st.integers(0, 60), st.integers(0, 60)), st.just((64, 600)))
+
+
+def _relu(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64, np.int32]))
+    x = _array(draw, draw(ELEMENTWISE_SHAPES), dtype, draw(SPECIALS))
+    return Sample(lambda be: (x(be),), exact=True, contiguous=False)
+
+
+def _relu_backward(draw):
+    shape, dtype = draw(ELEMENTWISE_SHAPES), draw(FLOATS)
+    out = kernels_ref.relu(_array(draw, shape, draw(FLOATS) if draw(st.booleans()) else dtype,
+                                  draw(SPECIALS))(backend_cpu))
+    g = _array(draw, shape, dtype, draw(SPECIALS))
+    return Sample(lambda be: (g(be), be.asarray(out)), exact=True, contiguous=False)
+
+
+def _sgd_momentum_(draw):
+    n, dtype = draw(st.one_of(st.integers(0, 3000), st.just(40000))), draw(FLOATS)
+    w, buf = (_array(draw, (n,), dtype, layouts=MOSTLY_CONTIGUOUS) for _ in range(2))
+    g = _array(draw, (n,), dtype)
+    args = (draw(st.floats(1e-4, 1.0)), draw(st.floats(0.01, 0.99)), draw(st.sampled_from([0.0, 0.3])),
+            draw(st.sampled_from([0.0, 1e-4, 0.1])), draw(st.booleans()), draw(st.booleans()))
+    # bit for bit: the op-by-op default is checked against PyTorch's SGD (tests/test_optim.py)
+    return Sample(lambda be: (w(be), g(be), buf(be)) + args, exact=True)
+
+
+def _add_at(draw):
+    n, k, dtype, two_d = draw(st.integers(1, 20)), draw(st.integers(0, 50)), draw(FLOATS), draw(st.booleans())
+    seed = draw(st.integers(0, 2 ** 31))
+
+    def make(be):
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, n, k)     # repeated indices: each adds; host index arrays, as from x[[0, 2]]
+        a = np.zeros((n, 3) if two_d else n, dtype)
+        return be.asarray(a), (idx, rng.integers(0, 3, k)) if two_d else idx, be.asarray(rng.standard_normal(k)
+                                                                                           .astype(dtype))
+    return Sample(make, terms=k)
+
+
+SAMPLES = {"im2col": _im2col, "col2im": _col2im, "conv2d": _conv2d, "conv2d_weight_grad": _conv2d_weight_grad,
+           "max_pool2d": _max_pool2d, "max_pool2d_backward": _max_pool2d_backward, "avg_pool2d": _avg_pool2d,
+           "avg_pool2d_backward": _avg_pool2d_backward, "relu": _relu, "relu_backward": _relu_backward,
+           "sgd_momentum_": _sgd_momentum_, "add_at": _add_at}
+
+
+# ---- the comparison --------------------------------------------------------------------------------------------
+def _is_array(a):
+    return hasattr(a, "shape") and not np.isscalar(a)
+
+
+def _results(be, fn, args, contiguous):
+    """fn's outputs and then its array arguments after the call (in-place kernels write them; others must not), all
+    as host arrays."""
+    out = fn(*args)
+    outs = out if isinstance(out, tuple) else () if out is None else (out,)
+    assert not contiguous or all(o.flags.c_contiguous for o in outs)
+    return [a if isinstance(a, np.ndarray) else be.to_numpy(a) for a in outs + tuple(filter(_is_array, args))]
+
+
+def _check_override(be, name, draw):
+    sample = SAMPLES[name](draw)
+    got = _results(be, getattr(be, name), sample.make(be), sample.contiguous)
+    want = _results(backend_cpu, getattr(Backend, name).__get__(backend_cpu), sample.make(backend_cpu),
+                    sample.contiguous)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape, (g.dtype, w.dtype, g.shape, w.shape)
+        if sample.exact or g.dtype.kind != "f":
+            np.testing.assert_array_equal(g, w)
+        else:
+            tol = 1e-5 if g.dtype == np.float32 else 1e-12
+            np.testing.assert_allclose(g, w, rtol=tol, atol=tol * np.sqrt(sample.terms), equal_nan=True)
+        if (sample.exact or sample.signed_zeros) and g.dtype.kind == "f":
+            zero = (g == 0) & (w == 0)
+            np.testing.assert_array_equal(np.signbit(g[zero]), np.signbit(w[zero]))
+
+
+def _cases(cls, skip=None):
+    return [pytest.param(name, marks=[pytest.mark.skip(reason=skip(name))] if skip and skip(name) else [])
+            for name in overrides(cls) if name not in CHOICES]
+
+
+CUDA_REASON = None if backend_cuda.available() else backend_cuda._probe()[1]
+
+
+@pytest.mark.parametrize("name", _cases(CPUBackend))
+@given(data=st.data())
+def test_cpu_override_matches_default(name, data):
+    _check_override(backend_cpu, name, data.draw)
+
+
+@pytest.mark.parametrize("name", _cases(CUDABackend, lambda name: "cupyx.scatter_add: GPU only"
+                                        if name == "add_at" else None))
+@given(data=st.data())
+def test_emulated_cuda_override_matches_default(emulated_cuda, name, data):
+    _check_override(emulated_cuda, name, data.draw)
+
+
+@pytest.mark.skipif(CUDA_REASON is not None, reason=f"no CUDA: {CUDA_REASON}")
+@pytest.mark.parametrize("name", _cases(CUDABackend))
+@given(data=st.data())
+def test_gpu_override_matches_default(name, data):
+    _check_override(backend_cuda, name, data.draw)
+
+
+def _missing_samples(cls):
+    return sorted(set(overrides(cls)) - set(SAMPLES) - set(CHOICES))
+
+
+@pytest.mark.parametrize("cls", [CPUBackend, CUDABackend])
+def test_every_override_has_samples(cls):
+    assert _missing_samples(cls) == [], f"{cls.__name__} overrides these with no sample generator in SAMPLES"
+
+
+def test_overrides_are_found():
+    """What each backend accelerates, as the enumeration sees it; CUDA inherits the rest (no forwarding wrappers)."""
+    assert overrides(CPUBackend) == ["avg_pool2d", "avg_pool2d_backward", "col2im", "conv2d", "conv2d_weight_grad",
+                                     "direct_conv", "im2col", "max_pool2d", "max_pool2d_backward", "relu",
+                                     "relu_backward", "sgd_momentum_"]
+    assert overrides(CUDABackend) == ["add_at", "col2im", "im2col", "max_pool2d", "max_pool2d_backward"]
+
+    class Faster(CPUBackend):
+        def seed(self, n):
+            super().seed(n)
+    assert "seed" in overrides(Faster) and _missing_samples(Faster) == ["seed"]
+
+
+# ---- what a comparison with the default cannot show -----------------------------------------------------------
+def _default_and_cpu(name):
+    """Backend's default of kernel `name` and the CPU's override, both bound to the CPU backend."""
+    return getattr(Backend, name).__get__(backend_cpu), getattr(backend_cpu, name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(p=st.data(), seed=st.integers(0, 2 ** 31))
+def test_col2im_is_the_adjoint_of_im2col(dtype, p, seed):
+    """<im2col(x), g> == <x, col2im(g)>, for the default and the CPU's kernels."""
+    shape, win = _window(p.draw)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    for im2col, col2im in zip(_default_and_cpu("im2col"), _default_and_cpu("col2im")):
+        cols = im2col(x, win)
+        g = rng.standard_normal(cols.shape).astype(dtype)
+        np.testing.assert_allclose((cols.astype(np.float64) * g).sum(), (x * col2im(g, shape, win)).astype(np.float64)
+                                   .sum(), rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_max_pool_nan_and_inf(dtype):
     x = np.array([[[[1, np.nan, 3, np.nan], [np.nan, -np.inf, 5, 6], [-np.inf, -np.inf, 2, 2],
                     [-np.inf, -np.inf, 2, 2]]]], dtype)
-    for k in [(2, 2, 2, 2, 0, 0, 1, 1), (3, 3, 1, 1, 1, 1, 1, 1), (2, 2, 2, 2, 1, 1, 1, 1)]:
-        out, idx = nb.max_pool2d(x, *k, False)
-        out_r, idx_r = ref.max_pool2d(x, *k, False)
-        np.testing.assert_array_equal(out, out_r)
-        np.testing.assert_array_equal(idx, idx_r)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(p=window_params(dilation=False, pool=True), layout=LAYOUTS, seed=st.integers(0, 2 ** 31),
-       ceil_mode=st.booleans(), include_pad=st.booleans(), divisor=st.sampled_from([None, 1, 3]), special=SPECIALS)
-def test_avg_pool(dtype, p, layout, seed, ceil_mode, include_pad, divisor, special):
-    shape, k = p
-    k = k[:6]
-    x = _input(seed, shape, dtype, layout, False, special)
-    out = nb.avg_pool2d(x, *k, ceil_mode, include_pad, divisor)
-    out_r = ref.avg_pool2d(x, *k, ceil_mode, include_pad, divisor)
-    _close(out, out_r, dtype)
-    _same_zeros(out, out_r)
-    g = scatter_specials(np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype), special, seed)
-    _close(nb.avg_pool2d_backward(g, shape, *k, ceil_mode, include_pad, divisor),
-           ref.avg_pool2d_backward(g, shape, *k, ceil_mode, include_pad, divisor), dtype)
-
-
-@pytest.mark.parametrize("dtype", DTYPES + [np.int32])
-@given(n=st.integers(0, 3000), layout=LAYOUTS, seed=st.integers(0, 2 ** 31))
-def test_relu(dtype, n, layout, seed):
-    """PyTorch's rules: -0.0 and NaN pass forward; the gradient passes unless the output is <= 0 (NaN passes it)."""
-    x = _input(seed, (1, 1, 1, n), np.float64, layout, False)
-    if dtype != np.int32:
-        x.ravel()[::7] = np.nan
-        x.ravel()[1::7] = -0.0
-        x.ravel()[2::11] = np.inf
-    else:
-        x = np.round(x * 10)
-    x = x.astype(dtype)
-    out = nb.relu(x)
-    assert out.dtype == dtype and out.shape == x.shape
-    np.testing.assert_array_equal(out, ref.relu(x))
-    assert np.array_equal(np.signbit(out), np.signbit(ref.relu(x)))
-    if dtype != np.int32:
-        g = np.random.default_rng(seed).standard_normal(x.shape).astype(dtype)
-        g.ravel()[3::13] = np.nan
-        np.testing.assert_array_equal(nb.relu_backward(g, out), ref.relu_backward(g, out))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(n=st.integers(0, 3000), lr=st.floats(1e-4, 1.0), momentum=st.floats(0.01, 0.99),
-       dampening=st.sampled_from([0.0, 0.3]), weight_decay=st.sampled_from([0.0, 1e-4, 0.1]), nesterov=st.booleans(),
-       maximize=st.booleans(), layout=LAYOUTS, seed=st.integers(0, 2 ** 31))
-def test_sgd_momentum(dtype, n, lr, momentum, dampening, weight_decay, nesterov, maximize, layout, seed):
-    """The fused step equals kernels_ref's op-by-op one bit for bit (that one is checked against PyTorch's SGD)."""
-    rng = np.random.default_rng(seed)
-    w, buf = (rng.standard_normal(n).astype(dtype) for _ in range(2))
-    g = _input(seed, (1, 1, 1, n), dtype, layout, False).reshape(n)
-    args = (lr, momentum, dampening, weight_decay, nesterov, maximize)
-    w_r, buf_r = w.copy(), buf.copy()
-    nb.sgd_momentum_(w, g, buf, *args)
-    ref.sgd_momentum_(w_r, g, buf_r, *args)
-    np.testing.assert_array_equal(w, w_r)
-    np.testing.assert_array_equal(buf, buf_r)
-
-
-@st.composite
-def direct_conv_params(draw):
-    """What backend_cpu.direct_conv takes: stride 1, windows of 3x3 and more, padding up to dilation * (K - 1); and
-    what its tiling depends on: widths past one and two 16-output tiles, output channels not a multiple of the
-    forward's 6 or the weight gradient's 16 (and past 16), batches past the weight gradient's 4-image blocks."""
-    kh, kw = draw(st.sampled_from([(3, 3), (5, 5), (3, 5), (4, 3), (7, 2), (1, 9)]))
-    dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    ph, pw = draw(st.integers(0, dh * (kh - 1))), draw(st.integers(0, dw * (kw - 1)))
-    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 20))
-    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 40))
-    n, c, m = draw(st.integers(1, 10)), draw(st.integers(1, 5)), draw(st.integers(1, 20))
-    return (n, c, h, w), (m, c, kh, kw), (ph, pw, dh, dw)
-
-
-@given(p=direct_conv_params(), layout=LAYOUTS, bias=st.booleans(), seed=st.integers(0, 2 ** 31), special=SPECIALS)
-def test_direct_conv(p, layout, bias, seed, special):
-    """Against the im2col reference, special values included: both multiply padding as zeros (0 * inf is NaN)."""
-    xs, ws, (ph, pw, dh, dw) = p
-    rng = np.random.default_rng(seed)
-    x = _input(seed, xs, np.float32, layout, False, special)
-    w, b = (scatter_specials(rng.standard_normal(s).astype(np.float32), special, seed + i)
-            for i, s in enumerate((ws, ws[0])))
-    # direct_conv turns down non-finite weights (for the input gradient's sake, see there); its kernels take them
-    kernels = nb.direct_conv(x, np.ones_like(w), (1, 1), (ph, pw), (dh, dw), 1)
-    out = kernels.conv2d(x, w, b if bias else None, ph, pw, dh, dw)
-    f64 = [a.astype(np.float64) for a in (x, w, b)]
-    want = ref.conv2d(f64[0], f64[1], f64[2] if bias else None, ph, pw, dh, dw)
-    assert out.dtype == np.float32 and out.flags.c_contiguous
-    _close(out, want.astype(np.float32), np.float32)
-    g = scatter_specials(rng.standard_normal(out.shape).astype(np.float32), special, seed + 3)
-    gw = kernels.conv2d_weight_grad(x, g, ws[2], ws[3], ph, pw, dh, dw)
-    want = ref.conv2d_weight_grad(f64[0], g.astype(np.float64), ws[2], ws[3], ph, pw, dh, dw)
-    assert gw.dtype == np.float32 and gw.shape == ws
-    np.testing.assert_allclose(gw, want, rtol=1e-5, atol=1e-5 * np.sqrt(g.size // ws[0]))
+    for win, want in [(Window2d(2, 2, 2, 2), [[np.nan, np.nan], [-np.inf, 2]]),
+                      (Window2d(2, 2, 2, 2, 1, 1), [[1, np.nan, np.nan], [np.nan, 5, 6], [-np.inf, 2, 2]])]:
+        for max_pool2d in _default_and_cpu("max_pool2d"):
+            np.testing.assert_array_equal(max_pool2d(x, win, False)[0][0, 0], np.array(want, dtype))
 
 
 def test_direct_conv_takes_only_its_cases():
     x, w = np.zeros((1, 2, 6, 6), np.float32), np.zeros((3, 2, 3, 3), np.float32)
-    assert nb.direct_conv(x, w, (1, 1), (1, 1), (1, 1), 1) is not None
-    assert nb.direct_conv(x.astype(np.float64), w.astype(np.float64), (1, 1), (1, 1), (1, 1), 1) is None
-    assert nb.direct_conv(x, w, (2, 1), (1, 1), (1, 1), 1) is None
-    assert nb.direct_conv(x, w[:, :1], (1, 1), (1, 1), (1, 1), 2) is None
-    assert nb.direct_conv(x, w[:, :, :1, :1], (1, 1), (0, 0), (1, 1), 1) is None
-    assert nb.direct_conv(x, w, (1, 1), (3, 1), (1, 1), 1) is None      # the input gradient's padding would be < 0
+    assert backend_cpu.direct_conv(x, w, (1, 1), (1, 1), (1, 1), 1)
+    assert not backend_cpu.direct_conv(x.astype(np.float64), w.astype(np.float64), (1, 1), (1, 1), (1, 1), 1)
+    assert not backend_cpu.direct_conv(x, w, (2, 1), (1, 1), (1, 1), 1)
+    assert not backend_cpu.direct_conv(x, w[:, :1], (1, 1), (1, 1), (1, 1), 2)
+    assert not backend_cpu.direct_conv(x, w[:, :, :1, :1], (1, 1), (0, 0), (1, 1), 1)
+    assert not backend_cpu.direct_conv(x, w, (1, 1), (3, 1), (1, 1), 1)   # the input gradient's padding would be < 0
     for bad in (np.nan, np.inf, -np.inf):     # the input gradient would multiply them by its zero padding
         wb = w.copy()
         wb[1, 0, 2, 1] = bad
-        assert nb.direct_conv(x, wb, (1, 1), (1, 1), (1, 1), 1) is None
+        assert not backend_cpu.direct_conv(x, wb, (1, 1), (1, 1), (1, 1), 1)
+    assert not Backend.direct_conv(backend_cpu, x, w, (1, 1), (1, 1), (1, 1), 1)     # the default: im2col + GEMM
 
 
-def test_pool_out_size_ceil_mode():
-    # the last window must start inside the input or the left padding (PyTorch's rule)
-    assert pool_out_size(5, 2, 2, 0, 1, True) == 3
-    assert pool_out_size(6, 2, 2, 1, 1, True) == 4
-    assert pool_out_size(4, 2, 2, 0, 1, True) == 2
-    assert pool_out_size(5, 3, 2, 0, 1, False) == 2
+def test_window_geometry():
+    # ceil_mode: the last window must start inside the input or the left padding (PyTorch's rule)
+    assert Window2d(2, 2, 2, 2).out_size(5, 4, ceil_mode=True) == (3, 2)
+    assert Window2d(2, 3, 2, 2, 1, 0).out_size(6, 5, ceil_mode=True) == (4, 2)
+    assert Window2d(3, 3, 2, 2).out_size(5, 5) == (2, 2)
+    assert Window2d(3, 2, 1, 3, 1, 0, 2, 1).out_size(7, 8) == (5, 3)     # dilation 2: a 5-row window
+    win = Window2d.of((3, 5), (1, 1), (1, 0), (2, 1))
+    assert win == Window2d(3, 5, 1, 1, 1, 0, 2, 1) and win.span(5, 4) == (9, 8)
+    assert win.transposed() == Window2d(3, 5, 1, 1, 3, 4, 2, 1)
 
 
 @pytest.mark.parametrize("user", [None, "8"])
 def test_import_sets_blas_and_openmp_waiting_unless_the_user_did(user):
-    """The thread settings the kernels' speed depends on (see tinygrad_fer/__init__ and backend_cpu) are set by a
-    bare `import tinygrad_fer`, before NumPy loads OpenBLAS, and never override a user's own value."""
-    import os
-    import subprocess
-    import sys
+    """The thread settings the kernels' speed depends on (_process_tuning.py) are set by a bare
+    `import tinygrad_fer`, before NumPy loads OpenBLAS, and never override a user's own value."""
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY")}
     if user:
         env["OPENBLAS_THREAD_TIMEOUT"] = user
@@ -230,9 +382,21 @@ def test_import_sets_blas_and_openmp_waiting_unless_the_user_did(user):
             "class Spy:\n"
             "    def find_spec(self, name, path=None, target=None):\n"
             "        if name == 'numpy':\n"
-            "            print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))\n"
+            "            print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'), os.environ.get('OMP_WAIT_POLICY'))\n"
             "sys.meta_path.insert(0, Spy())\n"
-            "import tinygrad_fer\n"
-            "print(os.environ['OMP_WAIT_POLICY'])\n")
+            "import tinygrad_fer\n")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split() == [user or "4", "PASSIVE"]
+
+
+def test_process_settings_are_made_in_one_module():
+    """Only _process_tuning.py changes the process's environment or its allocator."""
+    root = os.path.dirname(tinygrad_fer.__file__)
+    found = []
+    for folder, _, files in os.walk(root):
+        for f in files:
+            if f.endswith(".py"):
+                text = open(os.path.join(folder, f)).read()
+                if "os.environ.setdefault(" in text or "os.environ[" in text and "] =" in text or "mallopt" in text:
+                    found.append(os.path.relpath(os.path.join(folder, f), root))
+    assert found == ["_process_tuning.py"]

@@ -7,7 +7,7 @@ from hypothesis import assume, given, strategies as st
 
 import tinygrad_fer as tg
 from tinygrad_fer.ops.pool import max_pool2d, avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d
-from tinygrad_fer.kernels_ref import pool_out_size
+from tinygrad_fer.window import out_size as pool_out_size
 from helpers import compare, raises_like, tol
 from strategies import SPECIALS, scatter_specials
 

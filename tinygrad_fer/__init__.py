@@ -3,14 +3,7 @@
 A Tensor records the graph of the ops it takes part in; each op carries its backward rule; `loss.backward()` fills
 `.grad`. Arrays live on the CPU backend (NumPy + Numba kernels) or the CUDA backend (CuPy).
 """
-import os
-
-# OpenBLAS keeps its worker threads spinning for ~2^28 cycles after every GEMM; our Numba kernels run right after
-# the conv GEMMs and lost up to half their cores to them (max-pool 2x slower inside a step than alone; a FER step
-# at batch 128 8-20% slower in interleaved runs). 2^4 cycles puts the workers to sleep at once. OpenBLAS reads
-# this when NumPy loads it, so it only takes effect when tinygrad_fer is imported before numpy; a user's own
-# setting wins. The other process-wide CPU settings are in backend_cpu.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+from . import _process_tuning  # noqa: F401  (first, before NumPy loads OpenBLAS: OpenMP, malloc, BLAS threads)
 from . import dtypes
 from .backend import device
 from .dtypes import (bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa: F401

@@ -11,7 +11,8 @@ Every node has one differentiable output, so an edge needs no output index.
 """
 import numpy as np
 
-from . import backend_cpu, grad_mode
+from . import grad_mode
+from .backend_cpu import backend_cpu
 from .tensor import Tensor, _wrap_out
 
 _SAVED_FREED = object()

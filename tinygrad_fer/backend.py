@@ -1,7 +1,7 @@
 """Which backend holds an array, and the device objects users see."""
 import numpy as np
 
-from . import backend_cpu
+from .backend_cpu import backend_cpu
 
 
 class device:
@@ -39,19 +39,20 @@ CPU = device("cpu")
 
 
 def get(dev):
-    """Backend module for a device (None means CPU)."""
+    """The backend (a backend_base.Backend) of a device (None means CPU)."""
     if dev is None:
         return backend_cpu
     t = dev.type if isinstance(dev, device) else device(dev).type
     if t == "cpu":
         return backend_cpu
-    from . import backend_cuda
+    from .backend_cuda import backend_cuda
     backend_cuda.require()
     return backend_cuda
 
 
 def of(array):
+    """The backend holding an array."""
     if type(array) is np.ndarray:
         return backend_cpu
-    from . import backend_cuda
+    from .backend_cuda import backend_cuda
     return backend_cuda

@@ -1,150 +1,23 @@
-"""CUDA backend: CuPy storage, the hot kernels as CUDA C (cupy.RawModule). Same contract as backend_cpu.
+"""CUDA backend: CuPy arrays, the hot kernels as CUDA C (cupy.RawModule).
 
 CuPy is imported on first use, never with the package: `import tinygrad_fer` works without it, and asking for
 'cuda' without CuPy or without a GPU raises one RuntimeError saying which of the two is missing.
 
-Kernels: im2col, col2im (one thread per input pixel gathering every window over it: no atomics, deterministic)
-and max-pool forward (arg-max with PyTorch's tie rule) are CUDA C below; the max-pool backward scatters with
-atomicAdd; avg-pool, relu, the SGD step and dtypes other than float32/float64 use kernels_ref with CuPy as
-`xp`. The CUDA C is written as grid-stride loops behind two macros so that the same text also compiles as plain C
-on the CPU, which is how tests/test_cuda.py checks it against kernels_ref on a machine without a GPU.
+CUDABackend overrides im2col, col2im (one thread per input pixel gathering every window over it: no atomics,
+deterministic), the max-pool forward (arg-max with PyTorch's tie rule) and its backward (atomicAdd) for float32 and
+float64; everything else (avg-pool, ReLU, the SGD step, other dtypes) is backend_base.Backend's default, the
+reference kernel with CuPy as xp. The CUDA C is written as grid-stride loops behind two macros so that the same text
+also compiles as plain C on the CPU: tests run a CUDABackend with NumPy arrays and that C (tests/cuda_emulation.py),
+so the override checks of tests/test_kernels.py cover these kernels on a machine without a GPU.
 """
 import functools
 
 import numpy as np
 
-from . import kernels_ref
-from .kernels_ref import conv_out_size, pool_out_size
-
-name = "cuda"
-block_bytes = 0     # the GPU wants one large launch, not a loop of small ones
-_status = None      # (cupy module or None, reason it can't be used or None), computed once by _probe()
-_cp = None
+from .backend_base import Backend
 
 
-def _probe():
-    global _status
-    if _status is not None:
-        return _status
-    try:
-        import cupy
-        n = cupy.cuda.runtime.getDeviceCount()
-        reason = None if n > 0 else "the CUDA runtime reports 0 devices"
-    except ImportError as e:
-        if e.name == "cupy":
-            _status = (None, "CUDA requested but CuPy is not installed: pip install 'tinygrad_fer[cuda]'")
-            return _status
-        cupy, reason = None, f"{type(e).__name__}: {e}"     # installed, but a library it loads is missing
-    except Exception as e:  # CUDARuntimeError without a driver or a device, ...
-        cupy, reason = None, f"{type(e).__name__}: {e}"
-    _status = (cupy, None) if reason is None else \
-        (None, f"CuPy is installed but no CUDA GPU/driver was found: {reason}")
-    return _status
-
-
-def available():
-    """True when CuPy imports and sees at least one device. Never raises."""
-    try:
-        return _probe()[0] is not None
-    except Exception:
-        return False
-
-
-def require():
-    """Raise one clear RuntimeError unless the backend can run; bind xp and rng on first success."""
-    global _cp, xp, rng
-    if _cp is not None:
-        return
-    cupy, reason = _probe()
-    if cupy is None:
-        raise RuntimeError(reason)
-    _cp = xp = cupy
-    if "rng" not in globals():
-        rng = _Generator(None)
-
-
-def __getattr__(attr):
-    # `xp` and `rng` exist once require() has run; a CuPy array met before that (backend.of) gets here
-    if attr in ("xp", "rng"):
-        require()
-        return globals()[attr]
-    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
-
-
-def device_count():
-    cupy = _probe()[0]
-    return cupy.cuda.runtime.getDeviceCount() if cupy is not None else 0
-
-
-# ---- arrays ----------------------------------------------------------------------------------------
-def asarray(a, dtype=None):
-    require()
-    return _cp.asarray(a, dtype=dtype)
-
-
-def direct_conv(x, w, stride, padding, dilation, groups):
-    return None     # no direct kernels here: im2col + GEMM (cuBLAS)
-
-
-def to_numpy(a):
-    return a.get()
-
-
-def data_ptr(a):
-    return a.data.ptr
-
-
-def device_index(a):
-    return a.device.id
-
-
-def add_at(a, idx, v):
-    import cupyx
-    require()
-    # index arrays built on the host (lists in x[[0, 2]]) go to the device with the values
-    idx = tuple(_cp.asarray(i) if isinstance(i, np.ndarray) else i for i in idx) if isinstance(idx, tuple) else \
-        _cp.asarray(idx) if isinstance(idx, np.ndarray) else idx
-    cupyx.scatter_add(a, idx, v)
-
-
-# ---- random ----------------------------------------------------------------------------------------
-class _Generator:
-    """numpy.random.Generator's methods (the ones tensor.py calls) over cupy.random.RandomState (cuRAND):
-    CuPy's own Generator has no normal() or permutation()."""
-
-    def __init__(self, seed):
-        require()
-        self._rs = _cp.random.RandomState(seed)
-
-    def random(self, size=None, dtype=np.float64):
-        return self._rs.random_sample(size, dtype=dtype)
-
-    def standard_normal(self, size=None, dtype=np.float64):
-        return self._rs.standard_normal(size, dtype=dtype)
-
-    def integers(self, low, high=None, size=None, dtype=np.int64):
-        return self._rs.randint(low, high, size, dtype=dtype)
-
-    def permutation(self, n):
-        return self._rs.permutation(n)
-
-    def uniform(self, low=0.0, high=1.0, size=None):
-        return self._rs.uniform(low, high, size)
-
-    def normal(self, loc=0.0, scale=1.0, size=None):
-        return self._rs.normal(loc, scale, size)
-
-
-def new_rng(seed=None):
-    return _Generator(seed)
-
-
-def seed(n):
-    global rng
-    rng = _Generator(int(n))
-
-
-# ---- kernels ---------------------------------------------------------------------------------------
+# ---- the CUDA C ----------------------------------------------------------------------------------
 # Every kernel walks a flat index over its outputs with GRID_LOOP; on the GPU that is a grid-stride loop, in the
 # CPU emulation (tests) a plain loop. T is the element type. All sizes are long long, so nothing overflows.
 CUDA_PRELUDE = """
@@ -245,113 +118,175 @@ _CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 _THREADS = 256
 
 
+class CUDABackend(Backend):
+    """xp and launch: the array module and the kernel launcher, by default CuPy (bound on first need) and the GPU;
+    tests pass NumPy and the CUDA C compiled for the CPU."""
+    name = "cuda"
+    block_bytes = 0     # the GPU wants one large launch, not a loop of small ones
+
+    def __init__(self, xp=None, launch=None):
+        self._status = None     # (cupy module or None, why it can't be used or None), computed once by _probe()
+        self._cp = None         # cupy, once require() succeeded
+        if xp is not None:
+            self.xp = xp
+        self._launch = launch or self._gpu_launch
+
+    def __getattr__(self, attr):
+        # xp and rng exist once require() has run; a CuPy array met before that (backend.of) gets here
+        if attr in ("xp", "rng"):
+            self.require()
+            return vars(self)[attr]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+
+    # ---- is there a GPU ----------------------------------------------------------------------------------------
+    def _probe(self):
+        if self._status is not None:
+            return self._status
+        try:
+            import cupy
+            n = cupy.cuda.runtime.getDeviceCount()
+            reason = None if n > 0 else "the CUDA runtime reports 0 devices"
+        except ImportError as e:
+            if e.name == "cupy":
+                self._status = (None, "CUDA requested but CuPy is not installed: pip install 'tinygrad_fer[cuda]'")
+                return self._status
+            cupy, reason = None, f"{type(e).__name__}: {e}"     # installed, but a library it loads is missing
+        except Exception as e:  # CUDARuntimeError without a driver or a device, ...
+            cupy, reason = None, f"{type(e).__name__}: {e}"
+        self._status = (cupy, None) if reason is None else \
+            (None, f"CuPy is installed but no CUDA GPU/driver was found: {reason}")
+        return self._status
+
+    def available(self):
+        """True when CuPy imports and sees at least one device. Never raises."""
+        try:
+            return self._probe()[0] is not None
+        except Exception:
+            return False
+
+    def require(self):
+        """Raise one clear RuntimeError unless the backend can run; bind xp and rng on first success."""
+        if self._cp is not None:
+            return
+        cupy, reason = self._probe()
+        if cupy is None:
+            raise RuntimeError(reason)
+        self._cp = self.xp = cupy
+        if "rng" not in vars(self):
+            self.rng = _Generator(cupy, None)
+
+    def device_count(self):
+        cupy = self._probe()[0]
+        return cupy.cuda.runtime.getDeviceCount() if cupy is not None else 0
+
+    # ---- arrays ------------------------------------------------------------------------------------------------
+    def to_numpy(self, a):
+        return a.get()
+
+    def data_ptr(self, a):
+        return a.data.ptr
+
+    def device_index(self, a):
+        return a.device.id
+
+    def new_rng(self, seed=None):
+        self.require()
+        return _Generator(self._cp, seed)
+
+    def add_at(self, a, idx, v):
+        import cupyx
+        self.require()
+        cp = self._cp
+        # index arrays built on the host (lists in x[[0, 2]]) go to the device with the values
+        idx = tuple(cp.asarray(i) if isinstance(i, np.ndarray) else i for i in idx) if isinstance(idx, tuple) else \
+            cp.asarray(idx) if isinstance(idx, np.ndarray) else idx
+        cupyx.scatter_add(a, idx, v)
+
+    # ---- kernels -----------------------------------------------------------------------------------------------
+    def _gpu_launch(self, kernel, dtype, total, *args):
+        if total == 0:
+            return
+        self.require()      # binds _cp when the arrays were made by CuPy directly, not through this backend
+        fn = _module(self._cp, _CTYPES[np.dtype(dtype)]).get_function(kernel)
+        blocks = min((total + _THREADS - 1) // _THREADS, 1 << 20)     # the grid-stride loop covers the rest
+        # ints go as long long; T scalars arrive as NumPy scalars of the array's dtype, which CuPy passes as such
+        fn((blocks,), (_THREADS,), tuple(np.int64(a) if isinstance(a, (int, np.integer)) else a for a in args))
+
+    def im2col(self, x, win):
+        if x.dtype not in _CTYPES:
+            return super().im2col(x, win)
+        xp = self.xp
+        n, c, h, w = x.shape
+        oh, ow = win.out_size(h, w)
+        x = xp.ascontiguousarray(x)
+        cols = xp.empty((c, win.kh, win.kw, n, oh, ow), dtype=x.dtype)
+        self._launch("im2col_k", x.dtype, cols.size, x, cols, n, c, h, w, win.kh, win.kw, oh, ow, *win[2:])
+        return cols
+
+    def col2im(self, cols, x_shape, win):
+        if cols.dtype not in _CTYPES:
+            return super().col2im(cols, x_shape, win)
+        xp = self.xp
+        n, c, h, w = x_shape
+        cols = xp.ascontiguousarray(cols)
+        out = xp.empty((n, c, h, w), dtype=cols.dtype)
+        self._launch("col2im_k", cols.dtype, out.size, cols, out, n, c, h, w, win.kh, win.kw, cols.shape[4],
+                     cols.shape[5], *win[2:])
+        return out
+
+    def max_pool2d(self, x, win, ceil_mode):
+        if x.dtype not in _CTYPES:
+            return super().max_pool2d(x, win, ceil_mode)
+        xp = self.xp
+        n, c, h, w = x.shape
+        oh, ow = win.out_size(h, w, ceil_mode)
+        x = xp.ascontiguousarray(x)
+        out = xp.empty((n, c, oh, ow), dtype=x.dtype)
+        idx = xp.empty((n, c, oh, ow), dtype=np.int64)
+        self._launch("max_pool_k", x.dtype, out.size, x, out, idx, x.dtype.type(-np.inf), n * c, h, w, oh, ow, *win)
+        return out, idx
+
+    def max_pool2d_backward(self, grad_out, idx, x_shape):
+        if grad_out.dtype not in _CTYPES:
+            return super().max_pool2d_backward(grad_out, idx, x_shape)
+        xp = self.xp
+        n, c, h, w = x_shape
+        g = xp.ascontiguousarray(grad_out)
+        idx = xp.ascontiguousarray(idx, dtype=np.int64)
+        gx = xp.zeros((n, c, h, w), dtype=g.dtype)
+        self._launch("max_pool_bwd_k", g.dtype, g.size, g, idx, gx, g.size, g.shape[2] * g.shape[3], h * w)
+        return gx
+
+
 @functools.lru_cache(maxsize=None)
-def _module(ctype):
-    return _cp.RawModule(code=CUDA_PRELUDE + f"#define T {ctype}\n" + KERNEL_SRC)
+def _module(cupy, ctype):
+    return cupy.RawModule(code=CUDA_PRELUDE + f"#define T {ctype}\n" + KERNEL_SRC)
 
 
-def _gpu_launch(kernel, dtype, total, *args):
-    if total == 0:
-        return
-    require()       # binds _cp when the arrays were made by CuPy directly, not through this module
-    fn = _module(_CTYPES[np.dtype(dtype)]).get_function(kernel)
-    blocks = min((total + _THREADS - 1) // _THREADS, 1 << 20)     # the grid-stride loop covers the rest
-    # ints go as long long; T scalars arrive as NumPy scalars of the array's dtype, which CuPy passes as such
-    fn((blocks,), (_THREADS,), tuple(np.int64(a) if isinstance(a, (int, np.integer)) else a for a in args))
+class _Generator:
+    """numpy.random.Generator's methods (the ones tensor.py calls) over cupy.random.RandomState (cuRAND):
+    CuPy's own Generator has no normal() or permutation()."""
+
+    def __init__(self, cupy, seed):
+        self._rs = cupy.random.RandomState(seed)
+
+    def random(self, size=None, dtype=np.float64):
+        return self._rs.random_sample(size, dtype=dtype)
+
+    def standard_normal(self, size=None, dtype=np.float64):
+        return self._rs.standard_normal(size, dtype=dtype)
+
+    def integers(self, low, high=None, size=None, dtype=np.int64):
+        return self._rs.randint(low, high, size, dtype=dtype)
+
+    def permutation(self, n):
+        return self._rs.permutation(n)
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return self._rs.uniform(low, high, size)
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        return self._rs.normal(loc, scale, size)
 
 
-def _ref(fn):
-    """kernels_ref's version of fn bound to CuPy."""
-    import cupyx
-    require()
-    return functools.partial(fn, xp=_cp, add_at=cupyx.scatter_add)
-
-
-# The kernel wrappers take the array module and the launcher as keywords so that the tests can run them, and
-# the CUDA C above, on NumPy arrays through the CPU emulation; the public names bind CuPy and the GPU launcher.
-def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, *, xp, launch):
-    n, c, h, w = x.shape
-    oh, ow = conv_out_size(h, kh, sh, ph, dh), conv_out_size(w, kw, sw, pw, dw)
-    x = xp.ascontiguousarray(x)
-    cols = xp.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
-    launch("im2col_k", x.dtype, cols.size, x, cols, n, c, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw)
-    return cols
-
-
-def _col2im(cols, x_shape, kh, kw, sh, sw, ph, pw, dh, dw, *, xp, launch):
-    n, c, h, w = x_shape
-    cols = xp.ascontiguousarray(cols)
-    out = xp.empty((n, c, h, w), dtype=cols.dtype)
-    launch("col2im_k", cols.dtype, out.size, cols, out, n, c, h, w, kh, kw, cols.shape[4], cols.shape[5],
-           sh, sw, ph, pw, dh, dw)
-    return out
-
-
-def _max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode, *, xp, launch):
-    n, c, h, w = x.shape
-    oh, ow = pool_out_size(h, kh, sh, ph, dh, ceil_mode), pool_out_size(w, kw, sw, pw, dw, ceil_mode)
-    x = xp.ascontiguousarray(x)
-    out = xp.empty((n, c, oh, ow), dtype=x.dtype)
-    idx = xp.empty((n, c, oh, ow), dtype=np.int64)
-    launch("max_pool_k", x.dtype, out.size, x, out, idx, x.dtype.type(-np.inf), n * c, h, w, oh, ow, kh, kw,
-           sh, sw, ph, pw, dh, dw)
-    return out, idx
-
-
-def _max_pool2d_backward(grad_out, idx, x_shape, *, xp, launch):
-    n, c, h, w = x_shape
-    g = xp.ascontiguousarray(grad_out)
-    idx = xp.ascontiguousarray(idx, dtype=np.int64)
-    gx = xp.zeros((n, c, h, w), dtype=g.dtype)
-    launch("max_pool_bwd_k", g.dtype, g.size, g, idx, gx, g.size, g.shape[2] * g.shape[3], h * w)
-    return gx
-
-
-def _fast(x):
-    return x.dtype in _CTYPES
-
-
-def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
-    if not _fast(x):
-        return _ref(kernels_ref.im2col)(x, kh, kw, sh, sw, ph, pw, dh, dw)
-    return _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, xp=_cp, launch=_gpu_launch)
-
-
-def col2im(cols, x_shape, kh, kw, sh, sw, ph, pw, dh, dw):
-    if not _fast(cols):
-        return _ref(kernels_ref.col2im)(cols, x_shape, kh, kw, sh, sw, ph, pw, dh, dw)
-    return _col2im(cols, x_shape, kh, kw, sh, sw, ph, pw, dh, dw, xp=_cp, launch=_gpu_launch)
-
-
-def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode):
-    if not _fast(x):
-        return _ref(kernels_ref.max_pool2d)(x, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode)
-    return _max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode, xp=_cp, launch=_gpu_launch)
-
-
-def max_pool2d_backward(grad_out, idx, x_shape):
-    if not _fast(grad_out):
-        return _ref(kernels_ref.max_pool2d_backward)(grad_out, idx, x_shape)
-    return _max_pool2d_backward(grad_out, idx, x_shape, xp=_cp, launch=_gpu_launch)
-
-
-def avg_pool2d(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_override=None):
-    return _ref(kernels_ref.avg_pool2d)(x, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad, divisor_override)
-
-
-def avg_pool2d_backward(grad_out, x_shape, kh, kw, sh, sw, ph, pw, ceil_mode, count_include_pad,
-                        divisor_override=None):
-    return _ref(kernels_ref.avg_pool2d_backward)(grad_out, x_shape, kh, kw, sh, sw, ph, pw, ceil_mode,
-                                                 count_include_pad, divisor_override)
-
-
-def relu(x):
-    return _ref(kernels_ref.relu)(x)
-
-
-def relu_backward(grad, out):
-    return _ref(kernels_ref.relu_backward)(grad, out)
-
-
-def sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
-    _ref(kernels_ref.sgd_momentum_)(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize)
+backend_cuda = CUDABackend()

@@ -1,6 +1,6 @@
 """tinygrad_fer.cuda: torch.cuda's everyday questions. Answers without CuPy or a GPU instead of raising, except
 where PyTorch raises too (naming a device that is not there)."""
-from . import backend_cuda as _be
+from .backend_cuda import backend_cuda as _be
 
 
 def is_available():

@@ -6,9 +6,7 @@ convolution measured 3 GFLOP/s that way, 60-80 with these vectors). Loads and st
 callers' index arithmetic keeps them in bounds. Only the kernels in simd_kernels.py use this (imported with Numba, on
 their first call).
 
-Numba's cache of simd_kernels.py is keyed on that file alone: after editing this one (or the backend_cpu helpers
-simd_kernels compiles in), delete __pycache__/simd_kernels.* (a stale cache kept the old operations, seen even after
-touching simd_kernels.py).
+Editing this file makes those kernels recompile: their disk cache is stamped with its hash too (_jit.py).
 """
 from llvmlite import ir
 from numba import types

@@ -1,28 +1,24 @@
-"""CPU kernels written with 8-wide float32 vectors (simd.py), loaded with Numba on their first use (backend_cpu).
+"""CPU kernels written with 8-wide float32 vectors (simd.py): backend_cpu's float32 direct convolution and max-pool.
+Importing this module loads Numba (simd.py defines a Numba type), so backend_cpu imports it on first use.
 
-Direct 2-D convolution (float32, stride 1, one group, windows of at least 3x3: backend_cpu.direct_conv). Every
-output tile is summed in vector registers straight from the padded input, so no im2col columns are made and nothing
-is packed: on the CIFAR net's layers at batch 50 (1 thread) the forward pass ran at 60-80 GFLOP/s against 40-47 for
+Direct 2-D convolution (float32, stride 1, one group; backend_cpu.direct_conv says when ops use it). Every output
+tile is summed in vector registers straight from the padded input, so no im2col columns are made and nothing is
+packed: on the CIFAR net's layers at batch 50 (1 thread) the forward pass ran at 60-80 GFLOP/s against 40-47 for
 im2col + SGEMM, whose packing of the big column matrix costs as much as its arithmetic when one side of the product
 has only 16-32 rows. The input gradient is the same kernel run on the padded output gradient with the flipped,
-transposed weights (ops/conv.py); the weight gradient has its own kernel. kernels_ref.py holds the im2col references
-both are tested against. Layout: each image plane is padded into a flat run of floats holding an (hq, row)-grid, zero
-outside the image, so a tap is one constant offset from a pixel. The forward pass reads 16 outputs' inputs of a row
-as two 8-float loads; the weight gradient broadcasts each pixel's input against 16 channels of the output gradient,
-laid channels-last.
+transposed weights (ops/conv.py); the weight gradient has its own kernel. Layout: each image plane is padded into a
+flat run of floats holding an (hq, row)-grid, zero outside the image, so a tap is one constant offset from a pixel.
+The forward pass reads 16 outputs' inputs of a row as two 8-float loads; the weight gradient broadcasts each pixel's
+input against 16 channels of the output gradient, laid channels-last.
 
-Max-pool forward (float32): 8 outputs of a row at a time, each tap one strided gather; 2.4x the scalar kernel of
-backend_cpu on the CIFAR net's pools.
+Max-pool forward (float32): 8 outputs of a row at a time, each tap one strided gather; 2.4x backend_cpu's scalar
+kernel on the CIFAR net's pools.
 """
 import numpy as np
-from numba import njit, prange
 
-from . import backend_cpu
-from .kernels_ref import conv_out_size, pool_out_size
+from ._jit import inline, kernel, prange
 from .simd import vadd, vfma, vgather, vget, vload, vmaxarg, vramp, vsplat, vstore, vzero
-
-backend_cpu.compile_helpers()
-_window_taps = backend_cpu._window_taps     # the scalar max-pool's window clipping, compiled into this one too
+from .window import window_taps
 
 _u = np.uint64   # unsigned indices: no negative-index wrap-around test in the loops (see backend_cpu)
 _TILE = 16       # outputs of a row per forward task: two vectors
@@ -30,13 +26,13 @@ _MR = 6          # output channels per forward task: 6 x 2 accumulators + 2 inpu
 _NB = 4          # images per weight-gradient block: its gradient and input planes stay in L2
 
 
-def _grid(h, w, kh, kw, ph, pw, dh, dw):
+def _grid(h, w, win):
     """(oh, ow, row): the output size and the forward pass's padded row, wide enough for its last tile's windows."""
-    oh, ow = conv_out_size(h, kh, 1, ph, dh), conv_out_size(w, kw, 1, pw, dw)
-    return oh, ow, max(-(-ow // _TILE) * _TILE + dw * (kw - 1), w + 2 * pw)
+    oh, ow = win.out_size(h, w)
+    return oh, ow, max(-(-ow // _TILE) * _TILE + win.dw * (win.kw - 1), w + 2 * win.pw)
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@kernel
 def _pad_nb(a, out, ph, pw):
     # one pass, parallel over planes: NumPy's zeros-then-copy took two passes on one thread (2-3x this)
     n_, c_, h_, w_ = a.shape
@@ -67,7 +63,7 @@ def _on_grid(a, ph, pw, row):
     return out.reshape(n, c, (h + 2 * ph) * row)
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@kernel
 def _conv_nb(xq, wq, bq, out, row, dh, dw):
     # xq (N, C, size) padded planes; wq (G, C, KH, KW, 6): the weights of output channels 6g..6g+5, zero past M
     n_, c_, size = xq.shape
@@ -115,11 +111,11 @@ def _conv_nb(xq, wq, bq, out, row, dh, dw):
                             of[_u(o + p)] = vget(v0, p) if p < 8 else vget(v1, p - 8)
 
 
-def conv2d(x, w, b, ph, pw, dh, dw):
+def conv2d(x, w, b, win):
     """The stride-1 convolution of x (N, C, H, W) with w (M, C, KH, KW) plus b (M,) or None: (N, M, OH, OW)."""
     n, c, h, wd = x.shape
     m, _, kh, kw = w.shape
-    oh, ow, row = _grid(h, wd, kh, kw, ph, pw, dh, dw)
+    oh, ow, row = _grid(h, wd, win)
     g = -(-m // _MR)
     wq = np.zeros((g * _MR, c, kh, kw), np.float32)
     wq[:m] = w
@@ -128,17 +124,17 @@ def conv2d(x, w, b, ph, pw, dh, dw):
     if b is not None:
         bq[:m] = b
     out = np.empty((n, m, oh, ow), np.float32)
-    _conv_nb(_on_grid(x, ph, pw, row), wq, bq, out, row, dh, dw)
+    _conv_nb(_on_grid(x, win.ph, win.pw, row), wq, bq, out, row, win.dh, win.dw)
     return out
 
 
-@njit(inline="always")
+@inline
 def _tap_offset(tap, kh, kw, row, dh, dw):
     # a tap's offset on the grid; taps past KH*KW read tap 0 and their sums are dropped
     return (tap // kw) * dh * row + (tap % kw) * dw if tap < kh * kw else 0
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@kernel
 def _weight_grad_nb(xq, gt, row, kh, kw, dh, dw, part):
     # xq (N, C, size) padded planes; gt (N, OH, OW, MQ) the output gradient channels-last, MQ a multiple of 16 (zero
     # past M); part (blocks, MQ/16, C, T/5, 5, 16): a task sums 16 output channels (two vectors) x 5 taps (of the
@@ -177,7 +173,7 @@ def _weight_grad_nb(xq, gt, row, kh, kw, dh, dw, part):
             vstore(pf, _u(o + s * 16 + 8), v1)
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@kernel
 def _channels_last_nb(g, gt):
     # g (N, M, OH, OW) -> gt (N, OH, OW, MQ), zero past M: a row of every channel at a time, in cache (NumPy's own
     # transpose of the first layer's gradient measured 1.9 ms, 6x this)
@@ -193,8 +189,9 @@ def _channels_last_nb(g, gt):
                 gt[n, y, x, m] = g[n, m, y, x]
 
 
-def conv2d_weight_grad(x, grad, kh, kw, ph, pw, dh, dw):
-    """The weight gradient (M, C, KH, KW) of conv2d(x, w, b, ph, pw, dh, dw) for its output gradient grad."""
+def conv2d_weight_grad(x, grad, win):
+    """The weight gradient (M, C, KH, KW) of conv2d(x, w, b, win) for its output gradient grad."""
+    kh, kw, _, _, ph, pw, dh, dw = win
     n, c, h, wd = x.shape
     m, oh, ow = grad.shape[1:]
     row = wd + 2 * pw       # every tap of every output stays inside the padded image: no slack needed
@@ -207,7 +204,7 @@ def conv2d_weight_grad(x, grad, kh, kw, ph, pw, dh, dw):
     return np.ascontiguousarray(gw[:m, :, :kh * kw]).reshape(m, c, kh, kw)
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@kernel
 def _max_pool_nb(xq, out, idx, h_, w_, kh, kw, sh, sw, ph, pw, dh, dw, first):
     # xq (planes, H, WQ): the input, its columns padded with -inf (pw on the left, what the last window needs on the
     # right); first (OW rounded up to 8): each output's first in-bounds column, where PyTorch's index starts
@@ -217,7 +214,7 @@ def _max_pool_nb(xq, out, idx, h_, w_, kh, kw, sh, sw, ph, pw, dh, dw, first):
     for t in prange(p_ * oh_):
         p, oh = t // oh_, t % oh_
         y0 = oh * sh - ph
-        i0, i1 = _window_taps(y0, dh, kh, h_)      # rows outside the input are skipped, not padded
+        i0, i1 = window_taps(y0, dh, kh, h_)      # rows outside the input are skipped, not padded
         row0 = np.float32((y0 + i0 * dh) * w_)
         for ow0 in range(0, ow_, 8):
             cnt = min(8, ow_ - ow0)
@@ -235,11 +232,12 @@ def _max_pool_nb(xq, out, idx, h_, w_, kh, kw, sh, sw, ph, pw, dh, dw, first):
                 jf[_u(o + k)] = np.int64(vget(arg, k))
 
 
-def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode):
+def max_pool2d(x, win, ceil_mode):
     """backend_cpu.max_pool2d for float32 planes of fewer than 2**24 pixels: (out, idx) with the same tie rules."""
     n, c, h, w = x.shape
-    oh, ow = pool_out_size(h, kh, sh, ph, dh, ceil_mode), pool_out_size(w, kw, sw, pw, dw, ceil_mode)
-    right = max(0, (ow - 1) * sw - pw + dw * (kw - 1) + 1 - w)
+    kh, kw, sh, sw, ph, pw, dh, dw = win
+    oh, ow = win.out_size(h, w, ceil_mode)
+    right = max(0, win.span(oh, ow)[1] - pw - w)
     if pw == 0 and right == 0:
         xq = np.ascontiguousarray(x).reshape(n * c, h, w)
     else:

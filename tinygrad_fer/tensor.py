@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import backend, backend_cpu, dtypes, grad_mode
+from . import backend, dtypes, grad_mode
+from .backend_cpu import backend_cpu
 from .dtypes import DType
 
 if TYPE_CHECKING:
@@ -489,9 +490,9 @@ def manual_seed(seed):
     """Re-seed the default streams of every backend that is loaded (reproducible runs)."""
     backend_cpu.seed(int(seed))
     import sys
-    cuda = sys.modules.get(__package__ + ".backend_cuda")
-    if cuda is not None and cuda.available():
-        cuda.seed(int(seed))
+    cuda = sys.modules.get(__package__ + ".backend_cuda")     # seeded only if loaded: never imports CuPy
+    if cuda is not None and cuda.backend_cuda.available():
+        cuda.backend_cuda.seed(int(seed))
 
 
 def seed():

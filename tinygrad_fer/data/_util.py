@@ -3,7 +3,8 @@ import sys
 
 import numpy as np
 
-from .. import backend_cpu, dtypes
+from .. import dtypes
+from ..backend_cpu import backend_cpu
 
 # dtypes the core stores as-is; anything else goes through the public constructor (which validates)
 _TENSOR_DTYPES = {d.np for d in dtypes.ALL}

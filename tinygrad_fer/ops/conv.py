@@ -1,13 +1,13 @@
 """2-D convolution, its transpose, unfold and fold: im2col / col2im kernels of the backend plus one GEMM per group.
 
-Columns are laid out (C, KH, KW, N, OH, OW) (see backend_cpu's kernels section): a (C*KH*KW, N*OH*OW) matrix whose
+Columns are laid out (C, KH, KW, N, OH, OW) (see Backend.im2col in backend_base.py): a (C*KH*KW, N*OH*OW) matrix whose
 rows split by group, so the forward pass is W_g @ cols_g, the weight gradient g_g @ cols_g.T and the input gradient
 col2im(W_g.T @ g_g), each a single BLAS call per block of images (_image_blocks); only the small output-sized
 arrays are ever transposed. float16 runs in float32 (half.py).
 """
 from ..autograd import Function
-from ..kernels_ref import conv_out_size
 from ..tensor import Tensor
+from ..window import Window2d
 from .half import float32_inside
 
 
@@ -65,10 +65,10 @@ def _image_blocks(be, n, image_bytes):
     return [(n0, min(n, n0 + nb)) for n0 in range(0, max(n, 1), nb)]     # an empty batch is one empty block
 
 
-def _col2im_gemm(be, wt, gT, x_shape, ohw, geom):
+def _col2im_gemm(be, wt, gT, x_shape, ohw, win):
     """col2im(wt @ gT) for wt (G, C/G*KH*KW, M/G), gT (G, M/G, N*OH*OW): the input gradient of the images in gT."""
-    cols = _gemm(be.xp, wt, gT).reshape((x_shape[1],) + geom[:2] + (x_shape[0],) + tuple(ohw))
-    return be.col2im(cols, x_shape, *geom)
+    cols = _gemm(be.xp, wt, gT).reshape((x_shape[1], win.kh, win.kw, x_shape[0]) + tuple(ohw))
+    return be.col2im(cols, x_shape, win)
 
 
 def _accumulate(total, part):
@@ -103,23 +103,22 @@ class Conv2d(Function):
         if extra_pad != (0, 0):   # 'same' with an even total padding puts the odd pixel at the bottom/right
             x = xp.pad(x, ((0, 0), (0, 0), (0, extra_pad[0]), (0, extra_pad[1])))
         m, cg, kh, kw = w.shape
-        geom = (kh, kw) + tuple(stride) + tuple(padding) + tuple(dilation)
+        win = Window2d.of((kh, kw), stride, padding, dilation)
         need = ctx.needs_input_grad
         # keep only what the requested gradients read: x for the weight's (its columns made again), w for the input's
         ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
-        ctx.geom = (x.shape, tuple(w.shape), geom, groups, extra_pad)
+        ctx.geom = (x.shape, tuple(w.shape), win, groups, extra_pad)
         ctx.direct = be.direct_conv(x, w, stride, padding, dilation, groups)
-        if ctx.direct is not None:
-            out = ctx.direct.conv2d(x, w, b, *padding, *dilation)
+        if ctx.direct:
+            out = be.conv2d(x, w, b, win)
             return out[0] if ctx.unbatched else out
         n, c, h, wd = x.shape
-        oh, ow = conv_out_size(h, kh, stride[0], padding[0], dilation[0]), \
-            conv_out_size(wd, kw, stride[1], padding[1], dilation[1])
+        oh, ow = win.out_size(h, wd)
         g, k = groups, cg * kh * kw
         w3 = w.reshape(g, m // g, k)
 
         def block(n0, n1):
-            cols = be.im2col(x[n0:n1], *geom)
+            cols = be.im2col(x[n0:n1], win)
             o = _gemm(xp, w3, cols.reshape(g, k, -1)).reshape(m, n1 - n0, oh, ow).transpose(1, 0, 2, 3)
             # the bias add writes the (N, M, OH, OW) copy itself: one pass, not two
             return xp.add(o, b[:, None, None], out=xp.empty(o.shape, dtype=o.dtype)) if b is not None else \
@@ -134,14 +133,14 @@ class Conv2d(Function):
         x, w = ctx.saved_tensors
         be = ctx.be
         xp = be.xp
-        x_shape, w_shape, geom, g, extra_pad = ctx.geom
+        x_shape, w_shape, win, g, extra_pad = ctx.geom
         if ctx.unbatched:
             grad = grad[None]
         need = ctx.needs_input_grad
-        if ctx.direct is not None:
-            gx, gw, gb = _direct_backward(ctx.direct, x, w, grad, geom, need)
+        if ctx.direct:
+            gx, gw, gb = _direct_backward(be, x, w, grad, win, need)
         else:
-            gx, gw, gb = _gemm_backward(be, ctx.blocks, x, w, grad, x_shape, w_shape, geom, g, need)
+            gx, gw, gb = _gemm_backward(be, ctx.blocks, x, w, grad, x_shape, w_shape, win, g, need)
         if gx is not None:
             if extra_pad != (0, 0):
                 gx = xp.ascontiguousarray(gx[:, :, :x_shape[2] - extra_pad[0], :x_shape[3] - extra_pad[1]])
@@ -150,19 +149,17 @@ class Conv2d(Function):
         return gx, gw, gb, None, None, None, None, None
 
 
-def _direct_backward(kernels, x, w, grad, geom, need):
+def _direct_backward(be, x, w, grad, win, need):
     """The three gradients through the backend's direct kernels: the input's is the convolution of the output
     gradient, padded by dilation * (K - 1) - padding, with the flipped weights, input and output channels swapped."""
-    kh, kw, _, _, ph, pw, dh, dw = geom
-    gx = kernels.conv2d(grad, w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3), None, dh * (kh - 1) - ph,
-                        dw * (kw - 1) - pw, dh, dw) if need[0] else None
-    gw = kernels.conv2d_weight_grad(x, grad, kh, kw, ph, pw, dh, dw) if need[1] else None
+    gx = be.conv2d(grad, w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3), None, win.transposed()) if need[0] else None
+    gw = be.conv2d_weight_grad(x, grad, win) if need[1] else None
     n, m, oh, ow = grad.shape
     gb = grad.reshape(n, m, oh * ow).sum(axis=2).sum(axis=0) if need[2] else None   # contiguous rows first: faster
     return gx, gw, gb
 
 
-def _gemm_backward(be, blocks, x, w, grad, x_shape, w_shape, geom, g, need):
+def _gemm_backward(be, blocks, x, w, grad, x_shape, w_shape, win, g, need):
     """The three gradients through im2col + GEMM, a block of images at a time (_image_blocks)."""
     xp = be.xp
     n, m, oh, ow = grad.shape
@@ -176,9 +173,9 @@ def _gemm_backward(be, blocks, x, w, grad, x_shape, w_shape, geom, g, need):
         if need[2]:
             gb = _accumulate(gb, gT.reshape(m, -1).sum(axis=1))   # contiguous rows: faster than over (0, 2, 3)
         if need[1]:
-            cols = be.im2col(x[n0:n1], *geom)
+            cols = be.im2col(x[n0:n1], win)
             gw = _accumulate(gw, _gemm(xp, gT, cols.reshape(g, cg * kh * kw, -1).transpose(0, 2, 1)))
-        return _col2im_gemm(be, wt, gT, (n1 - n0,) + tuple(x_shape[1:]), (oh, ow), geom) if need[0] else None
+        return _col2im_gemm(be, wt, gT, (n1 - n0,) + tuple(x_shape[1:]), (oh, ow), win) if need[0] else None
     gx = None
     if need[0]:
         gx = _blockwise(be, blocks, x_shape, grad.dtype, block)
@@ -257,18 +254,18 @@ class ConvTranspose2d(Function):
         n, cin, h, wd = x.shape
         _, cog, kh, kw = w.shape
         g = groups
-        (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+        win = Window2d.of((kh, kw), stride, padding, dilation)
         xT = xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(g, cin // g, n * h * wd)
         wt = w.reshape(g, cin // g, cog * kh * kw).transpose(0, 2, 1)
-        geom, out_shape, p = (kh, kw, sh, sw, ph, pw, dh, dw), (n, cog * g) + out_hw, h * wd
+        out_shape, p = (n, cog * g) + out_hw, h * wd
         out = _blockwise(be, _image_blocks(be, n, cog * g * kh * kw * p * x.dtype.itemsize), out_shape, x.dtype,
                          lambda n0, n1: _col2im_gemm(be, wt, xT[:, :, n0 * p:n1 * p], (n1 - n0,) + out_shape[1:],
-                                                     (h, wd), geom))
+                                                     (h, wd), win))
         if b is not None:
             out += b[:, None, None]
         need = ctx.needs_input_grad
         ctx.save_for_backward(xT if need[1] else None, w if need[0] else None)
-        ctx.geom = (x.shape, tuple(w.shape), stride, padding, dilation, groups)
+        ctx.geom = (x.shape, tuple(w.shape), win, groups)
         return out[0] if ctx.unbatched else out
 
     @staticmethod
@@ -277,7 +274,7 @@ class ConvTranspose2d(Function):
         xT, w = ctx.saved_tensors
         be = ctx.be
         xp = be.xp
-        x_shape, w_shape, (sh, sw), (ph, pw), (dh, dw), g = ctx.geom
+        x_shape, w_shape, win, g = ctx.geom
         if ctx.unbatched:
             grad = grad[None]
         n, cin, h, wd = x_shape
@@ -287,7 +284,7 @@ class ConvTranspose2d(Function):
         if need[2]:
             gb = grad.sum(axis=(0, 2, 3))
         if need[0] or need[1]:
-            cols = be.im2col(grad, kh, kw, sh, sw, ph, pw, dh, dw)
+            cols = be.im2col(grad, win)
             if cols.shape[4:] != (h, wd):     # output_padding >= stride (allowed when < dilation): extra windows
                 cols = xp.ascontiguousarray(cols[..., :h, :wd])
             cols = cols.reshape(g, cog * kh * kw, n * h * wd)
@@ -343,19 +340,20 @@ class Unfold(Function):
         if ctx.unbatched:
             x = x[None]
         n, c = x.shape[:2]
-        cols = be.im2col(x, k[0], k[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
-        ctx.geom = (x.shape, cols.shape, k, dilation, padding, stride)
+        win = Window2d.of(k, stride, padding, dilation)
+        cols = be.im2col(x, win)
+        ctx.geom = (x.shape, cols.shape, win)
         out = be.xp.ascontiguousarray(cols.reshape(c * k[0] * k[1], n, -1).transpose(1, 0, 2))
         return out[0] if ctx.unbatched else out
 
     @staticmethod
     @float32_inside
     def backward(ctx, grad):
-        x_shape, cols_shape, k, d, p, s = ctx.geom
+        x_shape, cols_shape, win = ctx.geom
         if ctx.unbatched:
             grad = grad[None]
         cols = ctx.be.xp.ascontiguousarray(grad.transpose(1, 0, 2)).reshape(cols_shape)
-        gx = ctx.be.col2im(cols, x_shape, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])
+        gx = ctx.be.col2im(cols, x_shape, win)
         return (gx[0] if ctx.unbatched else gx), None, None, None, None
 
 
@@ -372,20 +370,19 @@ class Fold(Function):
         n, ckk, _ = x.shape
         c = ckk // (k[0] * k[1])
         cols = be.xp.ascontiguousarray(x.transpose(1, 0, 2)).reshape((c, k[0], k[1], n) + blocks)
-        ctx.geom = (k, dilation, padding, stride)
-        out = be.col2im(cols, (n, c) + out_hw, k[0], k[1], stride[0], stride[1], padding[0], padding[1],
-                        dilation[0], dilation[1])
+        ctx.geom = win = Window2d.of(k, stride, padding, dilation)
+        out = be.col2im(cols, (n, c) + out_hw, win)
         return out[0] if ctx.unbatched else out
 
     @staticmethod
     @float32_inside
     def backward(ctx, grad):
-        k, d, p, s = ctx.geom
+        win = ctx.geom
         if ctx.unbatched:
             grad = grad[None]
-        cols = ctx.be.im2col(grad, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])
+        cols = ctx.be.im2col(grad, win)
         n = grad.shape[0]
-        gx = ctx.be.xp.ascontiguousarray(cols.reshape(cols.shape[0] * k[0] * k[1], n, -1).transpose(1, 0, 2))
+        gx = ctx.be.xp.ascontiguousarray(cols.reshape(cols.shape[0] * win.kh * win.kw, n, -1).transpose(1, 0, 2))
         return (gx[0] if ctx.unbatched else gx), None, None, None, None, None, None
 
 
@@ -393,7 +390,7 @@ def _blocks(fn, size, k, d, p, s):
     _check_geometry(s, p, d)
     if min(k) <= 0:
         raise RuntimeError(f"{fn}: kernel size should be greater than zero, but got kernel_size={list(k)}")
-    blocks = tuple((size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
+    blocks = Window2d.of(k, s, p, d).out_size(*size)
     if min(blocks) < 1:
         raise RuntimeError(f"Given input with spatial size {tuple(size)}, kernel_size={k}, dilation={d}, "
                            f"padding={p}, calculated shape of the array of sliding blocks as {blocks}, but its "

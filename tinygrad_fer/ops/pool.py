@@ -11,6 +11,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
+from ..window import Window2d
 from .conv import _pair
 from .half import float32_inside
 
@@ -38,14 +39,14 @@ def _window_args(fn, x, kernel_size, stride, padding, dilation, ceil_mode):
     if min(p) < 0 or p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[0] if p[0] == p[1] else list(p)}, "
                            f"kernel_size={k[0] if k[0] == k[1] else list(k)} and dilation={d[0] if d[0] == d[1] else list(d)}")
-    from ..kernels_ref import pool_out_size
+    win = Window2d.of(k, s, p, d)
     h, w = x.shape[-2:]
-    oh, ow = (pool_out_size(h, k[0], s[0], p[0], d[0], ceil_mode), pool_out_size(w, k[1], s[1], p[1], d[1], ceil_mode))
+    oh, ow = win.out_size(h, w, ceil_mode)
     if oh < 1 or ow < 1:
         c = x.shape[-3]
         raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). Output size is "
                            f"too small")
-    return k, s, p, d
+    return win
 
 
 class MaxPool2d(Function):
@@ -53,11 +54,11 @@ class MaxPool2d(Function):
 
     @staticmethod
     @float32_inside
-    def forward(ctx, x, k, s, p, d, ceil_mode):
+    def forward(ctx, x, win, ceil_mode):
         ctx.unbatched = x.ndim == 3
         if ctx.unbatched:
             x = x[None]
-        out, idx = ctx.be.max_pool2d(x, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], bool(ceil_mode))
+        out, idx = ctx.be.max_pool2d(x, win, bool(ceil_mode))
         ctx.save_for_backward(idx)
         ctx.x_shape = x.shape
         return (out[0], idx[0]) if ctx.unbatched else (out, idx)
@@ -67,13 +68,13 @@ class MaxPool2d(Function):
     def backward(ctx, grad):
         idx, = ctx.saved_tensors
         gx = ctx.be.max_pool2d_backward(grad[None] if ctx.unbatched else grad, idx, ctx.x_shape)
-        return (gx[0] if ctx.unbatched else gx), None, None, None, None, None
+        return (gx[0] if ctx.unbatched else gx), None, None
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     _check_input("max_pool2d", input)
-    k, s, p, d = _window_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
-    out, idx = MaxPool2d.apply(input, k, s, p, d, ceil_mode)
+    win = _window_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    out, idx = MaxPool2d.apply(input, win, ceil_mode)
     return (out, idx) if return_indices else out
 
 
@@ -82,11 +83,11 @@ class AvgPool2d(Function):
 
     @staticmethod
     @float32_inside
-    def forward(ctx, x, k, s, p, ceil_mode, count_include_pad, divisor_override):
+    def forward(ctx, x, win, ceil_mode, count_include_pad, divisor_override):
         ctx.unbatched = x.ndim == 3
         if ctx.unbatched:
             x = x[None]
-        ctx.args = (k[0], k[1], s[0], s[1], p[0], p[1], bool(ceil_mode), bool(count_include_pad), divisor_override)
+        ctx.args = (win, bool(ceil_mode), bool(count_include_pad), divisor_override)
         ctx.x_shape = x.shape
         out = ctx.be.avg_pool2d(x, *ctx.args)
         return out[0] if ctx.unbatched else out
@@ -95,7 +96,7 @@ class AvgPool2d(Function):
     @float32_inside
     def backward(ctx, grad):
         gx = ctx.be.avg_pool2d_backward(grad[None] if ctx.unbatched else grad, ctx.x_shape, *ctx.args)
-        return (gx[0] if ctx.unbatched else gx), None, None, None, None, None, None
+        return (gx[0] if ctx.unbatched else gx), None, None, None, None
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -103,13 +104,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     _check_input("avg_pool2d", input)
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"avg_pool2d: not implemented for dtype {input.dtype.name} (floating-point tensors only)")
-    k, s, p, _ = _window_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    win = _window_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None:
         if isinstance(divisor_override, bool) or not isinstance(divisor_override, int):
             raise TypeError(f"avg_pool2d(): divisor_override must be an int or None, not {divisor_override!r}")
         if divisor_override == 0:
             raise RuntimeError("divisor must be not zero")
-    return AvgPool2d.apply(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
+    return AvgPool2d.apply(input, win, ceil_mode, count_include_pad, divisor_override)
 
 
 def _adaptive_size(fn, x, output_size):

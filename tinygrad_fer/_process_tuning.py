@@ -1,0 +1,36 @@
+"""Process-wide settings the CPU kernels' speed depends on, made when tinygrad_fer is imported (its first import).
+
+Everything the package changes outside itself is here; a user's own setting always wins. bench/README.md has the
+measurements.
+
+- OPENBLAS_THREAD_TIMEOUT=4: OpenBLAS keeps its worker threads spinning for ~2^28 cycles after every GEMM, and the
+  Numba kernel that follows a convolution's GEMM lost up to half its cores to them (max-pool 2x slower inside a step
+  than alone; a FER step at batch 128 8-20% slower). 2^4 cycles puts them to sleep at once. OpenBLAS reads it when
+  NumPy loads it, so it takes effect only when tinygrad_fer is imported before numpy.
+- OMP_WAIT_POLICY=PASSIVE: Numba's OpenMP workers would spin after each kernel and starve OpenBLAS's threads on the
+  same cores (a training step measured 134 ms spinning, ~75 ms passive). Read when an OpenMP runtime starts its pool.
+- glibc's mallopt: large arrays come from the heap and freed ones stay there. A training step allocates and frees
+  the same large temporaries (im2col columns, gradients) every time; by default glibc maps each one fresh and returns
+  it on free, so every step paid page faults on all of them (about a quarter of a CIFAR-net step at batch 50).
+  TINYGRAD_FER_MALLOC=0 leaves the allocator alone.
+"""
+import ctypes
+import os
+import sys
+
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def _reuse_freed_memory():
+    if os.environ.get("TINYGRAD_FER_MALLOC", "1") == "0" or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-4, 0)         # M_MMAP_MAX: no mmap for large blocks
+        libc.mallopt(-1, 1 << 30)   # M_TRIM_THRESHOLD: keep up to 1 GiB of freed heap for reuse
+    except (OSError, AttributeError):
+        pass    # not glibc: its allocator's defaults stand
+
+
+_reuse_freed_memory()
