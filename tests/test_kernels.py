@@ -344,6 +344,14 @@ def test_max_pool_nan_and_inf(dtype):
             np.testing.assert_array_equal(max_pool2d(x, win, False)[0][0, 0], np.array(want, dtype))
 
 
+def test_default_max_pool_backward_takes_an_empty_batch():
+    # the default's reshape(n * c, -1) had no size to infer from with n == 0 (CUDA runs it for non-float dtypes)
+    x = np.zeros((0, 2, 5, 5), np.int64)
+    out, idx = backend_cpu.max_pool2d(x.astype(np.float64), Window2d(2, 2, 2, 2), False)
+    gx = Backend.max_pool2d_backward(backend_cpu, out.astype(np.int64), idx, x.shape)
+    assert gx.shape == x.shape and gx.dtype == np.int64
+
+
 def test_direct_conv_takes_only_its_cases():
     x, w = np.zeros((1, 2, 6, 6), np.float32), np.zeros((3, 2, 3, 3), np.float32)
     assert backend_cpu.direct_conv(x, w, (1, 1), (1, 1), (1, 1), 1)

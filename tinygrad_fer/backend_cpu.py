@@ -246,14 +246,14 @@ _PARALLEL_MIN = 1 << 15
 _FLOATS = (np.float32, np.float64)     # the dtypes the elementwise kernels are compiled for; others use the reference
 
 
-def _elementwise(kernel, size, *args):
+def _elementwise(fn, size, *args):
     if size >= _PARALLEL_MIN:
-        return kernel(*args)
-    import numba        # loaded already: kernel compiles on its first call
+        return fn(*args)
+    import numba        # loaded already: fn compiles on its first call
     n = numba.get_num_threads()
     numba.set_num_threads(1)     # this thread's setting only
     try:
-        return kernel(*args)
+        return fn(*args)
     finally:
         numba.set_num_threads(n)
 
