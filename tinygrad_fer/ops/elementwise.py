@@ -684,9 +684,14 @@ def _sign(xp, x):
     return xp.where(xp.isnan(x), 0, s).astype(x.dtype) if x.dtype.kind == "f" else s  # PyTorch: sign(nan) = 0
 
 
+def _rounding(ufunc):
+    # integers are already whole: PyTorch returns them as they are (NumPy would make float64)
+    return lambda xp, x: x.copy() if x.dtype.kind in "iub" else getattr(xp, ufunc)(x)
+
+
 sign, floor, ceil, round = (_unary(n, f, lambda xp, g, x, o: xp.zeros_like(g), float_only=False, saves=None)
-                            for n, f in (("sign", _sign), ("floor", lambda xp, x: xp.floor(x)),
-                                         ("ceil", lambda xp, x: xp.ceil(x)), ("round", lambda xp, x: xp.rint(x))))
+                            for n, f in (("sign", _sign), ("floor", _rounding("floor")), ("ceil", _rounding("ceil")),
+                                         ("round", _rounding("rint"))))
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -715,7 +720,7 @@ class ElementwiseMethods:
     __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = eq, ne, lt, le, gt, ge
     eq, ne, lt, le, gt, ge = eq, ne, lt, le, gt, ge
     __and__, __or__, __xor__, __invert__ = bitwise_and, bitwise_or, bitwise_xor, bitwise_not
-    logical_and, logical_or, logical_not = logical_and, logical_or, logical_not
+    logical_and, logical_or, logical_not, logical_xor = logical_and, logical_or, logical_not, logical_xor
     maximum, minimum = maximum, minimum
     exp, log, sqrt, rsqrt, sin, cos, log1p, expm1 = exp, log, sqrt, rsqrt, sin, cos, log1p, expm1
     reciprocal, square = reciprocal, square

@@ -376,7 +376,7 @@ class MovementMethods:
     reshape, view, flatten, unflatten = reshape, view, flatten, unflatten
     permute, transpose, t = permute, transpose, t
     swapaxes = swapdims = transpose
-    squeeze, unsqueeze, expand, expand_as = squeeze, unsqueeze, expand, expand_as
+    squeeze, unsqueeze, expand, expand_as, broadcast_to = squeeze, unsqueeze, expand, expand_as, broadcast_to
     contiguous, clone = contiguous, clone
     split, chunk, unbind, flip, repeat = split, chunk, unbind, flip, repeat
 

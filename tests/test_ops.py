@@ -1,0 +1,180 @@
+"""Tests generated from the op registry (tinygrad_fer/testing/opinfo.py): every entry gets the same checks."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, strategies as st
+
+import tinygrad_fer as tg
+from tinygrad_fer.nn import functional as F
+from tinygrad_fer.testing.opinfo import NOT_OPS, OPS, HypothesisDraw, RngDraw, markdown_table
+from helpers import compare, tol
+
+IDS = [f"{o.namespace}.{o.name}" for o in OPS]
+ERRORS = (RuntimeError, TypeError, ValueError, IndexError, NotImplementedError)
+
+
+def _skip(op, check):
+    if check in op.deviations:
+        pytest.skip(op.deviations[check])
+
+
+def _flags(op, args):
+    return [isinstance(a, np.ndarray) and a.dtype.kind == "f" and op.grad and i not in op.constant_args
+            for i, a in enumerate(args)]
+
+
+def _call(op, lib, args, kw):
+    return op.fn(lib)(*args, **kw)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+@given(data=st.data())
+def test_matches_torch(op, dtype, device, data):
+    """Values, shape, dtype, and every input's gradient under a random upstream gradient, on each backend (CUDA where
+    a GPU is present; PyTorch on the CPU stays the oracle)."""
+    if dtype not in op.dtypes:
+        pytest.skip(f"{op.name} is compared in {op.dtypes} only")
+    args, kw = op.sample(HypothesisDraw(data), dtype)
+    compare(lambda *a: _call(op, tg, a, kw), lambda *a: _call(op, torch, a, kw), list(args), grad=op.grad,
+            scale=op.scale, signed_zeros=op.signed_zeros, requires_grad=_flags(op, args),
+            device=None if device == "cpu" else device)
+
+
+def _outputs(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _run_layout(op, args, kw, layout):
+    """Our outputs and input gradients with every array argument in the given memory layout."""
+    def place(a):
+        if not isinstance(a, np.ndarray) or a.ndim == 0 or layout == "contiguous":
+            return a
+        if layout == "strided":
+            b = np.empty(a.shape + (2,), a.dtype)[..., 0]  # every other element of a wider buffer
+        else:
+            b = np.empty(a.shape[::-1], a.dtype).T          # transposed (Fortran order)
+        b[...] = a
+        return b
+    flags = _flags(op, args)
+    ts = [tg.from_numpy(place(a)).requires_grad_(f) if isinstance(a, np.ndarray) else a for a, f in zip(args, flags)]
+    outs = _outputs(_call(op, tg, ts, kw))
+    rng = np.random.default_rng(0)
+    diff = [o for o in outs if isinstance(o, tg.Tensor) and o.requires_grad]
+    if diff:
+        sum((o * tg.tensor(rng.standard_normal(tuple(o.shape)))).sum() for o in diff).backward()
+    return [o.detach().numpy() for o in outs if isinstance(o, tg.Tensor)], \
+        [t.grad.numpy() for t, f in zip(ts, flags) if f and t.grad is not None]
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+@given(data=st.data())
+def test_noncontiguous_inputs(op, data):
+    args, kw = op.sample(HypothesisDraw(data), np.float64)
+    ref = _run_layout(op, args, kw, "contiguous")
+    for layout in ("strided", "transposed"):
+        got = _run_layout(op, args, kw, layout)
+        for a, b in zip(got[0] + got[1], ref[0] + ref[1]):
+            np.testing.assert_allclose(a, b, equal_nan=True, err_msg=layout, **tol(np.float64, op.scale))
+
+
+@pytest.mark.parametrize("op", [o for o in OPS if o.grad], ids=[i for i, o in zip(IDS, OPS) if o.grad])
+def test_gradcheck(op):
+    _skip(op, "gradcheck")
+    if not op.gradcheck:
+        pytest.skip("no numeric gradient check for this op")
+    for seed in range(3):
+        args, kw = op.sample(RngDraw(seed), np.float64)
+        flags = _flags(op, args)
+        ts = [tg.tensor(a, requires_grad=f) if isinstance(a, np.ndarray) else a for a, f in zip(args, flags)]
+
+        def fn(*xs):
+            outs = [o for o in _outputs(_call(op, tg, xs, kw)) if o.dtype.is_floating_point]
+            return outs[0] if len(outs) == 1 else sum((o * (i + 1)).sum() for i, o in enumerate(outs))
+        assert tg.autograd.gradcheck(fn, ts), (op.name, seed)
+
+
+@pytest.mark.parametrize("op", [o for o in OPS if o.method or o.inplace or o.aliases],
+                         ids=[i for i, o in zip(IDS, OPS) if o.method or o.inplace or o.aliases])
+def test_spellings(op):
+    """Tensor method, aliases and the in-place variant give the function's result (the in-place one in self)."""
+    args, kw = op.sample(RngDraw(1), np.float64)
+    ts = [tg.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+    want = [o.numpy() for o in _outputs(_call(op, tg, ts, kw)) if isinstance(o, tg.Tensor)]
+
+    def same(out):
+        got = [o.numpy() for o in _outputs(out) if isinstance(o, tg.Tensor)]
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+    if op.method:
+        same(getattr(ts[0], op.name)(*ts[1:], **kw))
+    for alias in op.aliases:
+        same(op.fn(tg, alias)(*ts, **kw))
+    if op.inplace and want[0].shape == ts[0].shape and want[0].dtype == ts[0].numpy().dtype:
+        x = ts[0].clone()
+        assert getattr(x, op.inplace)(*ts[1:], **kw) is x
+        same(x)
+
+
+def _dtype_outcome(op, dt, base, kw):
+    """None when ours matches PyTorch for inputs of dtype dt (same dtype and values, or both raise), else why not."""
+    args = [(a > 0 if dt is np.bool_ else np.round(a * 2).astype(dt) if np.dtype(dt).kind == "i" else a.astype(dt))
+            if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in base]
+
+    def run(lib):
+        return _outputs(_call(op, lib, [lib.tensor(a) if isinstance(a, np.ndarray) else a for a in args], kw))
+    try:
+        want = run(torch)
+    except ERRORS as e:
+        try:
+            run(tg)
+        except ERRORS:
+            return None
+        return f"torch raises {type(e).__name__}, we do not"
+    try:
+        got = run(tg)
+    except ERRORS as e:
+        return f"we raise {type(e).__name__}: {e}"
+    for g, w in zip(got, want):
+        if not isinstance(w, torch.Tensor):
+            continue
+        if str(g.dtype).split(".")[-1] != str(w.dtype).split(".")[-1]:
+            return f"dtype {g.dtype}, torch {w.dtype}"
+        out_dt = g.numpy().dtype
+        t = tol(out_dt if out_dt.kind == "f" else np.float64, op.scale)
+        if not np.allclose(g.numpy().astype(np.float64), w.numpy().astype(np.float64), equal_nan=True, **t):
+            return "values differ"
+    return None
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+def test_dtypes_like_torch(op):
+    """Each dtype gives PyTorch's result dtype and values, or both libraries raise (known deviations listed in the
+    entry, each with its reason)."""
+    base, kw = op.sample(RngDraw(2), np.float64)
+    known = op.deviations.get("dtypes", {})
+    wrong = {np.dtype(dt).name: why for dt in (np.bool_, np.int64, np.int32, np.float16, np.float32, np.float64)
+             if np.dtype(dt).name not in known and (why := _dtype_outcome(op, dt, base, kw))}
+    assert not wrong, wrong
+    fixed = [name for name in known if _dtype_outcome(op, np.dtype(name).type, base, kw) is None]
+    assert not fixed, f"listed as deviations but matching PyTorch now: {fixed}"
+
+
+def test_every_public_op_has_an_entry():
+    named = {n for o in OPS for n in (o.name, *o.aliases)}
+    public = [n for n in dir(tg) if not n.startswith("_") and callable(getattr(tg, n))
+              and type(getattr(tg, n)).__name__ == "function"]
+    public += [n for n in F.__all__ if n[0].islower()]
+    missing = sorted(set(public) - named - NOT_OPS)
+    assert not missing, f"public ops without a registry entry: {missing}"
+
+
+def test_docs_table_is_generated_from_the_registry():
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "docs", "07-porting-from-pytorch.md")
+    text = open(path, encoding="utf-8").read()
+    start, end = "<!-- ops table: generated by tinygrad_fer.testing.opinfo.markdown_table() -->", "<!-- end ops -->"
+    assert start in text and end in text, "docs/07 lost the generated ops table's markers"
+    table = text.split(start, 1)[1].split(end, 1)[0].strip()
+    assert table == markdown_table(), "docs/07's ops table differs from the registry: paste markdown_table()"

@@ -1,0 +1,503 @@
+"""The op registry: one entry per public op, from which the op tests are generated (the idea of PyTorch's OpInfo).
+
+An entry names the op (function, Tensor method, in-place variant, aliases, nn module), its PyTorch counterpart, a
+sample generator, the dtypes it is compared in, whether it is differentiable, its tolerance scale and any known
+deviation from PyTorch with the reason. tests/test_ops.py runs every entry through the same checks: values, dtype
+and every gradient against PyTorch under a random upstream gradient, non-contiguous inputs, a float64 numeric
+gradcheck, the method and in-place spellings, and each dtype (same result as PyTorch, or both raise).
+
+A sample generator is `sample(draw, dtype) -> Sample(args, kwargs)`: args are NumPy arrays (made tensors: float
+ones are differentiated) or plain values, and `draw` gives random choices (Hypothesis in the property tests, a
+seeded NumPy generator for gradcheck), so one generator serves both.
+"""
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+F32, F64 = np.float32, np.float64
+FLOATS = (F32, F64)
+
+
+class Sample(NamedTuple):
+    args: tuple
+    kwargs: dict = {}
+
+
+class Draw:
+    """Random choices for sample generators; subclasses say where the randomness comes from."""
+
+    def int(self, lo, hi):
+        raise NotImplementedError
+
+    def seed(self):
+        return self.int(0, 2 ** 31 - 1)
+
+    def bool(self):
+        return self.int(0, 1) == 1
+
+    def choice(self, seq):
+        return seq[self.int(0, len(seq) - 1)]
+
+    def shape(self, min_dims=0, max_dims=3, min_side=1, max_side=4):
+        return tuple(self.int(min_side, max_side) for _ in range(self.int(min_dims, max_dims)))
+
+    def array(self, shape, dtype=F64, lo=-3.0, hi=3.0, nice=None):
+        """Uniform values; `nice` (drawn when None) rounds them to one decimal, so repeats and ties occur."""
+        rng = np.random.default_rng(self.seed())
+        a = rng.uniform(lo, hi, shape)
+        if (self.bool() if nice is None else nice) and self.nice:
+            a = np.clip(np.round(a, 1), lo, hi)
+        return np.asarray(a).astype(dtype)
+
+    def away_from_zero(self, shape, dtype=F64, lo=0.2, hi=3.0):
+        sign = np.where(np.random.default_rng(self.seed()).random(shape) < 0.5, -1.0, 1.0)
+        return np.asarray(self.array(shape, F64, lo, hi) * sign).astype(dtype)
+
+    def labels(self, shape, classes):
+        return np.random.default_rng(self.seed()).integers(0, classes, shape)
+
+    nice = True
+
+
+class RngDraw(Draw):
+    """Seeded NumPy choices; no rounded values, so numeric gradients stay away from kinks and ties."""
+    nice = False
+
+    def __init__(self, seed=0):
+        self.rng = np.random.default_rng(seed)
+
+    def int(self, lo, hi):
+        return int(self.rng.integers(lo, hi + 1))
+
+
+class HypothesisDraw(Draw):
+    def __init__(self, data):
+        from hypothesis import strategies as st
+        self._data, self._st = data, st
+
+    def int(self, lo, hi):
+        return self._data.draw(self._st.integers(lo, hi))
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    name: str
+    sample: Callable
+    call: Callable = None            # call(f, *args, **kwargs) adapts a sample to the op f (default: f(*args))
+    namespace: str = "tg"            # "tg" (tinygrad_fer.<name>) or "F" (nn.functional.<name>)
+    torch_name: str = None
+    torch_namespace: str = None      # where PyTorch has it when that differs ("tg" means torch.<name>)
+    method: bool = False             # also Tensor.<name>
+    inplace: str = None              # Tensor.<inplace>, the in-place variant
+    aliases: tuple = ()
+    module: str = None               # the nn.Module class built on it
+    dtypes: tuple = FLOATS
+    grad: bool = True
+    gradcheck: bool = True
+    scale: float = 1.0               # tolerance multiplier (accumulated rounding)
+    signed_zeros: bool = False
+    constant_args: tuple = ()        # positions of float arrays that are not differentiated (running statistics)
+    deviations: dict = field(default_factory=dict)   # check name -> reason it is skipped for this op
+
+    def fn(self, lib, name=None):
+        """The op in lib (tinygrad_fer or torch), under its name or the alias `name`."""
+        ns = self.namespace
+        if not lib.__name__.startswith("tinygrad_fer"):
+            name, ns = name or self.torch_name or self.name, self.torch_namespace or ns
+        f = getattr(lib.nn.functional if ns == "F" else lib, name or self.name)
+        return f if self.call is None else (lambda *a, **k: self.call(f, *a, **k))
+
+
+# ---- sample generators ---------------------------------------------------------------------------
+def unary(lo=-3.0, hi=3.0, nonzero=False):
+    def sample(d, dt):
+        shape = d.shape()
+        return Sample((d.away_from_zero(shape, dt, max(lo, 0.2), hi) if nonzero else d.array(shape, dt, lo, hi),))
+    return sample
+
+
+def _broadcast_pair(d):
+    shape = d.shape(1, 3)
+    other = list(shape[d.int(0, len(shape) - 1):])
+    for i in range(len(other)):
+        if d.bool():
+            other[i] = 1
+    return (shape, tuple(other)) if d.bool() else (tuple(other), shape)
+
+
+def binary(lo=-3.0, hi=3.0, rhs=None, scalar=True):
+    """Two broadcastable arrays (or an array and a Python number); rhs(d, shape, dt) draws the second operand."""
+    def sample(d, dt):
+        sa, sb = _broadcast_pair(d)
+        a = d.array(sa, dt, lo, hi)
+        if scalar and d.int(0, 4) == 0:
+            return Sample((a, float(d.away_from_zero((), F64))))
+        return Sample((a, rhs(d, sb, dt) if rhs else d.array(sb, dt, lo, hi)))
+    return sample
+
+
+def reduction(dim=True, keepdim=True, required=False, **extra):
+    def sample(d, dt):
+        shape = d.shape(1 if required else 0, 3)
+        kw = dict(extra)
+        if shape and (required or (dim and d.bool())):
+            kw["dim"] = d.int(-len(shape), len(shape) - 1)
+            if keepdim and d.bool():
+                kw["keepdim"] = True
+        return Sample((d.array(shape, dt),), kw)
+    return sample
+
+
+def image(channels=(1, 3), size=(3, 7)):
+    def draw(d, dt):
+        return d.array((d.int(1, 2), d.int(*channels), d.int(*size), d.int(*size)), dt)
+    return draw
+
+
+def conv_sample(transposed=False):
+    def sample(d, dt):
+        g = d.choice((1, 1, 2))
+        cin, cout = g * d.int(1, 2), g * d.int(1, 2)
+        k, s, p, dil = d.int(1, 3), d.int(1, 2), d.int(0, 1), d.int(1, 2)
+        h = d.int(dil * (k - 1) + 1, 6)
+        x = d.array((d.int(1, 2), cin, h, h + d.int(0, 1)), dt)
+        w = d.array((cin, cout // g, k, k) if transposed else (cout, cin // g, k, k), dt)
+        kw = dict(stride=s, padding=p if not transposed else 0, dilation=dil, groups=g)
+        if transposed:
+            kw["output_padding"] = d.int(0, max(0, min(s, dil) - 1))
+        return Sample((x, w, d.array((cout,), dt) if d.bool() else None), kw)
+    return sample
+
+
+def pool_sample(avg):
+    def sample(d, dt):
+        k = d.int(1, 3)
+        s, p = d.int(1, 2), d.int(0, k // 2)
+        x = d.array((d.int(1, 2), d.int(1, 2), d.int(k, 6), d.int(k, 6)), dt)
+        kw = dict(kernel_size=k, stride=s, padding=p, ceil_mode=d.bool())
+        if avg:
+            kw["count_include_pad"] = d.bool()
+        else:
+            kw["dilation"] = d.int(1, 2) if (k - 1) * 2 + 1 <= min(x.shape[2:]) else 1
+        return Sample((x,), kw)
+    return sample
+
+
+def loss_sample(kind):
+    def sample(d, dt):
+        n, c = d.int(1, 4), d.int(2, 4)
+        red = dict(reduction=d.choice(("mean", "sum", "none")))
+        if kind == "classes":
+            return Sample((d.array((n, c), dt), d.labels((n,), c)), red)
+        if kind == "probs":
+            shape = d.shape(1, 2)
+            return Sample((d.array(shape, dt, 0.05, 0.95), d.array(shape, dt, 0.0, 1.0)), red)
+        shape = d.shape(1, 3)
+        return Sample((d.array(shape, dt), d.array(shape, dt)), red)
+    return sample
+
+
+def _list_call(f, *ts, **kw):
+    return f(list(ts), **kw)
+
+
+def _list_sample(stack):
+    def sample(d, dt):
+        shape = d.shape(1, 3)
+        dim = d.int(-len(shape) - stack, len(shape) - 1 + stack)
+        shapes = []
+        for _ in range(d.int(1, 3)):
+            s = list(shape)
+            if not stack:
+                s[dim] = d.int(0, 3)
+            shapes.append(tuple(s))
+        return Sample(tuple(d.array(s, dt) for s in shapes), dict(dim=dim))
+    return sample
+
+
+def _movement(kind):
+    def sample(d, dt):
+        shape = d.shape(1, 4)
+        x = d.array(shape, dt)
+        n = len(shape)
+        if kind == "permute":
+            return Sample((x, tuple(int(i) for i in np.random.default_rng(d.seed()).permutation(n))))
+        if kind == "transpose":
+            return Sample((x, d.int(-n, n - 1), d.int(-n, n - 1)))
+        if kind == "flatten":
+            a = d.int(0, n - 1)
+            return Sample((x,), dict(start_dim=a, end_dim=d.int(a, n - 1)))
+        if kind == "reshape":
+            return Sample((x, (-1,) + shape[n - 1:] if d.bool() else tuple(reversed(shape))))
+        if kind == "squeeze":
+            x = x.reshape(shape[:1] + (1,) + shape[1:])
+            return Sample((x,), dict(dim=d.int(-n - 1, n)) if d.bool() else {})
+        if kind == "unsqueeze":
+            return Sample((x, d.int(-n - 1, n)))
+        if kind == "flip":
+            return Sample((x, tuple(sorted({d.int(0, n - 1) for _ in range(d.int(1, n))}))))
+        if kind == "split":
+            dim = d.int(0, n - 1)
+            return Sample((x, d.int(1, shape[dim])), dict(dim=dim))
+        if kind == "chunk":
+            return Sample((x, d.int(1, 3)), dict(dim=d.int(0, n - 1)))
+        if kind == "unbind":
+            return Sample((x,), dict(dim=d.int(0, n - 1)))
+        if kind == "broadcast_to":
+            return Sample((x, (d.int(1, 2),) + tuple(s if d.bool() else s for s in shape)))
+        raise ValueError(kind)
+    return sample
+
+
+def _matmul_sample(d, dt):
+    k = d.int(1, 4)
+    a_dims, b_dims = d.int(1, 3), d.int(1, 3)
+    batch = d.shape(0, 1)
+    a = (batch if a_dims == 3 else ()) + ((d.int(1, 3), k) if a_dims >= 2 else (k,))
+    b = (batch if b_dims == 3 else ()) + ((k, d.int(1, 3)) if b_dims >= 2 else (k,))
+    return Sample((d.array(a, dt), d.array(b, dt)))
+
+
+def _fixed(*shapes, **kw):
+    return lambda d, dt: Sample(tuple(d.array(s, dt) for s in shapes), kw)
+
+
+def _index_sample(kind):
+    def sample(d, dt):
+        shape = d.shape(1, 3)
+        x = d.array(shape, dt)
+        dim = d.int(0, len(shape) - 1)
+        if kind == "index_select":
+            return Sample((x, dim, d.labels((d.int(0, 4),), shape[dim])))
+        if kind == "gather":
+            idx_shape = tuple(d.int(1, s) for s in shape)
+            return Sample((x, dim, d.labels(idx_shape, shape[dim])))
+        mask = np.random.default_rng(d.seed()).random(shape) < 0.5
+        return Sample((x, mask, float(d.int(-2, 2))))
+    return sample
+
+
+def _where_sample(d, dt):
+    sa, sb = _broadcast_pair(d)
+    return Sample((np.random.default_rng(d.seed()).random(sa) < 0.5, d.array(sa, dt), d.array(sb, dt)))
+
+
+def _batch_norm_sample(d, dt):
+    c = d.int(1, 3)
+    x = d.array((d.int(2, 3), c) + d.shape(0, 2, 2, 3), dt)
+    stats = (d.array((c,), dt), d.array((c,), dt, 0.5, 2.0))
+    return Sample((x, *stats, d.array((c,), dt), d.array((c,), dt)), dict(training=d.bool(), momentum=0.1, eps=1e-5))
+
+
+def _linear_sample(d, dt):
+    i, o = d.int(1, 4), d.int(1, 3)
+    return Sample((d.array(d.shape(0, 2) + (i,), dt), d.array((o, i), dt), d.array((o,), dt) if d.bool() else None))
+
+
+def _pad_sample(d, dt):
+    x = d.array(d.shape(1, 3), dt)
+    return Sample((x, tuple(d.int(0, 2) for _ in range(2 * d.int(1, min(2, x.ndim))))), dict(value=float(d.int(-1, 1))))
+
+
+def _unfold_sample(d, dt):
+    k = d.int(1, 3)
+    return Sample((d.array((d.int(1, 2), d.int(1, 2), d.int(k, 5), d.int(k, 5)), dt),),
+                  dict(kernel_size=k, stride=d.int(1, 2), padding=d.int(0, 1), dilation=1))
+
+
+def _fold_sample(d, dt):
+    k, s, size = d.int(1, 2), d.int(1, 2), (d.int(2, 5), d.int(2, 5))
+    blocks = ((size[0] - k) // s + 1) * ((size[1] - k) // s + 1)
+    return Sample((d.array((d.int(1, 2), d.int(1, 2) * k * k, blocks), dt),),
+                  dict(output_size=size, kernel_size=k, stride=s))
+
+
+def _adaptive_sample(d, dt):
+    x = d.array((d.int(1, 2), d.int(1, 2), d.int(1, 7), d.int(1, 7)), dt)
+    return Sample((x, (d.int(1, x.shape[2]), d.int(1, x.shape[3]))))
+
+
+def _margin_sample(d, dt):
+    n, c = d.int(1, 4), d.int(2, 4)
+    return Sample((d.array((n, c), dt), d.labels((n,), c)), dict(p=d.choice((1, 2)), margin=1.0,
+                                                                 reduction=d.choice(("mean", "sum", "none"))))
+
+
+# ---- the registry --------------------------------------------------------------------------------
+def _unaries():
+    domains = dict(log=(0.1, 5.0), sqrt=(0.1, 5.0), rsqrt=(0.1, 5.0), log1p=(-0.9, 5.0))
+    for n in "abs ceil cos exp expm1 floor log log1p neg reciprocal round rsqrt sigmoid sign sin sqrt square tanh relu" \
+             .split():
+        lo, hi = domains.get(n, (-3.0, 3.0))
+        yield OpInfo(n, unary(lo, hi, nonzero=n == "reciprocal"), method=True, inplace=n + "_",
+                     aliases=dict(neg=("negative",)).get(n, ()), signed_zeros=n in ("neg", "abs", "relu"),
+                     module=dict(relu="ReLU", sigmoid="Sigmoid", tanh="Tanh").get(n))
+
+
+def _binaries():
+    pos = lambda d, s, dt: d.array(s, dt, 0.2, 3.0)  # noqa: E731
+    nonzero = lambda d, s, dt: d.away_from_zero(s, dt)  # noqa: E731
+    yield OpInfo("add", binary(), method=True, inplace="add_")
+    yield OpInfo("sub", binary(), method=True, inplace="sub_", aliases=("subtract",))
+    yield OpInfo("mul", binary(), method=True, inplace="mul_", aliases=("multiply",))
+    yield OpInfo("div", binary(rhs=nonzero), method=True, inplace="div_", aliases=("divide",))
+    yield OpInfo("pow", binary(0.2, 3.0), method=True, inplace="pow_", scale=10)
+    yield OpInfo("maximum", binary(scalar=False), method=True)
+    yield OpInfo("minimum", binary(scalar=False), method=True)
+    yield OpInfo("remainder", binary(rhs=nonzero), method=True, inplace="remainder_", gradcheck=False,
+                 deviations=dict(gradcheck="piecewise: jumps where a/b crosses an integer"))
+    yield OpInfo("fmod", binary(rhs=nonzero), method=True, inplace="fmod_", gradcheck=False,
+                 deviations=dict(gradcheck="piecewise: jumps where a/b crosses an integer"))
+    yield OpInfo("floor_divide", binary(rhs=pos), method=True, inplace="floor_divide_", grad=False)
+    for n in "eq ne lt le gt ge".split():
+        yield OpInfo(n, binary(), method=True, grad=False,
+                     aliases=dict(ne=("not_equal",), lt=("less",), le=("less_equal",), gt=("greater",),
+                                  ge=("greater_equal",)).get(n, ()))
+    for n in "logical_and logical_or logical_xor".split():
+        yield OpInfo(n, binary(scalar=False), method=True, grad=False)
+    yield OpInfo("logical_not", unary(), method=True, grad=False)
+    for n in "isnan isinf isfinite".split():
+        yield OpInfo(n, unary(), method=True, grad=False)
+    yield OpInfo("where", _where_sample, gradcheck=True)
+    yield OpInfo("clamp", lambda d, dt: Sample((d.array(d.shape(), dt),), dict(min=-1.0, max=d.choice((1.0, None)))),
+                 method=True, inplace="clamp_", aliases=("clip",))
+
+
+def _reductions():
+    yield OpInfo("sum", reduction(), method=True)
+    yield OpInfo("mean", reduction(), method=True)
+    yield OpInfo("prod", reduction(), method=True, scale=10)
+    for n in "amax amin".split():
+        yield OpInfo(n, reduction(), method=True)
+    for n in "max min".split():
+        yield OpInfo(n, reduction(), method=True)
+    for n in "argmax argmin".split():
+        yield OpInfo(n, reduction(), method=True, grad=False)
+    for n in "var std".split():
+        yield OpInfo(n, reduction(), method=True, scale=10)
+    yield OpInfo("logsumexp", reduction(required=True), method=True)
+    for n in "softmax log_softmax".split():
+        yield OpInfo(n, reduction(required=True, keepdim=False), method=True)
+        yield OpInfo(n, reduction(required=True, keepdim=False), namespace="F",
+                     module=dict(softmax="Softmax", log_softmax="LogSoftmax")[n])
+    for n in "all any".split():
+        yield OpInfo(n, reduction(), method=True, grad=False)
+
+
+def _movements():
+    for n in "permute transpose reshape squeeze unsqueeze flip split chunk unbind broadcast_to".split():
+        yield OpInfo(n, _movement(n), method=True)
+    yield OpInfo("flatten", _movement("flatten"), method=True, module="Flatten")
+    yield OpInfo("unflatten", lambda d, dt: Sample((d.array((2, 6, d.int(1, 2)), dt), 1,
+                                                    d.choice(((2, 3), (3, 2), (-1, 3), (6, 1), (1, -1))))),
+                 namespace="F", torch_namespace="tg", module="Unflatten")
+    yield OpInfo("t", lambda d, dt: Sample((d.array(d.shape(0, 2), dt),)), method=True)
+    yield OpInfo("clone", unary(), method=True)
+    yield OpInfo("cat", _list_sample(False), call=_list_call, aliases=("concat", "concatenate"))
+    yield OpInfo("stack", _list_sample(True), call=_list_call)
+    yield OpInfo("index_select", _index_sample("index_select"), method=True)
+    yield OpInfo("gather", _index_sample("gather"), method=True)
+    yield OpInfo("masked_fill", _index_sample("masked_fill"), method=True, inplace="masked_fill_")
+
+
+def _linear_algebra():
+    yield OpInfo("matmul", _matmul_sample, method=True)
+    yield OpInfo("mm", _fixed((2, 3), (3, 4)), method=True)
+    yield OpInfo("bmm", _fixed((2, 2, 3), (2, 3, 2)), method=True)
+    yield OpInfo("dot", _fixed((4,), (4,)), method=True)
+    yield OpInfo("linear", _linear_sample, namespace="F", module="Linear")
+
+
+def _nn():
+    act = dict(relu6=(-8.0, 8.0), elu=None, leaky_relu=None, softplus=None, silu=None, logsigmoid=None,
+               relu=None, sigmoid=None, tanh=None)
+    modules = dict(relu6="ReLU6", elu="ELU", leaky_relu="LeakyReLU", softplus="Softplus", silu="SiLU",
+                   logsigmoid="LogSigmoid", relu="ReLU", sigmoid="Sigmoid", tanh="Tanh")
+    for n, rng in act.items():
+        yield OpInfo(n, unary(*(rng or (-3.0, 3.0))), namespace="F", module=modules[n], signed_zeros=n == "relu")
+    yield OpInfo("hardtanh", lambda d, dt: Sample((d.array(d.shape(), dt),), dict(min_val=-1.0, max_val=d.choice(
+        (1.0, 2.0)))), namespace="F")
+    yield OpInfo("conv2d", conv_sample(), namespace="F", module="Conv2d", scale=10)
+    yield OpInfo("conv_transpose2d", conv_sample(True), namespace="F", module="ConvTranspose2d", scale=10)
+    yield OpInfo("max_pool2d", pool_sample(False), namespace="F", module="MaxPool2d")
+    yield OpInfo("avg_pool2d", pool_sample(True), namespace="F", module="AvgPool2d")
+    yield OpInfo("adaptive_avg_pool2d", _adaptive_sample, namespace="F", module="AdaptiveAvgPool2d")
+    yield OpInfo("adaptive_max_pool2d", _adaptive_sample, namespace="F", module="AdaptiveMaxPool2d")
+    yield OpInfo("unfold", _unfold_sample, namespace="F", module="Unfold")
+    yield OpInfo("fold", _fold_sample, namespace="F", module="Fold")
+    yield OpInfo("pad", _pad_sample, namespace="F")
+    yield OpInfo("batch_norm", _batch_norm_sample, namespace="F", module="BatchNorm2d", scale=10, gradcheck=False,
+                 constant_args=(1, 2),
+                 deviations=dict(gradcheck="training mode updates the running statistics on every evaluation"))
+    yield OpInfo("cross_entropy", loss_sample("classes"), namespace="F", module="CrossEntropyLoss")
+    yield OpInfo("nll_loss", loss_sample("classes"), namespace="F", module="NLLLoss")
+    yield OpInfo("mse_loss", loss_sample("pair"), namespace="F", module="MSELoss")
+    yield OpInfo("l1_loss", loss_sample("pair"), namespace="F", module="L1Loss")
+    yield OpInfo("binary_cross_entropy", loss_sample("probs"), namespace="F", module="BCELoss")
+    yield OpInfo("binary_cross_entropy_with_logits", loss_sample("pair"), namespace="F", module="BCEWithLogitsLoss")
+    yield OpInfo("multi_margin_loss", _margin_sample, namespace="F", module="MultiMarginLoss", gradcheck=False,
+                 deviations=dict(gradcheck="piecewise linear: kinks where a margin term crosses zero"))
+
+
+# Dtypes where we differ from PyTorch today (tests/test_ops.py::test_dtypes_like_torch fails when one is fixed, so
+# the list only shrinks). The dtype tables of the tensor-op breadth issue (17) are where they go away.
+_BOOL = "accepts bool input, which PyTorch refuses"
+_INT = "accepts integer input, which PyTorch refuses"
+_INT_FLOAT = "integer input gives a float result; PyTorch keeps the integer dtype"
+_NO_INT = "refuses integer input, which PyTorch's CPU kernel computes"
+_DTYPE_DEVIATIONS = {
+    **{("tg", n): dict(bool=_BOOL) for n in "abs ceil floor round relu argmax argmin".split()},
+    ("F", "relu"): dict(bool=_BOOL),
+    **{("F", n): dict(bool=_BOOL, int64=_INT, int32=_INT) for n in "elu leaky_relu softplus silu".split()},
+    **{(ns, n): dict(bool=_BOOL, int64=_INT, int32=_INT) for ns in ("tg", "F") for n in ("softmax", "log_softmax")},
+    **{("tg", n): dict(bool=_BOOL) for n in "matmul mm bmm dot".split()},
+    ("F", "linear"): dict(bool=_BOOL),
+    ("tg", "square"): dict(bool="bool input gives bool; PyTorch promotes it to int64"),
+    ("tg", "pow"): dict(bool=_BOOL),
+    **{("F", n): dict(bool=_BOOL, int64=_INT_FLOAT, int32=_INT_FLOAT) for n in ("relu6", "hardtanh")},
+    ("F", "logsigmoid"): dict(int64=_INT, int32=_INT),
+    ("F", "conv2d"): dict(int64=_NO_INT, int32=_NO_INT),
+    ("F", "conv_transpose2d"): dict(int64=_NO_INT),
+    ("F", "avg_pool2d"): dict(int64=_NO_INT),
+    ("F", "adaptive_max_pool2d"): dict(int64=_INT, int32=_INT),
+    ("F", "unfold"): dict(bool="refuses bool input, which PyTorch computes"),
+    ("F", "fold"): dict(bool="refuses bool input, which PyTorch computes"),
+    ("F", "batch_norm"): dict(int64=_INT, int32=_INT),
+    ("F", "nll_loss"): dict(int64=_INT, int32=_INT),
+    ("F", "multi_margin_loss"): dict(int64=_INT, int32=_INT, float16="accepts float16, which PyTorch's CPU kernel "
+                                                                       "refuses"),
+}
+
+
+def _build():
+    ops = [*_unaries(), *_binaries(), *_reductions(), *_movements(), *_linear_algebra(), *_nn()]
+    reg = {(o.namespace, o.name): o for o in ops}
+    for key, dts in _DTYPE_DEVIATIONS.items():
+        reg[key].deviations["dtypes"] = dts
+    return reg
+
+
+REGISTRY = _build()
+OPS = list(REGISTRY.values())
+
+# public callables that are not ops with a gradient rule (creation, randomness, I/O, modes, predicates)
+NOT_OPS = frozenset(
+    "arange as_tensor empty empty_like eye from_numpy full full_like linspace ones ones_like zeros zeros_like rand "
+    "rand_like randn randn_like randint randint_like randperm manual_seed seed load save get_default_dtype "
+    "set_default_dtype is_grad_enabled allclose equal tensor one_hot dropout dropout2d".split())
+
+
+def markdown_table():
+    """The docs' table of supported ops (docs/07), one row per family of entries."""
+    rows = {}
+    for o in OPS:
+        where = "`tinygrad_fer`" if o.namespace == "tg" else "`nn.functional`"
+        names = [o.name, *o.aliases]
+        spelled = ", ".join(f"`{n}`" for n in names)
+        if o.inplace:
+            spelled += f" (`{o.inplace}`)"
+        rows.setdefault(where, []).append(spelled + ("" if o.grad else "*"))
+    lines = ["| namespace | ops (in-place variant; * no gradient) |", "|---|---|"]
+    lines += [f"| {k} | {', '.join(v)} |" for k, v in rows.items()]
+    return "\n".join(lines)
