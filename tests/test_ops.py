@@ -7,6 +7,7 @@ from hypothesis import given, strategies as st
 import tinygrad_fer as tg
 from tinygrad_fer.nn import functional as F
 from tinygrad_fer.testing.opinfo import NOT_OPS, OPS, HypothesisDraw, RngDraw, markdown_table
+from conftest import cuda_skip_reason
 from helpers import compare, tol
 
 IDS = [f"{o.namespace}.{o.name}" for o in OPS]
@@ -29,12 +30,15 @@ def _call(op, lib, args, kw):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("op", OPS, ids=IDS)
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
 @given(data=st.data())
 def test_matches_torch(op, dtype, device, data):
     """Values, shape, dtype, and every input's gradient under a random upstream gradient, on each backend (CUDA where
     a GPU is present; PyTorch on the CPU stays the oracle)."""
     if dtype not in op.dtypes:
         pytest.skip(f"{op.name} is compared in {op.dtypes} only")
+    if device == "cuda" and cuda_skip_reason() is not None:
+        pytest.skip(cuda_skip_reason())
     args, kw = op.sample(HypothesisDraw(data), dtype)
     compare(lambda *a: _call(op, tg, a, kw), lambda *a: _call(op, torch, a, kw), list(args), grad=op.grad,
             scale=op.scale, signed_zeros=op.signed_zeros, requires_grad=_flags(op, args),
