@@ -71,18 +71,7 @@ class Conv2d(_ConvNd):
                          padding_mode, device, dtype)
 
     def forward(self, input):
-        pad = self.padding
-        if pad == "valid":
-            pad = (0, 0)
-        elif pad == "same":
-            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-            if any(t % 2 for t in totals):  # odd total: PyTorch puts the extra row/column at the end
-                (th, tw) = totals
-                input = F.pad(input, (tw // 2, tw - tw // 2, th // 2, th - th // 2))
-                pad = (0, 0)
-            else:
-                pad = (totals[0] // 2, totals[1] // 2)
-        return F.conv2d(input, self.weight, self.bias, self.stride, pad, self.dilation, self.groups)
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):

@@ -9,6 +9,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 from ..window import Window2d
 from .half import float32_inside
+from .unbatched import accepts_unbatched
 
 
 def _pair(v, name, fn="conv2d", n=2):
@@ -56,10 +57,8 @@ def _image_blocks(be, n, image_bytes):
 
     A convolution works through its columns a block of images at a time: each block is made, multiplied and (for
     the input gradient) summed back while it is still in cache, and no whole-batch column matrix is ever stored:
-    the backward pass makes the weight gradient's columns again instead of keeping the forward's (85 MB for the
-    CIFAR net at batch 128, most of a step's memory). Measured on that net's training step against the whole-batch
-    way that kept the columns: the same speed with two threads, 2-4% faster with one; 2-3 MB blocks were the
-    fastest of 0.25 MB to the whole batch (bench/README.md).
+    the backward pass makes the weight gradient's columns again instead of keeping the forward's (most of a step's
+    memory), at no cost in speed (measurements in bench/README.md).
     """
     nb = max(1, n if not be.block_bytes else min(n, be.block_bytes // max(image_bytes, 1)))
     return [(n0, min(n, n0 + nb)) for n0 in range(0, max(n, 1), nb)]     # an empty batch is one empty block
@@ -89,6 +88,7 @@ def _blockwise(be, blocks, shape, dtype, fn):
     return out
 
 
+@accepts_unbatched(4)
 class Conv2d(Function):
     raw = True
 
@@ -97,9 +97,6 @@ class Conv2d(Function):
     def forward(ctx, x, w, b, stride, padding, dilation, groups, extra_pad):
         be = ctx.be
         xp = be.xp
-        ctx.unbatched = x.ndim == 3
-        if ctx.unbatched:
-            x = x[None]
         if extra_pad != (0, 0):   # 'same' with an even total padding puts the odd pixel at the bottom/right
             x = xp.pad(x, ((0, 0), (0, 0), (0, extra_pad[0]), (0, extra_pad[1])))
         m, cg, kh, kw = w.shape
@@ -107,11 +104,11 @@ class Conv2d(Function):
         need = ctx.needs_input_grad
         # keep only what the requested gradients read: x for the weight's (its columns made again), w for the input's
         ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
-        ctx.geom = (x.shape, tuple(w.shape), win, groups, extra_pad)
+        ctx.x_shape, ctx.w_shape, ctx.window = x.shape, tuple(w.shape), win    # x as padded for 'same'
+        ctx.groups, ctx.extra_pad = groups, extra_pad
         ctx.direct = be.direct_conv(x, w, stride, padding, dilation, groups)
         if ctx.direct:
-            out = be.conv2d(x, w, b, win)
-            return out[0] if ctx.unbatched else out
+            return be.conv2d(x, w, b, win)
         n, c, h, wd = x.shape
         oh, ow = win.out_size(h, wd)
         g, k = groups, cg * kh * kw
@@ -124,8 +121,7 @@ class Conv2d(Function):
             return xp.add(o, b[:, None, None], out=xp.empty(o.shape, dtype=o.dtype)) if b is not None else \
                 xp.ascontiguousarray(o)
         ctx.blocks = _image_blocks(be, n, c * kh * kw * oh * ow * x.dtype.itemsize)     # backward's too
-        out = _blockwise(be, ctx.blocks, (n, m, oh, ow), x.dtype, block)
-        return out[0] if ctx.unbatched else out
+        return _blockwise(be, ctx.blocks, (n, m, oh, ow), x.dtype, block)
 
     @staticmethod
     @float32_inside
@@ -133,19 +129,14 @@ class Conv2d(Function):
         x, w = ctx.saved_tensors
         be = ctx.be
         xp = be.xp
-        x_shape, w_shape, win, g, extra_pad = ctx.geom
-        if ctx.unbatched:
-            grad = grad[None]
+        x_shape, w_shape, win, g, extra_pad = ctx.x_shape, ctx.w_shape, ctx.window, ctx.groups, ctx.extra_pad
         need = ctx.needs_input_grad
         if ctx.direct:
             gx, gw, gb = _direct_backward(be, x, w, grad, win, need)
         else:
             gx, gw, gb = _gemm_backward(be, ctx.blocks, x, w, grad, x_shape, w_shape, win, g, need)
-        if gx is not None:
-            if extra_pad != (0, 0):
-                gx = xp.ascontiguousarray(gx[:, :, :x_shape[2] - extra_pad[0], :x_shape[3] - extra_pad[1]])
-            if ctx.unbatched:
-                gx = gx[0]
+        if gx is not None and extra_pad != (0, 0):
+            gx = xp.ascontiguousarray(gx[:, :, :x_shape[2] - extra_pad[0], :x_shape[3] - extra_pad[1]])
         return gx, gw, gb, None, None, None, None, None
 
 
@@ -239,6 +230,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return Conv2d.apply(input, weight, bias, stride, padding, dilation, groups, extra)
 
 
+@accepts_unbatched(4)
 class ConvTranspose2d(Function):
     """The adjoint of Conv2d in x: forward is Conv2d's input-gradient path, backward its forward path."""
     raw = True
@@ -248,9 +240,6 @@ class ConvTranspose2d(Function):
     def forward(ctx, x, w, b, stride, padding, out_hw, dilation, groups):
         be = ctx.be
         xp = be.xp
-        ctx.unbatched = x.ndim == 3
-        if ctx.unbatched:
-            x = x[None]
         n, cin, h, wd = x.shape
         _, cog, kh, kw = w.shape
         g = groups
@@ -265,8 +254,8 @@ class ConvTranspose2d(Function):
             out += b[:, None, None]
         need = ctx.needs_input_grad
         ctx.save_for_backward(xT if need[1] else None, w if need[0] else None)
-        ctx.geom = (x.shape, tuple(w.shape), win, groups)
-        return out[0] if ctx.unbatched else out
+        ctx.x_shape, ctx.w_shape, ctx.window, ctx.groups = x.shape, tuple(w.shape), win, groups
+        return out
 
     @staticmethod
     @float32_inside
@@ -274,9 +263,7 @@ class ConvTranspose2d(Function):
         xT, w = ctx.saved_tensors
         be = ctx.be
         xp = be.xp
-        x_shape, w_shape, win, g = ctx.geom
-        if ctx.unbatched:
-            grad = grad[None]
+        x_shape, w_shape, win, g = ctx.x_shape, ctx.w_shape, ctx.window, ctx.groups
         n, cin, h, wd = x_shape
         _, cog, kh, kw = w_shape
         need = ctx.needs_input_grad
@@ -293,8 +280,6 @@ class ConvTranspose2d(Function):
             if need[0]:
                 gxT = _gemm(xp, w.reshape(g, cin // g, cog * kh * kw), cols)
                 gx = xp.ascontiguousarray(gxT.reshape(cin, n, h, wd).transpose(1, 0, 2, 3))
-                if ctx.unbatched:
-                    gx = gx[0]
         return gx, gw, gb, None, None, None, None, None
 
 
@@ -329,6 +314,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return ConvTranspose2d.apply(input, weight, bias, stride, padding, out_hw, dilation, groups)
 
 
+@accepts_unbatched(4)
 class Unfold(Function):
     raw = True
 
@@ -336,27 +322,20 @@ class Unfold(Function):
     @float32_inside
     def forward(ctx, x, k, dilation, padding, stride):
         be = ctx.be
-        ctx.unbatched = x.ndim == 3
-        if ctx.unbatched:
-            x = x[None]
         n, c = x.shape[:2]
         win = Window2d.of(k, stride, padding, dilation)
         cols = be.im2col(x, win)
-        ctx.geom = (x.shape, cols.shape, win)
-        out = be.xp.ascontiguousarray(cols.reshape(c * k[0] * k[1], n, -1).transpose(1, 0, 2))
-        return out[0] if ctx.unbatched else out
+        ctx.x_shape, ctx.cols_shape, ctx.window = x.shape, cols.shape, win
+        return be.xp.ascontiguousarray(cols.reshape(c * k[0] * k[1], n, -1).transpose(1, 0, 2))
 
     @staticmethod
     @float32_inside
     def backward(ctx, grad):
-        x_shape, cols_shape, win = ctx.geom
-        if ctx.unbatched:
-            grad = grad[None]
-        cols = ctx.be.xp.ascontiguousarray(grad.transpose(1, 0, 2)).reshape(cols_shape)
-        gx = ctx.be.col2im(cols, x_shape, win)
-        return (gx[0] if ctx.unbatched else gx), None, None, None, None
+        cols = ctx.be.xp.ascontiguousarray(grad.transpose(1, 0, 2)).reshape(ctx.cols_shape)
+        return ctx.be.col2im(cols, ctx.x_shape, ctx.window), None, None, None, None
 
 
+@accepts_unbatched(3)
 class Fold(Function):
     raw = True
 
@@ -364,26 +343,20 @@ class Fold(Function):
     @float32_inside
     def forward(ctx, x, out_hw, k, dilation, padding, stride, blocks):
         be = ctx.be
-        ctx.unbatched = x.ndim == 2
-        if ctx.unbatched:
-            x = x[None]
         n, ckk, _ = x.shape
         c = ckk // (k[0] * k[1])
         cols = be.xp.ascontiguousarray(x.transpose(1, 0, 2)).reshape((c, k[0], k[1], n) + blocks)
-        ctx.geom = win = Window2d.of(k, stride, padding, dilation)
-        out = be.col2im(cols, (n, c) + out_hw, win)
-        return out[0] if ctx.unbatched else out
+        ctx.window = win = Window2d.of(k, stride, padding, dilation)
+        return be.col2im(cols, (n, c) + out_hw, win)
 
     @staticmethod
     @float32_inside
     def backward(ctx, grad):
-        win = ctx.geom
-        if ctx.unbatched:
-            grad = grad[None]
+        win = ctx.window
         cols = ctx.be.im2col(grad, win)
         n = grad.shape[0]
         gx = ctx.be.xp.ascontiguousarray(cols.reshape(cols.shape[0] * win.kh * win.kw, n, -1).transpose(1, 0, 2))
-        return (gx[0] if ctx.unbatched else gx), None, None, None, None, None, None
+        return gx, None, None, None, None, None, None
 
 
 def _blocks(fn, size, k, d, p, s):

@@ -14,6 +14,7 @@ from ..tensor import Tensor
 from ..window import Window2d
 from .conv import _pair
 from .half import float32_inside
+from .unbatched import accepts_unbatched
 
 
 def _check_input(fn, x, msg=None):
@@ -49,26 +50,23 @@ def _window_args(fn, x, kernel_size, stride, padding, dilation, ceil_mode):
     return win
 
 
+@accepts_unbatched(4)
 class MaxPool2d(Function):
     raw = True
 
     @staticmethod
     @float32_inside
     def forward(ctx, x, win, ceil_mode):
-        ctx.unbatched = x.ndim == 3
-        if ctx.unbatched:
-            x = x[None]
         out, idx = ctx.be.max_pool2d(x, win, bool(ceil_mode))
         ctx.save_for_backward(idx)
         ctx.x_shape = x.shape
-        return (out[0], idx[0]) if ctx.unbatched else (out, idx)
+        return out, idx
 
     @staticmethod
     @float32_inside
     def backward(ctx, grad):
         idx, = ctx.saved_tensors
-        gx = ctx.be.max_pool2d_backward(grad[None] if ctx.unbatched else grad, idx, ctx.x_shape)
-        return (gx[0] if ctx.unbatched else gx), None, None
+        return ctx.be.max_pool2d_backward(grad, idx, ctx.x_shape), None, None
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -78,25 +76,21 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out, idx) if return_indices else out
 
 
+@accepts_unbatched(4)
 class AvgPool2d(Function):
     raw = True
 
     @staticmethod
     @float32_inside
     def forward(ctx, x, win, ceil_mode, count_include_pad, divisor_override):
-        ctx.unbatched = x.ndim == 3
-        if ctx.unbatched:
-            x = x[None]
         ctx.args = (win, bool(ceil_mode), bool(count_include_pad), divisor_override)
         ctx.x_shape = x.shape
-        out = ctx.be.avg_pool2d(x, *ctx.args)
-        return out[0] if ctx.unbatched else out
+        return ctx.be.avg_pool2d(x, *ctx.args)
 
     @staticmethod
     @float32_inside
     def backward(ctx, grad):
-        gx = ctx.be.avg_pool2d_backward(grad[None] if ctx.unbatched else grad, ctx.x_shape, *ctx.args)
-        return (gx[0] if ctx.unbatched else gx), None, None, None, None
+        return ctx.be.avg_pool2d_backward(grad, ctx.x_shape, *ctx.args), None, None, None, None
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -146,7 +140,7 @@ def _avg_matrix(xp, size, out, dtype):
 def _range_sums(xp, a, lo, hi):
     """Sums of a over [lo[i], hi[i]) along its last axis, for each i (host int arrays): gathered and summed, never
     multiplied by a zero weight, so an inf or NaN reaches only the sums whose range holds it, as in PyTorch's loops.
-    (12x slower than the matrices on a 4x4 pool of 50x32x15x15: only for data that is not finite.)"""
+    (several times slower than the matrices, so only for data that is not finite; bench/README.md)"""
     k = int((hi - lo).max()) if len(lo) else 0
     if k == 0:
         return xp.zeros(a.shape[:-1] + (len(lo),), dtype=a.dtype)
@@ -215,6 +209,7 @@ def adaptive_avg_pool2d(input, output_size):
     return AdaptiveAvgPool2d.apply(input, _adaptive_size(fn, input, output_size))
 
 
+@accepts_unbatched(4)
 class AdaptiveMaxPool2d(Function):
     raw = True
 
@@ -222,9 +217,6 @@ class AdaptiveMaxPool2d(Function):
     @float32_inside
     def forward(ctx, x, size):
         xp = ctx.be.xp
-        ctx.unbatched = x.ndim == 3
-        if ctx.unbatched:
-            x = x[None]
         n, c, h, w = x.shape
         (h0, h1), (w0, w1) = _bounds(xp, h, size[0]), _bounds(xp, w, size[1])
         kh, kw = int((h1 - h0).max()), int((w1 - w0).max())
@@ -242,15 +234,13 @@ class AdaptiveMaxPool2d(Function):
         idx = rows[xp.arange(size[0])[:, None], tap // kw] * w + cols[xp.arange(size[1]), tap % kw]
         ctx.save_for_backward(idx)
         ctx.x_shape = x.shape
-        out, idx = xp.ascontiguousarray(out), idx.astype(xp.int64)
-        return (out[0], idx[0]) if ctx.unbatched else (out, idx)
+        return xp.ascontiguousarray(out), idx.astype(xp.int64)
 
     @staticmethod
     @float32_inside
     def backward(ctx, grad):
         idx, = ctx.saved_tensors
-        gx = ctx.be.max_pool2d_backward(grad[None] if ctx.unbatched else grad, idx, ctx.x_shape)
-        return (gx[0] if ctx.unbatched else gx), None
+        return ctx.be.max_pool2d_backward(grad, idx, ctx.x_shape), None
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
