@@ -2,7 +2,7 @@
 
 Why: a register-blocked kernel keeps a dozen accumulators in vector registers across its whole reduction loop.
 Written with scalars, Numba's LLVM neither vectorises that loop nor keeps 96 scalar sums in 16 registers (a direct
-convolution measured 3 GFLOP/s that way, 60-80 with these vectors). Loads and stores are unaligned and unchecked: the
+convolution ran some 20x slower that way: bench/README.md). Loads and stores are unaligned and unchecked: the
 callers' index arithmetic keeps them in bounds. Only the kernels in simd_kernels.py use this (imported with Numba, on
 their first call).
 

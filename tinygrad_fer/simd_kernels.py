@@ -3,16 +3,16 @@ Importing this module loads Numba (simd.py defines a Numba type), so backend_cpu
 
 Direct 2-D convolution (float32, stride 1, one group; backend_cpu.direct_conv says when ops use it). Every output
 tile is summed in vector registers straight from the padded input, so no im2col columns are made and nothing is
-packed: on the CIFAR net's layers at batch 50 (1 thread) the forward pass ran at 60-80 GFLOP/s against 40-47 for
-im2col + SGEMM, whose packing of the big column matrix costs as much as its arithmetic when one side of the product
-has only 16-32 rows. The input gradient is the same kernel run on the padded output gradient with the flipped,
-transposed weights (ops/conv.py); the weight gradient has its own kernel. Layout: each image plane is padded into a
-flat run of floats holding an (hq, row)-grid, zero outside the image, so a tap is one constant offset from a pixel.
-The forward pass reads 16 outputs' inputs of a row as two 8-float loads; the weight gradient broadcasts each pixel's
-input against 16 channels of the output gradient, laid channels-last.
+packed: faster than im2col + SGEMM on the CIFAR net's layers (bench/README.md), whose packing of the big column
+matrix costs as much as its arithmetic when one side of the product has only 16-32 rows. The input gradient is the
+same kernel run on the padded output gradient with the flipped, transposed weights (ops/conv.py); the weight
+gradient has its own kernel. Layout: each image plane is padded into a flat run of floats holding an (hq, row)-grid,
+zero outside the image, so a tap is one constant offset from a pixel. The forward pass reads 16 outputs' inputs of a
+row as two 8-float loads; the weight gradient broadcasts each pixel's input against 16 channels of the output
+gradient, laid channels-last.
 
-Max-pool forward (float32): 8 outputs of a row at a time, each tap one strided gather; 2.4x backend_cpu's scalar
-kernel on the CIFAR net's pools.
+Max-pool forward (float32): 8 outputs of a row at a time, each tap one strided gather; faster than backend_cpu's
+scalar kernel on the CIFAR net's pools (bench/README.md).
 """
 import numpy as np
 
@@ -34,7 +34,7 @@ def _grid(h, w, win):
 
 @kernel
 def _pad_nb(a, out, ph, pw):
-    # one pass, parallel over planes: NumPy's zeros-then-copy took two passes on one thread (2-3x this)
+    # one pass, parallel over planes: NumPy's zeros-then-copy takes two passes on one thread (bench/README.md)
     n_, c_, h_, w_ = a.shape
     hq, row = out.shape[2], out.shape[3]
     af, of = a.reshape(a.size), out.reshape(out.size)
@@ -137,16 +137,16 @@ def _tap_offset(tap, kh, kw, row, dh, dw):
 @kernel
 def _weight_grad_nb(xq, gt, row, kh, kw, dh, dw, part):
     # xq (N, C, size) padded planes; gt (N, OH, OW, MQ) the output gradient channels-last, MQ a multiple of 16 (zero
-    # past M); part (blocks, MQ/16, C, T/5, 5, 16): a task sums 16 output channels (two vectors) x 5 taps (of the
+    # past M); part (blocks, MQ/16, C, tap groups, 5, 16): a task sums 16 output channels (two vectors) x 5 taps (of the
     # KH*KW in row-major order) over one block of _NB images, each pixel's input broadcast against its 16 gradients.
     # Per-block sums keep the tasks independent and the result deterministic.
     n_, c_, size = xq.shape
     oh_, ow_, mq = gt.shape[1], gt.shape[2], gt.shape[3]
-    blocks, mg, tg = part.shape[0], part.shape[1], part.shape[3]
+    blocks, mg, tap_groups = part.shape[0], part.shape[1], part.shape[3]
     xf, gf, pf = xq.reshape(xq.size), gt.reshape(gt.size), part.reshape(part.size)
-    for t in prange(blocks * mg * c_ * tg):
-        blk, r = t // (mg * c_ * tg), t % (mg * c_ * tg)
-        p, c, q = r // (c_ * tg), (r // tg) % c_, r % tg
+    for t in prange(blocks * mg * c_ * tap_groups):
+        blk, r = t // (mg * c_ * tap_groups), t % (mg * c_ * tap_groups)
+        p, c, q = r // (c_ * tap_groups), (r // tap_groups) % c_, r % tap_groups
         o0, o1, o2 = _tap_offset(q * 5, kh, kw, row, dh, dw), _tap_offset(q * 5 + 1, kh, kw, row, dh, dw), \
             _tap_offset(q * 5 + 2, kh, kw, row, dh, dw)
         o3, o4 = _tap_offset(q * 5 + 3, kh, kw, row, dh, dw), _tap_offset(q * 5 + 4, kh, kw, row, dh, dw)
@@ -167,7 +167,7 @@ def _weight_grad_nb(xq, gt, row, kh, kw, dh, dw, part):
                     a03, a13 = vfma(v, g0, a03), vfma(v, g1, a13)
                     v = vsplat(xf[_u(xb + x + o4)])
                     a04, a14 = vfma(v, g0, a04), vfma(v, g1, a14)
-        o = (((blk * mg + p) * c_ + c) * tg + q) * 80
+        o = (((blk * mg + p) * c_ + c) * tap_groups + q) * 80
         for s, (v0, v1) in enumerate(((a00, a10), (a01, a11), (a02, a12), (a03, a13), (a04, a14))):
             vstore(pf, _u(o + s * 16), v0)
             vstore(pf, _u(o + s * 16 + 8), v1)
@@ -176,7 +176,7 @@ def _weight_grad_nb(xq, gt, row, kh, kw, dh, dw, part):
 @kernel
 def _channels_last_nb(g, gt):
     # g (N, M, OH, OW) -> gt (N, OH, OW, MQ), zero past M: a row of every channel at a time, in cache (NumPy's own
-    # transpose of the first layer's gradient measured 1.9 ms, 6x this)
+    # transpose is several times slower on the first layer's gradient: bench/README.md)
     n_, m_, oh_, ow_ = g.shape
     mq = gt.shape[3]
     for t in prange(n_ * oh_):
@@ -195,12 +195,12 @@ def conv2d_weight_grad(x, grad, win):
     n, c, h, wd = x.shape
     m, oh, ow = grad.shape[1:]
     row = wd + 2 * pw       # every tap of every output stays inside the padded image: no slack needed
-    mq, tg = -(-m // 16) * 16, -(-(kh * kw) // 5)
+    mq, tap_groups = -(-m // 16) * 16, -(-(kh * kw) // 5)     # taps summed 5 at a time
     gt = np.empty((n, oh, ow, mq), np.float32)
     _channels_last_nb(np.ascontiguousarray(grad), gt)
-    part = np.empty((-(-n // _NB), mq // 16, c, tg, 5, 16), np.float32)
+    part = np.empty((-(-n // _NB), mq // 16, c, tap_groups, 5, 16), np.float32)
     _weight_grad_nb(_on_grid(x, ph, pw, row), gt, row, kh, kw, dh, dw, part)
-    gw = part.sum(axis=0, dtype=np.float32).transpose(0, 4, 1, 2, 3).reshape(mq, c, tg * 5)
+    gw = part.sum(axis=0, dtype=np.float32).transpose(0, 4, 1, 2, 3).reshape(mq, c, tap_groups * 5)
     return np.ascontiguousarray(gw[:m, :, :kh * kw]).reshape(m, c, kh, kw)
 
 
