@@ -12,15 +12,15 @@ from .backend_cpu import backend_cpu
 from .dtypes import DType
 
 if TYPE_CHECKING:
-    from ._tensor_api import TensorMethods
+    from ._tensor_api import TensorMethods as _OpMethods
 else:
-    class TensorMethods:
-        """Stand-in base until _tensor_api.py replaces it with the op families' mixins (the ops import this module,
-        so it cannot import them)."""
+    class _OpMethods:
+        """Stand-in base until _tensor_api.py replaces it with TensorMethods, the op families' mixins (the ops import
+        this module, so it cannot import them)."""
         __slots__ = ()
 
 
-class Tensor(TensorMethods):
+class Tensor(_OpMethods):
     # _view: (root tensor, the root's node when this view last recorded its history, whether a multi-output op
     # made it) for a tensor whose array is a view into another tensor's memory, else None
     __slots__ = ("_array", "_rg", "grad", "_ctx", "_version", "_view", "__weakref__")
