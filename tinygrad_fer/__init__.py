@@ -14,17 +14,12 @@ from .tensor import (Tensor, Size, Generator, tensor, as_tensor, from_numpy, zer
                      arange, linspace, eye, rand, randn, randint, randperm, zeros_like, ones_like, empty_like,
                      full_like, rand_like, randn_like, randint_like, manual_seed, seed)
 from . import autograd  # noqa: F401  (binds Tensor.backward's engine)
-from .ops.elementwise import (add, sub, mul, div, pow, neg, exp, log, sqrt, rsqrt, sin, cos, abs, clamp,  # noqa
-                              maximum, minimum, where, relu, sigmoid, tanh, log1p, expm1, sign, isnan, isinf,
-                              isfinite, floor, ceil, round, eq, ne, lt, le, gt, ge, logical_and, logical_or,
-                              logical_not, logical_xor, allclose, equal, reciprocal, square, remainder, fmod,
-                              floor_divide)
-from .ops.reduce import (sum, mean, max, min, amax, amin, argmax, argmin, var, std, logsumexp, softmax,  # noqa
-                         log_softmax, prod, all, any)
-from .ops.movement import (reshape, flatten, permute, transpose, squeeze, unsqueeze, cat, stack, split,  # noqa
-                           chunk, unbind, flip, t, clone, broadcast_to)
-from .ops.index import index_select, masked_fill, gather  # noqa: F401
-from .ops.matmul import matmul, mm, bmm, dot  # noqa: F401
+# each op module's __all__ names its public ops: a new op is exported where it is declared
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.reduce import *  # noqa: F401,F403
+from .ops.movement import *  # noqa: F401,F403
+from .ops.index import *  # noqa: F401,F403
+from .ops.matmul import *  # noqa: F401,F403
 from . import _tensor_api  # noqa: F401,E402  (gives Tensor the op methods declared in ops/)
 
 clip = clamp

@@ -763,3 +763,9 @@ class ElementwiseMethods:
         return self._inplace(floor_divide, other)
 
     __imod__, __ifloordiv__ = remainder_, floor_divide_
+
+# the public ops, which the package namespace re-exports
+__all__ = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "clamp",
+           "maximum", "minimum", "where", "relu", "sigmoid", "tanh", "log1p", "expm1", "sign", "isnan", "isinf",
+           "isfinite", "floor", "ceil", "round", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+           "logical_not", "logical_xor", "allclose", "equal", "reciprocal", "square", "remainder", "fmod", "floor_divide"]

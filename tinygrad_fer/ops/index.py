@@ -92,3 +92,6 @@ class IndexMethods:
     __slots__ = ()
     __getitem__ = getitem
     index_select, masked_fill, gather = index_select, masked_fill, gather
+
+# the public ops, which the package namespace re-exports
+__all__ = ["index_select", "masked_fill", "gather"]

@@ -129,3 +129,6 @@ class MatmulMethods:
 
     def __rmatmul__(self, other):
         return matmul(other, self)
+
+# the public ops, which the package namespace re-exports
+__all__ = ["matmul", "mm", "bmm", "dot"]

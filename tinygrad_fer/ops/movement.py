@@ -385,3 +385,7 @@ class MovementMethods:
 
     def reshape_as(self, other):
         return reshape(self, other.shape)
+
+# the public ops, which the package namespace re-exports
+__all__ = ["reshape", "flatten", "permute", "transpose", "squeeze", "unsqueeze", "cat", "stack", "split", "chunk",
+           "unbind", "flip", "t", "clone", "broadcast_to"]

@@ -299,3 +299,7 @@ class ReduceMethods:
     sum, mean, prod, all, any = sum, mean, prod, all, any
     max, min, amax, amin, argmax, argmin = max, min, amax, amin, argmax, argmin
     var, std, logsumexp, softmax, log_softmax = var, std, logsumexp, softmax, log_softmax
+
+# the public ops, which the package namespace re-exports
+__all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "logsumexp", "softmax",
+           "log_softmax", "prod", "all", "any"]
