@@ -5,6 +5,7 @@ import numpy as np
 from .. import backend, dtypes
 from ..autograd import Function
 from ..tensor import Tensor
+from .inplace import _inplace_of
 
 # ---- operands ------------------------------------------------------------------------------------
 
@@ -501,6 +502,7 @@ sin = _unary("sin", lambda xp, x: xp.sin(x), lambda xp, g, x, o: g * xp.cos(x), 
 cos = _unary("cos", lambda xp, x: xp.cos(x), lambda xp, g, x, o: -g * xp.sin(x), saves="x")
 abs = _unary("abs", lambda xp, x: xp.abs(x), lambda xp, g, x, o: g * xp.sign(x), float_only=False, saves="x")
 log1p = _unary("log1p", lambda xp, x: xp.log1p(x), lambda xp, g, x, o: g / (1 + x), saves="x")
+log2 = _unary("log2", lambda xp, x: xp.log2(x), lambda xp, g, x, o: g / (x * np.log(2)), saves="x")
 expm1 = _unary("expm1", lambda xp, x: xp.expm1(x), lambda xp, g, x, o: g * (o + 1))
 rsqrt = _unary("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, g, x, o: -0.5 * g * o * o * o)
 # activations. ReLU runs over every CNN's biggest activations: a backend kernel, one fused pass each way
@@ -723,6 +725,7 @@ class ElementwiseMethods:
     logical_and, logical_or, logical_not, logical_xor = logical_and, logical_or, logical_not, logical_xor
     maximum, minimum = maximum, minimum
     exp, log, sqrt, rsqrt, sin, cos, log1p, expm1 = exp, log, sqrt, rsqrt, sin, cos, log1p, expm1
+    log2, log2_ = log2, _inplace_of("log2")
     reciprocal, square = reciprocal, square
     relu, sigmoid, tanh, leaky_relu, elu, softplus = relu, sigmoid, tanh, leaky_relu, elu, softplus
     clamp = clip = clamp
@@ -768,4 +771,5 @@ class ElementwiseMethods:
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "clamp",
            "maximum", "minimum", "where", "relu", "sigmoid", "tanh", "log1p", "expm1", "sign", "isnan", "isinf",
            "isfinite", "floor", "ceil", "round", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
-           "logical_not", "logical_xor", "allclose", "equal", "reciprocal", "square", "remainder", "fmod", "floor_divide"]
+           "logical_not", "logical_xor", "allclose", "equal", "reciprocal", "square", "remainder", "fmod", "floor_divide",
+           "log2"]

@@ -326,8 +326,8 @@ def _margin_sample(d, dt):
 
 # ---- the registry --------------------------------------------------------------------------------
 def _unaries():
-    domains = dict(log=(0.1, 5.0), sqrt=(0.1, 5.0), rsqrt=(0.1, 5.0), log1p=(-0.9, 5.0))
-    for n in ("abs ceil cos exp expm1 floor log log1p neg reciprocal round rsqrt sigmoid sign sin sqrt square "
+    domains = dict(log=(0.1, 5.0), log2=(0.1, 5.0), sqrt=(0.1, 5.0), rsqrt=(0.1, 5.0), log1p=(-0.9, 5.0))
+    for n in ("abs ceil cos exp expm1 floor log log1p log2 neg reciprocal round rsqrt sigmoid sign sin sqrt square "
               "tanh relu").split():
         lo, hi = domains.get(n, (-3.0, 3.0))
         yield OpInfo(n, unary(lo, hi, nonzero=n == "reciprocal"), method=True, inplace=n + "_",
