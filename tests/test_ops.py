@@ -74,6 +74,7 @@ def _run_layout(op, args, kw, layout):
 @pytest.mark.parametrize("op", OPS, ids=IDS)
 @given(data=st.data())
 def test_noncontiguous_inputs(op, data):
+    _skip(op, "noncontiguous")
     args, kw = op.sample(HypothesisDraw(data), np.float64)
     ref = _run_layout(op, args, kw, "contiguous")
     for layout in ("strided", "transposed"):

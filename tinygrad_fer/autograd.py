@@ -55,13 +55,16 @@ class Function:
         ctx.saved = None
         raw = cls.raw
         needs = []
+        edges = []
         first = None
         arrays = [] if raw else args
         for a in args:
             if isinstance(a, Tensor):
                 if a._view is not None and a._view[1] is not a._view[0]._ctx and grad_mode._state.enabled:
                     a._sync_view()  # an in-place op rewrote this view's base since the view last recorded
-                needs.append(a._rg)
+                rg = a._rg
+                needs.append(rg)
+                edges.append((a._ctx or a) if rg else None)
                 if first is None:
                     first = a
                 elif type(a._array) is not type(first._array):
@@ -71,6 +74,7 @@ class Function:
                     arrays.append(a._array)
             else:
                 needs.append(False)
+                edges.append(None)
                 if raw:
                     arrays.append(a)
         ctx.be = backend_cpu if first is None or type(first._array) is np.ndarray else first._be
@@ -91,7 +95,7 @@ class Function:
         if record:
             result._rg = True
             result._ctx = ctx
-            ctx.edges = tuple((a._ctx or a) if isinstance(a, Tensor) and a._rg else None for a in args)
+            ctx.edges = tuple(edges)
             ctx.out_shape, ctx.out_dtype = result._array.shape, result._array.dtype
             if ctx.saved:
                 _record_versions(ctx, ctx.saved, args, result)
@@ -165,9 +169,15 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
               "if you need to access saved tensors after calling backward.")
 
 
+_PLAIN = frozenset((int, float, bool, str, type(None), slice, type(Ellipsis)))
+
+
 def _holds_array(v):
-    if type(v) is tuple or type(v) is list:
-        return any(_holds_array(x) for x in v)
+    t = type(v)
+    if t in _PLAIN:
+        return False
+    if t is tuple or t is list:
+        return any(type(x) not in _PLAIN and _holds_array(x) for x in v)
     return isinstance(v, Tensor) or hasattr(v, "__array_interface__") or hasattr(v, "__cuda_array_interface__")
 
 
@@ -175,13 +185,20 @@ def _release(node):
     """After a backward without retain_graph: drop the arrays forward kept (saved, or set as attributes) and keep the
     edges and small attributes for introspection. Only a node that saved something refuses a second backward, as in
     PyTorch (a node that saved nothing, such as an add, can be gone through again)."""
-    d = node.__dict__
-    held = [k for k, v in d.items() if _holds_array(v)]
     s = node.saved
-    if held or (s is not None and s is not _SAVED_FREED and any(v is not None for v in s)):
-        node.saved = _SAVED_FREED
-        for k in held:
+    freed = False
+    if s is not None and s is not _SAVED_FREED:
+        for v in s:
+            if v is not None:
+                freed = True
+                break
+    d = node.__dict__
+    if d:
+        for k in [k for k, v in d.items() if _holds_array(v)]:
             del d[k]
+            freed = True
+    if freed:
+        node.saved = _SAVED_FREED
         node._checks = ()
 
 

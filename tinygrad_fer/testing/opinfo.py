@@ -85,7 +85,7 @@ class OpInfo:
     name: str
     sample: Callable
     call: Callable = None            # call(f, *args, **kwargs) adapts a sample to the op f (default: f(*args))
-    namespace: str = "tg"            # "tg" (tinygrad_fer.<name>) or "F" (nn.functional.<name>)
+    namespace: str = "tg"            # "tg" (tinygrad_fer.<name>), "F" (nn.functional.<name>) or "Tensor" (a method)
     torch_name: str = None
     torch_namespace: str = None      # where PyTorch has it when that differs ("tg" means torch.<name>)
     method: bool = False             # also Tensor.<name>
@@ -105,7 +105,11 @@ class OpInfo:
         ns = self.namespace
         if not lib.__name__.startswith("tinygrad_fer"):
             name, ns = name or self.torch_name or self.name, self.torch_namespace or ns
-        f = getattr(lib.nn.functional if ns == "F" else lib, name or self.name)
+        name = name or self.name
+        if ns == "Tensor":  # a method only
+            f = lambda t, *a, **k: getattr(t, name)(*a, **k)  # noqa: E731
+        else:
+            f = getattr(lib.nn.functional if ns == "F" else lib, name)
         return f if self.call is None else (lambda *a, **k: self.call(f, *a, **k))
 
 
@@ -248,6 +252,34 @@ def _movement(kind):
             return Sample((x, (d.int(1, 2),) + tuple(s if d.bool() else s for s in shape)))
         raise ValueError(kind)
     return sample
+
+
+def _method_sample(kind):
+    def sample(d, dt):
+        shape = d.shape(1, 3)
+        x = d.array(shape, dt)
+        if kind == "expand":
+            src = tuple(1 if d.bool() else s for s in shape)
+            return Sample((d.array(src, dt), *((d.int(1, 2),) if d.bool() else ()), *shape))
+        if kind == "repeat":
+            return Sample((x, *(d.int(1, 2) for _ in range(len(shape) + d.int(0, 1)))))
+        return Sample((x, -1) if d.bool() else (x, *reversed(shape)))
+    return sample
+
+
+def _getitem_sample(d, dt):
+    shape = d.shape(1, 3)
+    x = d.array(shape, dt)
+    kind = d.int(0, 3)
+    if kind == 0:
+        idx = tuple(slice(d.int(0, s - 1), None, d.int(1, 2)) for s in shape)
+    elif kind == 1:
+        idx = (d.int(-shape[0], shape[0] - 1), Ellipsis)
+    elif kind == 2:
+        idx = (d.labels((d.int(1, 4),), shape[0]),)                        # integer array, repeats allowed
+    else:
+        idx = (np.random.default_rng(d.seed()).random(shape) < 0.5,)      # boolean mask
+    return Sample((x, idx))
 
 
 def _matmul_sample(d, dt):
@@ -393,6 +425,12 @@ def _movements():
                                                     d.choice(((2, 3), (3, 2), (-1, 3), (6, 1), (1, -1))))),
                  namespace="F", torch_namespace="tg", module="Unflatten")
     yield OpInfo("t", lambda d, dt: Sample((d.array(d.shape(0, 2), dt),)), method=True)
+    yield OpInfo("expand", _method_sample("expand"), namespace="Tensor")
+    yield OpInfo("repeat", _method_sample("repeat"), namespace="Tensor")
+    yield OpInfo("view", _method_sample("view"), namespace="Tensor",
+                 deviations=dict(noncontiguous="view needs strides compatible with the new shape (PyTorch raises too)"))
+    yield OpInfo("contiguous", lambda d, dt: Sample((d.array(d.shape(), dt),)), namespace="Tensor")
+    yield OpInfo("__getitem__", _getitem_sample, namespace="Tensor")
     yield OpInfo("clone", unary(), method=True)
     yield OpInfo("cat", _list_sample(False), call=_list_call, aliases=("concat", "concatenate"))
     yield OpInfo("stack", _list_sample(True), call=_list_call)
@@ -492,7 +530,7 @@ def markdown_table():
     """The docs' table of supported ops (docs/07), one row per family of entries."""
     rows = {}
     for o in OPS:
-        where = "`tinygrad_fer`" if o.namespace == "tg" else "`nn.functional`"
+        where = {"tg": "`tinygrad_fer`", "F": "`nn.functional`", "Tensor": "`Tensor` methods"}[o.namespace]
         names = [o.name, *o.aliases]
         spelled = ", ".join(f"`{n}`" for n in names)
         if o.inplace:
