@@ -176,9 +176,11 @@ def _holds_array(v):
     t = type(v)
     if t in _PLAIN:
         return False
-    if t is tuple or t is list:
+    if t is np.ndarray:
+        return True
+    if isinstance(v, (tuple, list)):
         return any(type(x) not in _PLAIN and _holds_array(x) for x in v)
-    return isinstance(v, Tensor) or hasattr(v, "__array_interface__") or hasattr(v, "__cuda_array_interface__")
+    return isinstance(v, (np.ndarray, Tensor)) or t.__module__.startswith("cupy")
 
 
 def _release(node):
