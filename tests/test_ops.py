@@ -6,7 +6,8 @@ from hypothesis import given, strategies as st
 
 import tinygrad_fer as tg
 from tinygrad_fer.nn import functional as F
-from tinygrad_fer.testing.opinfo import DOCS_MARKERS, NOT_OPS, OPS, HypothesisDraw, RngDraw, markdown_table
+from tinygrad_fer.testing.opinfo import (DOCS_MARKERS, METHOD_ALIASES, NOT_OP_METHODS, NOT_OPS, OPS, HypothesisDraw,
+                                         RngDraw, markdown_table)
 from conftest import cuda_skip_reason
 from helpers import compare, tol
 
@@ -173,6 +174,24 @@ def test_every_public_op_has_an_entry():
     public += [n for n in F.__all__ if n[0].islower()]
     missing = sorted(set(public) - named - NOT_OPS)
     assert not missing, f"public ops without a registry entry: {missing}"
+
+
+def test_every_tensor_method_is_an_op_an_alias_or_listed():
+    covered = {n for o in OPS for n in (o.name, *o.aliases, o.inplace) if n}
+    methods = {n for base in tg.Tensor.__mro__[1:] if base is not object for n in vars(base)
+               if not n.startswith("_") or n == "__getitem__"}
+    missing = sorted(methods - covered - set(METHOD_ALIASES) - set(NOT_OP_METHODS))
+    assert not missing, f"Tensor methods without a registry entry: {missing}"
+
+
+@pytest.mark.parametrize("alias", sorted(METHOD_ALIASES))
+def test_method_aliases(alias):
+    target = METHOD_ALIASES[alias]
+    op = next(o for o in OPS if target in (o.name, o.inplace))
+    args, kw = op.sample(RngDraw(3), np.float64)
+    a, b = (tg.tensor(args[0]), tg.tensor(args[0]))
+    rest = [tg.tensor(x) if isinstance(x, np.ndarray) else x for x in args[1:]]
+    np.testing.assert_array_equal(getattr(a, alias)(*rest, **kw).numpy(), getattr(b, target)(*rest, **kw).numpy())
 
 
 def test_docs_table_is_generated_from_the_registry():

@@ -383,12 +383,13 @@ def _binaries():
                  deviations=dict(gradcheck="piecewise: jumps where a/b crosses an integer"))
     yield OpInfo("floor_divide", binary(rhs=pos), method=True, inplace="floor_divide_", grad=False)
     for n in "eq ne lt le gt ge".split():
-        yield OpInfo(n, binary(), method=True, grad=False,
+        yield OpInfo(n, binary(), method=True, grad=False, inplace=n + "_",
                      aliases=dict(ne=("not_equal",), lt=("less",), le=("less_equal",), gt=("greater",),
                                   ge=("greater_equal",)).get(n, ()))
     for n in "logical_and logical_or logical_xor".split():
-        yield OpInfo(n, binary(scalar=False), method=True, grad=False)
-    yield OpInfo("logical_not", unary(), method=True, grad=False)
+        yield OpInfo(n, binary(scalar=False), method=True, grad=False,
+                     inplace=None if n == "logical_xor" else n + "_")
+    yield OpInfo("logical_not", unary(), method=True, grad=False, inplace="logical_not_")
     for n in "isnan isinf isfinite".split():
         yield OpInfo(n, unary(), method=True, grad=False)
     yield OpInfo("where", _where_sample, gradcheck=True)
@@ -524,6 +525,16 @@ NOT_OPS = frozenset(
     "arange as_tensor empty empty_like eye from_numpy full full_like linspace ones ones_like zeros zeros_like rand "
     "rand_like randn randn_like randint randint_like randperm manual_seed seed load save get_default_dtype "
     "set_default_dtype is_grad_enabled allclose equal tensor one_hot dropout dropout2d".split())
+
+
+# Tensor methods that are another spelling of a registered op (tests/test_ops.py checks they agree with it)
+METHOD_ALIASES = {"clip_": "clamp_", "divide_": "div_", "swapaxes": "transpose", "swapdims": "transpose"}
+# Tensor methods that are not ops with a gradient rule of their own, and where they are tested
+NOT_OP_METHODS = {
+    **dict.fromkeys(("copy_", "fill_", "zero_", "normal_", "uniform_"), "fills: tests/test_inplace.py"),
+    **dict.fromkeys(("expand_as", "reshape_as", "view_as"), "another tensor's shape: expand / reshape / view"),
+    "type": "a cast: tests/test_tensor.py", "allclose": "a Python bool", "equal": "a Python bool",
+}
 
 
 def markdown_table():
