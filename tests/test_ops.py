@@ -57,6 +57,8 @@ def _run_layout(op, args, kw, layout):
             return a
         if layout == "strided":
             b = np.empty(a.shape + (2,), a.dtype)[..., 0]  # every other element of a wider buffer
+        elif layout == "flipped":
+            b = np.flip(np.empty(a.shape, a.dtype))        # negative strides on every axis
         else:
             b = np.empty(a.shape[::-1], a.dtype).T          # transposed (Fortran order)
         b[...] = a
@@ -78,7 +80,7 @@ def test_noncontiguous_inputs(op, data):
     _skip(op, "noncontiguous")
     args, kw = op.sample(HypothesisDraw(data), np.float64)
     ref = _run_layout(op, args, kw, "contiguous")
-    for layout in ("strided", "transposed"):
+    for layout in ("strided", "transposed", "flipped"):
         got = _run_layout(op, args, kw, layout)
         for a, b in zip(got[0] + got[1], ref[0] + ref[1]):
             np.testing.assert_allclose(a, b, equal_nan=True, err_msg=layout, **tol(np.float64, op.scale))
