@@ -245,3 +245,22 @@ def test_masked_fill_and_comparison_inplace_match_torch():
         return z.tolist(), v.grad.item(), c.tolist()
     ref, out = _both(prog)
     assert out == ref
+
+
+def test_fill_and_setitem_range_check_numbers_like_torch():
+    cases = [lambda L: L.zeros(3, dtype=L.uint8).fill_(300), lambda L: L.zeros(3, dtype=L.uint8).fill_(-1),
+             lambda L: L.zeros(3, dtype=L.uint8).fill_(L.tensor(300)), lambda L: L.zeros(2).fill_(1e300)]
+
+    def setitem(L, v):
+        t = L.zeros(3, dtype=L.uint8)
+        t[0] = v
+        return t
+    cases += [lambda L, v=v: setitem(L, v) for v in (300, -1, 2.7)]
+    for case in cases:
+        outcomes = []
+        for L in (torch, tg):
+            try:
+                outcomes.append(case(L).tolist())
+            except (RuntimeError, OverflowError, ValueError) as e:
+                outcomes.append(type(e).__name__)
+        assert outcomes[0] == outcomes[1], outcomes
