@@ -4,6 +4,10 @@ from collections import OrderedDict, namedtuple
 
 from .. import backend, dtypes, grad_mode
 from ..tensor import Tensor
+from .hooks import (_HOOK_DICTS, _call_with_hooks, _global_backward_hooks, _global_backward_pre_hooks,
+                    _global_forward_hooks, _global_forward_pre_hooks, RemovableHandle,  # noqa: F401
+                    register_module_forward_pre_hook, register_module_forward_hook,  # noqa: F401
+                    register_module_full_backward_pre_hook, register_module_full_backward_hook)  # noqa: F401
 from .parameter import Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -16,17 +20,16 @@ def _indent(s, n=2):
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
-class _RemovableHandle:
-    def __init__(self, hooks, key):
-        self._hooks, self._key = hooks, key
-
-    def remove(self):
-        self._hooks.pop(self._key, None)
+def _add_hook(hooks, hook, prepend, extra=None):
+    handle = RemovableHandle(hooks, extra_dict=extra)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 class Module:
     training: bool
-    _hook_id = [0]
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -37,35 +40,40 @@ class Module:
         d["_buffers"] = OrderedDict()
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = OrderedDict()
-        d["_forward_hooks"] = OrderedDict()
-        d["_forward_pre_hooks"] = OrderedDict()
+        for name in _HOOK_DICTS:
+            d[name] = OrderedDict()
 
     # ---- calling -------------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
-            r = hook(self, args)
-            if r is not None:
-                args = r if isinstance(r, tuple) else (r,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            r = hook(self, args, out)
-            if r is not None:
-                out = r
-        return out
+        if (self._forward_pre_hooks or self._forward_hooks or self._backward_pre_hooks or self._backward_hooks
+                or _global_forward_pre_hooks or _global_forward_hooks or _global_backward_pre_hooks
+                or _global_backward_hooks):
+            return _call_with_hooks(self, args, kwargs)
+        return self.forward(*args, **kwargs)
 
-    def register_forward_hook(self, hook):
-        return self._add_hook(self._forward_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        handle = _add_hook(self._forward_pre_hooks, hook, prepend, [self._forward_pre_hooks_with_kwargs])
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        return handle
 
-    def register_forward_pre_hook(self, hook):
-        return self._add_hook(self._forward_pre_hooks, hook)
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        handle = _add_hook(self._forward_hooks, hook, prepend,
+                           [self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        return handle
 
-    def _add_hook(self, hooks, hook):
-        Module._hook_id[0] += 1
-        hooks[Module._hook_id[0]] = hook
-        return _RemovableHandle(hooks, Module._hook_id[0])
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        return _add_hook(self._backward_hooks, hook, prepend)
 
     # ---- registration --------------------------------------------------------------------------------
     def _check_init(self, what):
