@@ -325,3 +325,73 @@ def test_no_hooks_path_is_plain_forward():
     lin = tnn.Linear(3, 2)
     y = lin(tg.tensor(X, requires_grad=True))
     assert type(y.grad_fn).__module__ != "tinygrad_fer.ops.hooks"
+
+
+# ---- nn.utils --------------------------------------------------------------------------------------------------
+GRADS = [np.array([[0.5, -3.0], [2.0, 0.25]], dtype=np.float32), None, np.array([-1.5, 4.0, 0.0], dtype=np.float32)]
+
+
+def _params(lib, nn, grads=GRADS, dtype=np.float32):
+    params = []
+    for g in grads:
+        shape = (2,) if g is None else g.shape
+        p = nn.Parameter(lib.tensor(np.ones(shape, dtype=dtype)))
+        if g is not None:
+            p.grad = lib.tensor(g.astype(dtype))
+        params.append(p)
+    return params
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1, 3.5, float("inf"), float("-inf"), 0])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_clip_grad_norm(norm_type, max_norm, dtype):
+    def program(lib, nn, _):
+        params = _params(lib, nn, dtype=dtype)
+        total = nn.utils.clip_grad_norm_(iter(params), max_norm, norm_type=norm_type)
+        return _v((total, [p.grad for p in params]))
+    _both(program)
+
+
+def test_clip_grad_norm_of_one_tensor_and_of_nothing():
+    def program(lib, nn, _):
+        p = _params(lib, nn)[0]
+        with pytest.warns(UserWarning, match="empty generator"):
+            empty = nn.utils.clip_grad_norm_((q for q in []), 1.0)
+        return _v((nn.utils.clip_grad_norm_(p, 1.0, foreach=True), p.grad, empty,
+                   nn.utils.clip_grad_norm_([], 1.0)))
+    _both(program)
+
+
+@pytest.mark.parametrize("lib", ["torch", "tg"])
+def test_clip_grad_norm_non_finite(lib):
+    libm, nn, _ = LIBS[lib]
+    params = _params(libm, nn, grads=[np.array([1.0, np.nan], dtype=np.float32)])
+    with pytest.raises(RuntimeError, match="The total norm of order 2.0 for gradients from `parameters` is "
+                                           "non-finite, so it cannot be clipped"):
+        nn.utils.clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
+    assert np.isnan(float(nn.utils.clip_grad_norm_(params, 1.0)))
+    assert np.isnan(params[0].grad.numpy()).all()
+
+
+def test_clip_grad_value():
+    def program(lib, nn, _):
+        params = _params(lib, nn)
+        r = nn.utils.clip_grad_value_(params, 1.25)
+        one = _params(lib, nn)[0]
+        nn.utils.clip_grad_value_(one, 0.3, foreach=False)
+        return _v((r, [p.grad for p in params], one.grad))
+    _both(program)
+
+
+def test_parameters_to_vector_and_back():
+    def program(lib, nn, _):
+        params = [nn.Parameter(lib.tensor(W)), nn.Parameter(lib.tensor(B))]
+        vec = nn.utils.parameters_to_vector(params)
+        out = [_v(vec), vec.requires_grad]
+        nn.utils.vector_to_parameters(lib.arange(8.0), params)
+        out += [_v(p) for p in params] + [params[0].requires_grad]
+        with pytest.raises(TypeError, match="expected torch.Tensor, but got: list"):
+            nn.utils.vector_to_parameters([1.0], params)
+        return out
+    _both(program)
