@@ -2,7 +2,6 @@
 clip_grad_value_ / parameters_to_vector, and inference_mode, each run on the same program in PyTorch and here: the
 same values, the same hook calls in the same order."""
 import threading
-import warnings
 
 import numpy as np
 import pytest
@@ -394,4 +393,61 @@ def test_parameters_to_vector_and_back():
         with pytest.raises(TypeError, match="expected torch.Tensor, but got: list"):
             nn.utils.vector_to_parameters([1.0], params)
         return out
+    _both(program)
+
+
+# ---- inference_mode --------------------------------------------------------------------------------------------
+def test_inference_mode_as_context_manager_and_decorator():
+    def program(lib, nn, _):
+        log = []
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+
+        def state(tag):
+            log.append((tag, lib.is_grad_enabled(), lib.is_inference_mode_enabled()))
+
+        with lib.inference_mode():
+            y = x * 2
+            state("inside")
+            with lib.inference_mode(False):
+                state("nested off")
+                log.append(("recorded", (x * 2).requires_grad))
+            with lib.enable_grad():
+                state("enable_grad")
+        log.append(("y", y.requires_grad, y.grad_fn is None))
+        state("after")
+        with lib.no_grad(), lib.inference_mode(False):
+            state("off under no_grad")
+
+        @lib.inference_mode
+        def bare():
+            state("bare decorator")
+            return (x * 3).requires_grad
+
+        @lib.inference_mode()
+        def called():
+            state("called decorator")
+
+        @lib.inference_mode(mode=False)
+        def off():
+            state("mode=False decorator")
+        log += [bare(), bare.__name__, called(), off(), lib.inference_mode().mode,
+                lib.inference_mode(False).clone().mode]
+        with pytest.raises(ValueError):
+            with lib.inference_mode():
+                raise ValueError
+        state("after an exception")
+        return log
+    _both(program)
+
+
+def test_inference_mode_is_per_thread():
+    def program(lib, nn, _):
+        seen = []
+        with lib.inference_mode():
+            t = threading.Thread(target=lambda: seen.append((lib.is_grad_enabled(),
+                                                             lib.is_inference_mode_enabled())))
+            t.start()
+            t.join()
+            seen.append(lib.is_inference_mode_enabled())
+        return seen
     _both(program)

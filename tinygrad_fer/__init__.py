@@ -9,7 +9,8 @@ from .backend import device
 from .dtypes import (bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa: F401
                      get_default_dtype, set_default_dtype)
 from .dtypes import DType as dtype  # noqa: F401
-from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: F401
+from .grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,  # noqa: F401
+                        is_inference_mode_enabled)
 from .tensor import (Tensor, Size, Generator, tensor, as_tensor, from_numpy, zeros, ones, empty, full,  # noqa: F401
                      arange, linspace, eye, rand, randn, randint, randperm, zeros_like, ones_like, empty_like,
                      full_like, rand_like, randn_like, randint_like, manual_seed, seed)

@@ -9,6 +9,7 @@ import threading
 
 class _State(threading.local):
     enabled = True
+    inference = False
 
 
 _state = _State()
@@ -16,6 +17,10 @@ _state = _State()
 
 def is_grad_enabled():
     return _state.enabled
+
+
+def is_inference_mode_enabled():
+    return _state.inference
 
 
 class _Mode:
@@ -63,3 +68,37 @@ class set_grad_enabled(_Mode):
             with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
         return wrapper
+
+
+class inference_mode:
+    """Like no_grad for the code inside (PyTorch also skips view and version tracking there; here it is no_grad
+    plus is_inference_mode_enabled()). inference_mode(False) turns recording back on, as in PyTorch. Works as
+    `with inference_mode():`, `@inference_mode()` and bare `@inference_mode`."""
+
+    def __new__(cls, mode=True):
+        if mode is None or isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # used as a bare decorator: mode is the function
+
+    def __init__(self, mode=True):
+        self.mode = mode
+
+    def __enter__(self):
+        self._prev = (_state.enabled, _state.inference)
+        _state.enabled, _state.inference = not self.mode, bool(self.mode)
+
+    def __exit__(self, *exc):
+        _state.enabled, _state.inference = self._prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return self.__class__(self.mode)
