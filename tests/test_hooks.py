@@ -319,6 +319,20 @@ def test_backward_hook_warns_on_a_non_tensor_output(lib):
         m(libm.tensor([1.0], requires_grad=True))
 
 
+
+@pytest.mark.parametrize("lib", ["torch", "tg"])
+def test_hooked_tensors_refuse_in_place_changes(lib):
+    # the hooked input and output share memory with the caller's tensors: an in-place change there would rewrite
+    # them behind the hooks (and the saved values) without a trace
+    libm, nn, _ = LIBS[lib]
+    msg = "Output 0 of BackwardHookFunction is a view and is being modified inplace"
+    for m, use in ((nn.ReLU(inplace=True), lambda y: y), (nn.Tanh(), lambda y: y.mul_(2))):
+        m.register_full_backward_hook(lambda *a: None)
+        x = libm.tensor([1.0, -2.0], requires_grad=True) * 1
+        with pytest.raises(RuntimeError, match=msg):
+            use(m(x))
+
+
 def test_no_hooks_path_is_plain_forward():
     # a module without hooks gives back what forward returns, with no extra graph node
     lin = tnn.Linear(3, 2)

@@ -14,7 +14,7 @@ returns the (possibly replaced) gradients to x1, x2, ...
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, _mark_view
 
 
 class _Gather(Function):
@@ -64,4 +64,10 @@ def hook_tensors(tensors, on_grads):
     once per backward pass."""
     group = _Group(on_grads, len(tensors))
     gather = _Gather.apply(*tensors, group=group)
-    return tuple(_Pass.apply(gather, array=t._array, group=group, index=i) for i, t in enumerate(tensors))
+    out = []
+    for i, t in enumerate(tensors):
+        o = _Pass.apply(gather, array=t._array, group=group, index=i)
+        # o shares t's memory, so it is a view of t, and like the outputs of PyTorch's hook Function it refuses
+        # in-place changes (they would rewrite the caller's tensor behind the hooks' back)
+        out.append(_mark_view(o, t, multi=f"Output {i} of BackwardHookFunction"))
+    return tuple(out)
