@@ -524,7 +524,8 @@ OPS = list(REGISTRY.values())
 NOT_OPS = frozenset(
     "arange as_tensor empty empty_like eye from_numpy full full_like linspace ones ones_like zeros zeros_like rand "
     "rand_like randn randn_like randint randint_like randperm manual_seed seed load save get_default_dtype "
-    "set_default_dtype is_grad_enabled is_inference_mode_enabled allclose equal tensor one_hot dropout dropout2d".split())
+    "set_default_dtype is_grad_enabled is_inference_mode_enabled allclose equal tensor one_hot dropout "
+    "dropout2d".split())
 
 
 # Tensor methods that are another spelling of a registered op (tests/test_ops.py checks they agree with it)
