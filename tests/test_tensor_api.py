@@ -63,7 +63,7 @@ def test_nothing_attaches_methods_to_the_classes_from_outside():
     assert len(mixins) > 3, "Tensor should inherit its op methods from per-family mixins"
     implicit = {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__hash__", "__slots__",
                 "__slotnames__",  # copyreg caches it on the class when a Tensor is first pickled or deep-copied
-                "_array", "_rg", "grad", "_ctx", "_version", "_view"}  # class machinery and Tensor's slots
+                "_array", "_rg", "grad", "_ctx", "_version", "_view", "_meta"}  # class machinery, Tensor's slots
     for cls in mixins:
         declared = _class_body_names(_source(cls), cls.__name__)
         held = set(vars(cls)) - implicit

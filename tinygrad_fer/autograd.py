@@ -16,11 +16,38 @@ from .backend_cpu import backend_cpu
 from .tensor import Tensor, _wrap_out
 
 _SAVED_FREED = object()
+NOT_A_TENSOR = "not a tensor"   # the edge of a non-tensor argument (a tensor that needs no gradient has None)
 
 
 class Function:
     raw = False
     __slots__ = ("edges", "needs_input_grad", "be", "saved", "_checks", "out_shape", "out_dtype", "__dict__")
+    _hooks = None        # hooks of the tensor this node made (Tensor.register_hook), run on its gradient
+    _retain_ref = None   # weak reference to that tensor when it retains its gradient (Tensor.retain_grad)
+
+    # ---- introspection, as PyTorch's graph nodes ------------------------------------------------------------------
+    def name(self):
+        """PyTorch's name for this node (MulBackward0, ConvolutionBackward0, ...; a user Function's is
+        <Class>Backward)."""
+        cls = type(self).__name__
+        if not self.raw:
+            return cls + "Backward"
+        torch_name = _TORCH_NAMES.get(cls)
+        if callable(torch_name):
+            torch_name = torch_name(self)
+        return torch_name or cls + "Backward0"
+
+    @property
+    def next_functions(self):
+        """(node, 0) per input: the node that made it, an AccumulateGrad for a leaf, or None."""
+        return tuple((e if isinstance(e, Function) else None if e is None else _accumulator(e), 0)
+                     for e in self.edges if e is not NOT_A_TENSOR)
+
+    def register_hook(self, fn):
+        raise NotImplementedError("hooks on graph nodes are not supported; use Tensor.register_hook")
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
 
     def save_for_backward(self, *xs):
         self.saved = xs
@@ -74,7 +101,7 @@ class Function:
                     arrays.append(a._array)
             else:
                 needs.append(False)
-                edges.append(None)
+                edges.append(NOT_A_TENSOR)
                 if raw:
                     arrays.append(a)
         ctx.be = backend_cpu if first is None or type(first._array) is np.ndarray else first._be
@@ -106,6 +133,44 @@ class Function:
         return result
 
 
+_TORCH_NAMES = {
+    "AdaptiveAvgPool2d": "AdaptiveAvgPool2DBackward0", "AdaptiveMaxPool2d": "AdaptiveMaxPool2DBackward0",
+    "AvgPool2d": "AvgPool2DBackward0", "MaxPool2d": "MaxPool2DWithIndicesBackward0",
+    "Conv2d": "ConvolutionBackward0", "ConvTranspose2d": "ConvolutionBackward0", "Fold": "Col2ImBackward0",
+    "Unfold": "Im2ColBackward0", "BatchNorm": "NativeBatchNormBackward0", "NLLLoss": "NllLossBackward0",
+    "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0", "Linear": "AddmmBackward0", "Matmul": "MmBackward0",
+    "Cast": "ToCopyBackward0", "ToDevice": "ToCopyBackward0", "Contiguous": "CloneBackward0",
+    "Clamp": "ClampBackward1", "DivRounded": "DivBackward1", "GetItem": "IndexBackward0", "MaxMin": "MaxBackward0",
+    "Overwrite": "CopyBackwards", "Pad": "ConstantPadNdBackward0", "Reshape": "ViewBackward0",
+    "CopySlices": "CopySlices", "NoDerivative": "NotImplemented", "Leaky_relu": "LeakyReluBackward0",
+    "Log1p": "Log1PBackward0",
+    "Softmax": lambda n: "LogSoftmaxBackward0" if n.__dict__.get("log") else "SoftmaxBackward0",
+}
+
+
+class AccumulateGrad:
+    """The graph's node for a leaf tensor (what next_functions shows): its gradient accumulates into .grad."""
+    __slots__ = ("variable", "__weakref__")
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def _accumulator(leaf):
+    """The leaf's AccumulateGrad, the same object each time (PyTorch caches it while the leaf lives)."""
+    meta = leaf._meta_()
+    if meta.acc is None:
+        meta.acc = AccumulateGrad(leaf)
+    return meta.acc
+
+
 def _record_versions(ctx, saved, args, result):
     # The version counters of what forward saved: modifying one in place before backward must raise.
     checks = []
@@ -125,20 +190,26 @@ def _record_versions(ctx, saved, args, result):
     ctx._checks = checks
 
 
-def _toposort(root):
-    """Nodes reachable from root, each after every node that consumes its output (iterative DFS)."""
-    order, seen = [], {id(root)}
-    stack = [(root, iter(root.edges))]
-    while stack:
-        node, it = stack[-1]
-        for p in it:
-            if isinstance(p, Function) and id(p) not in seen:
-                seen.add(id(p))
-                stack.append((p, iter(p.edges)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+def _toposort(roots):
+    """Nodes reachable from the root node(s), each after every node that consumes its output (iterative DFS)."""
+    if isinstance(roots, Function):
+        roots = [roots]
+    order, seen = [], set()
+    for r in roots:
+        if id(r) in seen:
+            continue
+        seen.add(id(r))
+        stack = [(r, iter(r.edges))]
+        while stack:
+            node, it = stack[-1]
+            for p in it:
+                if isinstance(p, Function) and id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, iter(p.edges)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
     order.reverse()
     return order
 
@@ -204,28 +275,45 @@ def _release(node):
         node._checks = ()
 
 
-def backward(tensor, gradient=None, retain_graph=False):
-    if tensor._view is not None and tensor._view[1] is not tensor._view[0]._ctx and grad_mode._state.enabled:
-        tensor._sync_view()
-    if not tensor.requires_grad:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+def _root_grad(tensor, gradient, i=0):
     be = tensor._be
     if gradient is None:
         if tensor._array.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs, got shape "
                                f"{tuple(tensor.shape)}")
-        g = be.xp.ones(tensor._array.shape, dtype=tensor._array.dtype)
-    else:
-        g = gradient._array if isinstance(gradient, Tensor) else be.asarray(gradient, tensor._array.dtype)
-        if g.shape != tensor._array.shape:
-            raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and output[0] "
-                               f"has a shape of {tuple(tensor.shape)}.")
-    if tensor._ctx is None:
-        _accumulate_leaf(tensor, g)
-        return
+        return be.xp.ones(tensor._array.shape, dtype=tensor._array.dtype)
+    g = gradient._array if isinstance(gradient, Tensor) else be.asarray(gradient, tensor._array.dtype)
+    if g.shape != tensor._array.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] "
+                           f"has a shape of {tuple(tensor.shape)}.")
+    return g
+
+
+def _run_hooks(hooks, g):
+    for h in list(hooks):
+        r = h(Tensor(g))
+        if r is not None:
+            g = r._array if isinstance(r, Tensor) else r
+    return g
+
+
+def _engine(roots, retain_graph, capture=None):
+    """The backward sweep. roots: (tensor, gradient array) pairs. Without capture, leaf gradients accumulate into
+    .grad; with capture (id of a node or leaf -> None, for autograd.grad) the gradients reaching those are recorded
+    there instead and no .grad changes."""
+    leaf_grads = {}
+    grads = {}
+    nodes = []
+    for t, g in roots:
+        if t._ctx is None:
+            k = id(t)
+            leaf_grads[k] = (t, g if k not in leaf_grads else leaf_grads[k][1] + g)
+        else:
+            k = id(t._ctx)
+            grads[k] = g if k not in grads else grads[k] + g
+            nodes.append(t._ctx)
     with grad_mode.no_grad():
-        grads = {id(tensor._ctx): g}
-        for node in _toposort(tensor._ctx):
+        for node in (_toposort(nodes) if nodes else ()):
             g = grads.pop(id(node), None)
             if g is None:
                 if not retain_graph:
@@ -233,10 +321,16 @@ def backward(tensor, gradient=None, retain_graph=False):
                 continue
             if node.saved is _SAVED_FREED:
                 raise RuntimeError(_FREED_MSG)
-            if node.raw:
-                in_grads = node.backward(node, g)
-            else:
-                in_grads = node.backward(node, Tensor(g))
+            if node._hooks:
+                g = _run_hooks(node._hooks, g)
+            if capture is not None:
+                if id(node) in capture:
+                    capture[id(node)] = g
+            elif node._retain_ref is not None:
+                t = node._retain_ref()
+                if t is not None and t._ctx is node:
+                    _accumulate_leaf(t, g)
+            in_grads = node.backward(node, g) if node.raw else node.backward(node, Tensor(g))
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             if not retain_graph:
@@ -246,7 +340,7 @@ def backward(tensor, gradient=None, retain_graph=False):
                 raise RuntimeError(f"function {type(node).__name__}.backward returned {len(in_grads)} gradients, "
                                    f"expected {len(edges)}")
             for e, pg in zip(edges, in_grads):
-                if pg is None or e is None:
+                if pg is None or e is None or e is NOT_A_TENSOR:
                     continue
                 if isinstance(pg, Tensor):
                     pg = pg._array
@@ -261,12 +355,93 @@ def backward(tensor, gradient=None, retain_graph=False):
                                            f"{list(pg.shape)} but expected shape {list(shape)}")
                 if pg.dtype != dtype:
                     pg = pg.astype(dtype)
+                k = id(e)
                 if not isinstance(e, Function):
-                    _accumulate_leaf(e, pg)
+                    prev = leaf_grads.get(k)
+                    leaf_grads[k] = (e, pg) if prev is None else (e, prev[1] + pg)
                 else:
-                    k = id(e)
                     prev = grads.get(k)
                     grads[k] = pg if prev is None else prev + pg
+        # a leaf's hooks see its whole gradient from this pass, then it accumulates, as PyTorch's AccumulateGrad
+        for k, (leaf, g) in leaf_grads.items():
+            meta = leaf._meta
+            if meta is not None and meta.hooks:
+                g = _run_hooks(meta.hooks, g)
+            if capture is not None:
+                if k in capture:
+                    capture[k] = g
+            else:
+                _accumulate_leaf(leaf, g)
+
+
+def backward(tensor, gradient=None, retain_graph=False, inputs=None):
+    tensors = list(tensor) if isinstance(tensor, (tuple, list)) else [tensor]
+    gradients = list(gradient) if isinstance(gradient, (tuple, list)) else [gradient] * len(tensors)
+    roots = []
+    for i, (t, g) in enumerate(zip(tensors, gradients)):
+        if t._view is not None and t._view[1] is not t._view[0]._ctx and grad_mode._state.enabled:
+            t._sync_view()
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        roots.append((t, _root_grad(t, g, i)))
+    if inputs is None:
+        _engine(roots, retain_graph)
+        return
+    got = grad([t for t, _ in roots], inputs, [Tensor(g) for _, g in roots], retain_graph=retain_graph,
+               allow_unused=True)
+    for x, g in zip(inputs, got):
+        if g is not None:
+            _accumulate_leaf(x, g._array)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Gradients of outputs with respect to inputs, returned instead of accumulated into .grad (torch.autograd.grad).
+    """
+    if create_graph:
+        raise NotImplementedError("create_graph=True (gradients of gradients) is not supported yet")
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True is not supported")
+    outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad requires one grad_output per output: got {len(grad_outputs)} for {len(outputs)}")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    roots = []
+    for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        roots.append((t, _root_grad(t, g, i)))
+    keys = []
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"grad(): inputs must be Tensors, not {type(x).__name__}")
+        if not x.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        node = x.grad_fn
+        keys.append(id(node) if node is not None else id(x))
+    capture = dict.fromkeys(keys)
+    _engine(roots, bool(retain_graph), capture)
+    out = []
+    for x, k in zip(inputs, keys):
+        g = capture[k]
+        if g is None:
+            if materialize_grads:
+                out.append(Tensor(x._be.xp.zeros(x._array.shape, dtype=x._array.dtype)))
+                continue
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+            out.append(None)
+            continue
+        out.append(Tensor(g.copy()))  # the engine may hand one array to several inputs
+    return tuple(out)
 
 
 # gradcheck lives with the testing toolkit (tinygrad_fer.testing); the name stays here, where code and docs import it

@@ -23,7 +23,7 @@ else:
 class Tensor(_OpMethods):
     # _view: (root tensor, the root's node when this view last recorded its history, whether a multi-output op
     # made it) for a tensor whose array is a view into another tensor's memory, else None
-    __slots__ = ("_array", "_rg", "grad", "_ctx", "_version", "_view", "__weakref__")
+    __slots__ = ("_array", "_rg", "grad", "_ctx", "_version", "_view", "_meta", "__weakref__")
     __array_priority__ = 1000  # so numpy_array + tensor defers to Tensor.__radd__
 
     def __init__(self, data, requires_grad=False):
@@ -35,6 +35,7 @@ class Tensor(_OpMethods):
         self._ctx = None
         self._version = [0]  # shared with views, so an in-place change through any of them is seen
         self._view = None
+        self._meta = None   # _Meta (hooks of a leaf, its AccumulateGrad) once something needs it
 
     # ---- what a tensor is -------------------------------------------------------------------------
     @property
@@ -175,11 +176,12 @@ class Tensor(_OpMethods):
         return a if dtype is None else a.astype(dtype)
 
     # ---- autograd ---------------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         if create_graph:
-            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
+            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported yet")
         from .autograd import backward
-        backward(self, gradient, bool(retain_graph))
+        backward(self, gradient, bool(retain_graph), inputs=None if inputs is None else
+                 ([inputs] if isinstance(inputs, Tensor) else list(inputs)))
 
     def detach(self):
         t = Tensor(self._array)
@@ -200,8 +202,42 @@ class Tensor(_OpMethods):
         self.requires_grad = requires_grad
         return self
 
+    def _meta_(self):
+        if self._meta is None:
+            self._meta = _Meta()
+        return self._meta
+
+    def register_hook(self, hook):
+        """hook(grad) runs on this tensor's gradient in every backward pass; a returned tensor replaces it. Returns a
+        handle whose remove() unregisters it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        node = self.grad_fn
+        if node is None:
+            meta = self._meta_()
+            if meta.hooks is None:
+                meta.hooks = []
+            hooks = meta.hooks
+        else:
+            if node._hooks is None:
+                node._hooks = []
+            hooks = node._hooks
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
     def retain_grad(self):
-        raise NotImplementedError("retain_grad() is not supported: read gradients of leaves")
+        """Keep this non-leaf tensor's gradient in .grad after backward (leaves keep theirs anyway)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        node = self.grad_fn
+        if node is not None:
+            import weakref
+            node._retain_ref = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        node = self._ctx
+        return node is not None and node._retain_ref is not None and node._retain_ref() is self
 
     @property
     def data(self):
@@ -267,6 +303,31 @@ class Tensor(_OpMethods):
 
     def half(self):
         return self.type(dtypes.float16)
+
+
+class _Meta:
+    __slots__ = ("hooks", "acc")
+
+    def __init__(self):
+        self.hooks = self.acc = None
+
+
+class RemovableHandle:
+    """What register_hook returns: remove() takes the hook out again."""
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 class Size(tuple):

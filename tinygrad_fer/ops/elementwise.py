@@ -340,12 +340,12 @@ class NoDerivative(Function):
 
     @staticmethod
     def forward(ctx, a, b, fn, name):
-        ctx.name = name
+        ctx.aten_name = name
         return fn(ctx.be.xp, a, b)
 
     @staticmethod
     def backward(ctx, g):
-        raise RuntimeError(f"derivative for aten::{ctx.name} is not implemented")
+        raise RuntimeError(f"derivative for aten::{ctx.aten_name} is not implemented")
 
 
 def _rest_op(name, rest, quotient):

@@ -47,9 +47,9 @@ def graph_to_dot(tensor, params=None, name="autograd"):
         lines.append(f"  {node_id(fn)} [label={_quote(type(fn).__name__)}, shape=box, style=filled, "
                      f'fillcolor="#eeeeee"];')
         for p in getattr(fn, "edges", ()):
-            if p is None:
-                continue
-            if not isinstance(p, Tensor):  # another node
+            if not isinstance(p, Tensor):  # another node, or no edge
+                if not hasattr(p, "edges"):
+                    continue
                 lines.append(f"  {node_id(p)} -> {node_id(fn)};")
                 stack.append(p)
                 continue

@@ -45,7 +45,7 @@ def tensor_repr(t):
     if a.dtype not in _DEFAULT_SHOWN or (a.size == 0 and a.dtype != np.float32):
         extras.append(f"dtype={dtypes.from_np(a.dtype)!r}")
     if t._ctx is not None:
-        extras.append(f"grad_fn=<{type(t._ctx).__name__}Backward>")
+        extras.append(f"grad_fn=<{t._ctx.name()}>")
     elif t.requires_grad:
         extras.append("requires_grad=True")
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
