@@ -11,10 +11,14 @@ from .ops.inplace import InplaceMethods
 from .ops.matmul import MatmulMethods
 from .ops.movement import MovementMethods
 from .ops.reduce import ReduceMethods
+from .ops.scan import ScanMethods
+from .ops.sort import SortMethods
+from .ops.shape import ShapeMethods
 from .tensor import Tensor
 
 
-class TensorMethods(ElementwiseMethods, ReduceMethods, MovementMethods, IndexMethods, MatmulMethods, InplaceMethods):
+class TensorMethods(ElementwiseMethods, ReduceMethods, MovementMethods, IndexMethods, MatmulMethods, InplaceMethods,
+                    ShapeMethods, ScanMethods, SortMethods):
     """Every op family's Tensor methods; no two families declare the same name."""
     __slots__ = ()
 

@@ -510,20 +510,242 @@ _DTYPE_DEVIATIONS = {
 
 
 # ---- the tensor-op breadth issue's ops, one generator per family ----------------------------------------
+def _nonfinite_sample(d, dt):
+    """An array with some nan and infinite values (not in numeric gradient checks: RngDraw.nice is False)."""
+    x = d.array(d.shape(), dt)
+    if d.nice and x.size:
+        flat = x.reshape(-1)
+        for v in (np.nan, np.inf, -np.inf):
+            if d.bool():
+                flat[d.int(0, flat.size - 1)] = v
+    kw = {k: float(d.int(-3, 3)) for k in ("nan", "posinf", "neginf") if d.bool()}
+    return Sample((x,), kw)
+
+
+def _lerp_sample(d, dt):
+    sa, sb = _broadcast_pair(d)
+    w = d.array(d.choice((sa, sb, ())), dt, -0.5, 1.5) if d.bool() else float(d.choice((0.0, 0.25, 0.5, 0.75, 1.0)))
+    return Sample((d.array(sa, dt), d.array(sb, dt), w))
+
+
+def _clamp_tensor_sample(d, dt):
+    sa, sb = _broadcast_pair(d)
+    lo = d.array(sb, dt, -2.0, 0.5)
+    hi = d.choice((d.array(sa, dt, -0.5, 2.0), None, 1.0))
+    return Sample((d.array(sa, dt), lo, hi)) if d.bool() else Sample((d.array(sa, dt), None, d.array(sb, dt)))
+
+
 def _more_elementwise():
-    return ()
+    domains = dict(log10=(0.1, 5.0), asin=(-0.9, 0.9), acos=(-0.9, 0.9), atanh=(-0.9, 0.9), acosh=(1.1, 5.0),
+                   erfinv=(-0.9, 0.9))
+    aliases = dict(asin=("arcsin",), acos=("arccos",), atan=("arctan",), asinh=("arcsinh",), acosh=("arccosh",),
+                   atanh=("arctanh",), trunc=("fix",))
+    for n in ("log10 exp2 trunc frac sinh cosh asin acos atan asinh acosh atanh erf erfc erfinv sinc deg2rad "
+              "rad2deg sgn").split():
+        yield OpInfo(n, unary(*domains.get(n, (-3.0, 3.0))), method=True, inplace=n + "_", aliases=aliases.get(n, ()))
+    pos = lambda d, s, dt: d.array(s, dt, 0.2, 3.0)  # noqa: E731
+    yield OpInfo("atan2", binary(scalar=False), method=True, inplace="atan2_", aliases=("arctan2",))
+    yield OpInfo("hypot", binary(scalar=False), method=True, inplace="hypot_")
+    yield OpInfo("copysign", binary(), method=True, inplace="copysign_", gradcheck=False,
+                 deviations=dict(gradcheck="jumps where the magnitude operand crosses zero"))
+    yield OpInfo("logaddexp", binary(scalar=False), method=True)
+    yield OpInfo("logaddexp2", binary(scalar=False), method=True)
+    yield OpInfo("xlogy", binary(rhs=pos, scalar=False), method=True, inplace="xlogy_")
+    yield OpInfo("lerp", _lerp_sample, method=True, inplace="lerp_")
+    yield OpInfo("nan_to_num", _nonfinite_sample, method=True, inplace="nan_to_num_")
+    for n in ("isposinf", "isneginf"):
+        yield OpInfo(n, _nonfinite_sample, call=lambda f, x, **kw: f(x), method=True, grad=False)
+    yield OpInfo("clip", _clamp_tensor_sample, method=True, inplace="clip_")
+
+
+def _with_nans(d, a):
+    """a with about a quarter of its elements NaN (when drawn), for the NaN-ignoring reductions."""
+    if a.size and d.bool():
+        a = np.where(np.random.default_rng(d.seed()).random(a.shape) < 0.25, np.nan, a).astype(a.dtype)
+    return a
+
+
+def _order_sample(kind):
+    """Samples for scans and order statistics; distinct values where the chosen index would be ambiguous."""
+    def sample(d, dt):
+        shape = d.shape(0 if kind in ("sort", "argsort", "median", "nanmedian") else 1, 3)
+        x = d.array(shape, dt, nice=False if kind in ("topk", "kthvalue", "median", "nanmedian") else None)
+        kw = {}
+        if kind in ("nansum", "nanmean", "nanmedian"):
+            x = _with_nans(d, x)
+        n = len(shape)
+        dim = d.int(-n, n - 1) if n else d.choice((0, -1))
+        if kind in ("sort", "argsort"):
+            return Sample((x,), dict(dim=dim, descending=d.bool(), stable=True))
+        if kind == "topk":
+            return Sample((x, d.int(0, shape[dim])), dict(dim=dim, largest=d.bool()))
+        if kind == "kthvalue":
+            return Sample((x, d.int(1, shape[dim])), dict(dim=dim, keepdim=d.bool()))
+        if kind in ("median", "nanmedian"):
+            return Sample((x,), dict(dim=dim, keepdim=d.bool()) if d.bool() else {})
+        if kind == "diff":
+            kw = dict(n=d.int(0, 2), dim=dim)
+            extra = lambda: d.array(shape[:dim % n] + (d.int(1, 2),) + shape[dim % n + 1:], dt)  # noqa: E731
+            args = (x, kw.pop("n"), kw.pop("dim"), extra() if d.bool() else None, extra() if d.bool() else None)
+            return Sample(args)
+        if kind == "norm":
+            p = d.choice(("fro", 1, 2, 3, float("inf"), -float("inf")))
+            if d.bool():
+                kw = dict(dim=tuple(sorted({d.int(0, n - 1) for _ in range(d.int(1, n))})), keepdim=d.bool())
+            return Sample((x, p), kw)
+        if kind == "count_nonzero":
+            x = np.where(np.random.default_rng(d.seed()).random(shape) < 0.3, 0, x).astype(dt)
+            return Sample((x,), dict(dim=dim) if d.bool() else {})
+        if kind in ("var_mean", "std_mean"):
+            kw = dict(dim=dim, keepdim=d.bool()) if d.bool() else {}
+            if d.bool():
+                kw["correction"] = d.int(0, 1)
+            return Sample((x,), kw)
+        if kind in ("aminmax", "nansum", "nanmean"):
+            return Sample((x,), dict(dim=dim, keepdim=d.bool()) if d.bool() else {})
+        return Sample((x,), dict(dim=dim))
+    return sample
 
 
 def _more_reductions():
-    return ()
+    for n in "cumsum cumprod".split():
+        yield OpInfo(n, _order_sample(n), method=True, inplace=n + "_", scale=10)
+    for n in "cummax cummin logcumsumexp".split():
+        yield OpInfo(n, _order_sample(n), method=True)
+    for n in "sort topk kthvalue median nanmedian".split():
+        yield OpInfo(n, _order_sample(n), method=True)
+    yield OpInfo("argsort", _order_sample("argsort"), method=True, grad=False)
+    yield OpInfo("msort", lambda d, dt: Sample((d.array(d.shape(1, 3), dt),)), method=True)
+    for n in "var_mean std_mean".split():
+        yield OpInfo(n, _order_sample(n), scale=10)
+    for n in "aminmax nansum nanmean".split():
+        yield OpInfo(n, _order_sample(n), method=True)
+    yield OpInfo("count_nonzero", _order_sample("count_nonzero"), method=True, grad=False)
+    yield OpInfo("diff", _order_sample("diff"), method=True)
+    yield OpInfo("trace", lambda d, dt: Sample((d.array(d.shape(2, 2), dt),)), method=True)
+    yield OpInfo("norm", _order_sample("norm"), method=True, scale=10)
+    yield OpInfo("dist", lambda d, dt: Sample((*binary(scalar=False)(d, dt).args, d.choice((1, 2, 3, float("inf"))))),
+                 method=True, scale=10)
+
+
+def _shaping_sample(kind):
+    def sample(d, dt):
+        shape = d.shape(2 if kind in ("tril", "rot90", "vsplit", "dsplit") else 1, 3)
+        x, n = d.array(shape, dt), len(shape)
+        dim = d.int(-n, n - 1)
+        if kind == "tril":
+            return Sample((x,), dict(diagonal=d.int(-2, 2)))
+        if kind == "roll":
+            if d.bool():
+                return Sample((x, d.int(-5, 5)))
+            dims = tuple(sorted({d.int(0, n - 1) for _ in range(d.int(1, n))}))
+            return Sample((x, tuple(d.int(-5, 5) for _ in dims), dims))
+        if kind == "movedim":
+            src = tuple(int(i) for i in np.random.default_rng(d.seed()).permutation(n)[:d.int(1, n)])
+            dst = tuple(int(i) for i in np.random.default_rng(d.seed()).permutation(n)[:len(src)])
+            return Sample((x, src, dst) if len(src) > 1 or d.bool() else (x, src[0], dst[0]))
+        if kind == "narrow":
+            size = shape[dim]
+            start = d.int(-size, size - 1)
+            return Sample((x, dim, start, d.int(0, size - start % size)))
+        if kind == "select":
+            return Sample((x, dim, d.int(-shape[dim], shape[dim] - 1)))
+        if kind == "tile":
+            return Sample((x, tuple(d.int(1, 2) for _ in range(d.int(1, n + 1)))))
+        if kind == "repeat_interleave":
+            if d.bool():
+                return Sample((x, d.int(0, 3)), dict(dim=dim) if d.bool() else {})
+            return Sample((x, d.labels((shape[dim],), 3)), dict(dim=dim))
+        if kind == "rot90":
+            a = d.int(0, n - 1)
+            return Sample((x,), dict(k=d.int(-5, 5), dims=(a, d.choice([i for i in range(n) if i != a]))))
+        if kind == "tensor_split":
+            sec = d.int(1, 4) if d.bool() else sorted(d.int(-1, shape[dim] + 1) for _ in range(d.int(1, 3)))
+            return Sample((x, sec), dict(dim=dim))
+        if kind in ("hsplit", "vsplit", "dsplit"):
+            x = d.array(shape + (d.int(1, 4),) * (kind == "dsplit"), dt)
+            size = x.shape[dict(hsplit=1 if n > 1 else 0, vsplit=0, dsplit=2)[kind]]
+            return Sample((x, d.choice([k for k in range(1, size + 1) if size % k == 0]) if d.bool() else
+                           [d.int(0, size)]))
+        raise ValueError(kind)
+    return sample
+
+
+def _stack_like_sample(kind):
+    def sample(d, dt):
+        shape = list(d.shape(0, 3))
+        n = len(shape)
+        grow = dict(hstack=0 if n == 1 else 1, vstack=0, dstack=2, column_stack=1)[kind]
+        shapes = []
+        for _ in range(d.int(1, 3)):
+            if grow < n and (n >= 2 or kind == "hstack"):
+                shape[grow] = d.int(1, 3)
+            shapes.append(tuple(shape))
+        return Sample(tuple(d.array(s, dt) for s in shapes))
+    return sample
+
+
+def _same_shapes_sample(d, dt):
+    shape = d.shape(0, 3)
+    return Sample(tuple(d.array(shape, dt) for _ in range(d.int(1, 3))))
 
 
 def _more_shaping():
-    return ()
+    for n in ("tril", "triu"):
+        yield OpInfo(n, _shaping_sample("tril"), method=True, inplace=n + "_")
+    yield OpInfo("roll", _shaping_sample("roll"), method=True)
+    yield OpInfo("movedim", _shaping_sample("movedim"), method=True, aliases=("moveaxis",))
+    for n in ("narrow", "select", "tile", "repeat_interleave", "rot90", "tensor_split", "hsplit", "vsplit",
+              "dsplit"):
+        yield OpInfo(n, _shaping_sample(n), method=True)
+    for n in ("atleast_1d", "atleast_2d", "atleast_3d"):
+        yield OpInfo(n, _same_shapes_sample)
+    for n in ("hstack", "vstack", "dstack", "column_stack"):
+        yield OpInfo(n, _stack_like_sample(n), call=_list_call)
+
+
+def _act_sample(lo=-3.0, hi=3.0, **choices):
+    """One array (values in [lo, hi]) and each keyword drawn from its tuple of choices."""
+    def sample(d, dt):
+        return Sample((d.array(d.shape(), dt, lo, hi),), {k: d.choice(v) for k, v in choices.items()})
+    return sample
+
+
+def _activation_sample(kind):
+    def sample(d, dt):
+        shape = list(d.shape(1, 3))
+        n = len(shape)
+        if kind == "glu":
+            dim = d.int(-n, n - 1)
+            shape[dim] = 2 * d.int(1, 2)
+            return Sample((d.array(tuple(shape), dt),), dict(dim=dim))
+        if kind == "prelu":
+            shape = tuple(d.shape(1, 4))
+            c = shape[1] if len(shape) >= 2 and d.bool() else 1
+            return Sample((d.array(shape, dt), d.array((c,), dt, 0.0, 0.5)))
+        if kind == "threshold":
+            return Sample((d.array(tuple(shape), dt), d.choice((-0.5, 0.0, 1.0)), d.choice((0.0, -2.0, 5.0))))
+        return Sample((d.array(tuple(shape), dt),), dict(p=d.choice((1.0, 2.0, 3.0)), dim=d.int(-n, n - 1)))
+    return sample
 
 
 def _more_activations():
-    return ()
+    ints = dict(int64=_INT, int32=_INT)
+    yield OpInfo("gelu", _act_sample(approximate=("none", "tanh")), namespace="F", module="GELU")
+    yield OpInfo("selu", unary(), namespace="F", module="SELU")
+    yield OpInfo("celu", _act_sample(alpha=(0.5, 1.0, 2.0)), namespace="F", module="CELU")
+    yield OpInfo("mish", unary(), namespace="F", module="Mish")
+    yield OpInfo("hardswish", unary(-5.0, 5.0), namespace="F", module="Hardswish")
+    yield OpInfo("hardsigmoid", unary(-5.0, 5.0), namespace="F", module="Hardsigmoid")
+    yield OpInfo("softsign", unary(), namespace="F", module="Softsign")
+    yield OpInfo("softmin", reduction(required=True, keepdim=False), namespace="F", module="Softmin")
+    yield OpInfo("glu", _activation_sample("glu"), namespace="F", module="GLU")
+    yield OpInfo("prelu", _activation_sample("prelu"), namespace="F", module="PReLU")
+    yield OpInfo("threshold", _activation_sample("threshold"), namespace="F", module="Threshold")
+    yield OpInfo("tanhshrink", unary(), namespace="F", module="Tanhshrink")
+    yield OpInfo("softshrink", _act_sample(lambd=(0.0, 0.5, 1.0)), namespace="F", module="Softshrink")
+    yield OpInfo("hardshrink", _act_sample(lambd=(0.0, 0.5, 1.0)), namespace="F", module="Hardshrink")
+    yield OpInfo("normalize", _activation_sample("normalize"), namespace="F")
 
 
 def _build():
