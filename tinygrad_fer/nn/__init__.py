@@ -8,6 +8,8 @@ from .conv import Conv2d, ConvTranspose2d  # noqa: F401
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .activation import ReLU, ReLU6, LeakyReLU, ELU, Sigmoid, Tanh, SiLU, Softplus, Softmax, LogSoftmax  # noqa
+from .activation import (LogSigmoid, Hardtanh, GELU, SELU, CELU, Mish, Hardswish, Hardsigmoid, Softsign,  # noqa
+                         Tanhshrink, Softmin, GLU, Softshrink, Hardshrink, Threshold, PReLU)
 from .dropout import Dropout, Dropout2d  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss,  # noqa: F401

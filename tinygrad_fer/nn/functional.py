@@ -6,6 +6,8 @@ import warnings
 import numpy as np
 
 from ..ops.conv import conv2d, conv_transpose2d, unfold, fold  # noqa: F401
+from ..ops.activation import (celu, gelu, glu, hardshrink, hardsigmoid, hardswish, mish, normalize,  # noqa: F401
+                             prelu, selu, softmin, softshrink, softsign, tanhshrink, threshold)
 from ..ops.elementwise import _maybe_inplace, clamp as _clamp, elu, leaky_relu, sigmoid, softplus, tanh  # noqa: F401
 from ..ops.elementwise import relu as _relu, where as _where
 from ..ops.loss import (_check_target_dtype, _reduce, _reduction, _size, binary_cross_entropy,  # noqa: F401
@@ -161,4 +163,6 @@ __all__ = ["adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_no
            "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "dropout2d",
            "elu", "flatten", "fold", "l1_loss", "leaky_relu", "linear", "log_softmax", "logsigmoid", "max_pool2d",
            "mse_loss", "multi_margin_loss", "nll_loss", "one_hot", "pad", "relu", "hardtanh", "relu6", "sigmoid",
-           "silu", "softmax", "softplus", "tanh", "unflatten", "unfold"]
+           "silu", "softmax", "softplus", "tanh", "unflatten", "unfold",
+           "celu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "mish", "normalize", "prelu", "selu",
+           "softmin", "softshrink", "softsign", "tanhshrink", "threshold"]

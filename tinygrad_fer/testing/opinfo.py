@@ -685,6 +685,47 @@ def _stack_like_sample(kind):
     return sample
 
 
+def _diag_sample(kind):
+    def sample(d, dt):
+        if kind == "diag":
+            return Sample((d.array(d.shape(1, 2), dt), d.int(-3, 3)))
+        if kind == "diag_embed":
+            x = d.array(d.shape(0, 2), dt)
+            n = max(x.ndim, 1) + 1
+            a = d.int(-n, n - 1)
+            b = d.choice([i for i in range(-n, n) if i % n != a % n])
+            return Sample((x,), dict(offset=d.int(-2, 2), dim1=a, dim2=b))
+        x = d.array(d.shape(2, 4), dt)
+        a = d.int(-x.ndim, x.ndim - 1)
+        b = d.choice([i for i in range(-x.ndim, x.ndim) if i % x.ndim != a % x.ndim])
+        return Sample((x,), dict(offset=d.int(-3, 3), dim1=a, dim2=b))
+    return sample
+
+
+def _inner_sample(d, dt):
+    k = d.int(1, 3)
+    a, b = d.shape(0, 2), d.shape(0, 2)
+    if d.int(0, 4) == 0:
+        return Sample((d.array((), dt), d.array(b, dt)))
+    return Sample((d.array(a + (k,), dt), d.array(b + (k,), dt)))
+
+
+def _tensordot_sample(d, dt):
+    a = d.shape(1, 3)
+    k = d.int(0, len(a))
+    if d.bool():
+        b = a[len(a) - k:] + d.shape(0, 2)
+        return Sample((d.array(a, dt), d.array(b, dt)), dict(dims=k))
+    da = [int(i) for i in np.random.default_rng(d.seed()).permutation(len(a))[:k]]
+    b = d.shape(0, 2)
+    db = []
+    for i in da:
+        db.append(d.int(0, len(b)))
+        b = b[:db[-1]] + (a[i],) + b[db[-1]:]
+        db = [j + (j >= db[-1] and n < len(db) - 1) for n, j in enumerate(db)]
+    return Sample((d.array(a, dt), d.array(b, dt)), dict(dims=(da, db)))
+
+
 def _same_shapes_sample(d, dt):
     shape = d.shape(0, 3)
     return Sample(tuple(d.array(shape, dt) for _ in range(d.int(1, 3))))
@@ -702,6 +743,16 @@ def _more_shaping():
         yield OpInfo(n, _same_shapes_sample)
     for n in ("hstack", "vstack", "dstack", "column_stack"):
         yield OpInfo(n, _stack_like_sample(n), call=_list_call)
+    yield OpInfo("diagonal", _diag_sample("diagonal"), method=True)
+    yield OpInfo("diag", _diag_sample("diag"), method=True)
+    yield OpInfo("diag_embed", _diag_sample("diag_embed"), method=True)
+    yield OpInfo("broadcast_tensors", lambda d, dt: Sample(tuple(d.array(s, dt) for s in _broadcast_pair(d))))
+    yield OpInfo("meshgrid", lambda d, dt: Sample(tuple(d.array(d.shape(0, 1), dt) for _ in range(d.int(1, 3))),
+                                                  dict(indexing=d.choice(("ij", "xy")))))
+    yield OpInfo("outer", _fixed((3,), (4,)), method=True, aliases=("ger",))
+    yield OpInfo("inner", _inner_sample, method=True)
+    yield OpInfo("kron", lambda d, dt: Sample((d.array(d.shape(0, 3), dt), d.array(d.shape(0, 3), dt))), method=True)
+    yield OpInfo("tensordot", _tensordot_sample)
 
 
 def _act_sample(lo=-3.0, hi=3.0, **choices):
