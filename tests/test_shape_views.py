@@ -22,6 +22,9 @@ def test_writes_through_views_reach_the_input():
     _both(lambda lib, x: lib.tensor_split(x, [1, 3], dim=1)[1].fill_(5))
     _both(lambda lib, x: lib.hsplit(x, 2)[0].neg_())
     _both(lambda lib, x: lib.vsplit(x, [2])[1].fill_(0))
+    _both(lambda lib, x: x.diagonal(1).fill_(-2))
+    _both(lambda lib, x: x.diagonal(-1, 1, 0).mul_(4))
+    _both(lambda lib, x: x.T.diagonal().zero_())
 
 
 def test_gradient_follows_an_in_place_write_through_a_view():
@@ -29,6 +32,7 @@ def test_gradient_follows_an_in_place_write_through_a_view():
         a = lib.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
         b = a * 1
         b.select(1, 2).mul_(3)
+        b.diagonal(1).mul_(lib.tensor([5.0, 6.0, 7.0]))
         b.narrow(0, 1, 2).mul_(lib.tensor([[1.0, 2.0, 3.0, 4.0]]))
         b.sum().backward()
         return b.detach().numpy(), a.grad.numpy()

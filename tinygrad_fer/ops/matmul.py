@@ -121,14 +121,74 @@ def dot(input, other):
     return matmul(input, other)
 
 
+def outer(input, vec2):
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {input.ndim}-D" if input.ndim != 1 else
+                           f"outer: Expected 1-D argument vec2, but got {vec2.ndim}-D")
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+def tensordot(a, b, dims=2, out=None):
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = dims
+        da, db = ([da], [db]) if isinstance(da, int) else (list(da), list(db))
+    if len(da) != len(db):
+        raise RuntimeError(f"both dimension lists should have same length, but got {len(da)} and {len(db)}")
+    from ..tensor import _dim
+    da, db = [_dim(d, a.ndim) for d in da], [_dim(d, b.ndim) for d in db]
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} and "
+                               f"second has size {b.shape[j]} in dim {j}")
+    fa, fb = [i for i in range(a.ndim) if i not in da], [j for j in range(b.ndim) if j not in db]
+    k = 1
+    for i in da:
+        k *= a.shape[i]
+    out_shape = [a.shape[i] for i in fa] + [b.shape[j] for j in fb]
+    am = a.permute(*fa, *da).reshape(-1, k)
+    bm = b.permute(*db, *fb).reshape(k, -1)
+    return matmul(am, bm).reshape(out_shape)
+
+
+def inner(input, other):
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+ger = outer
+
+
+def kron(input, other):
+    n = max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (n - input.ndim) + tuple(input.shape))
+    b = other.reshape((1,) * (n - other.ndim) + tuple(other.shape))
+    # a's axis i pairs with b's axis i: interleave them, multiply by broadcasting, merge each pair
+    prod = a.reshape([v for s in a.shape for v in (s, 1)]) * b.reshape([v for s in b.shape for v in (1, s)])
+    return prod.reshape([x * y for x, y in zip(a.shape, b.shape)])
+
+
 class MatmulMethods:
     """Tensor's matrix products (tinygrad_fer/_tensor_api.py makes Tensor inherit them)."""
     __slots__ = ()
     __matmul__ = matmul = matmul
     mm, bmm, dot = mm, bmm, dot
+    outer = ger = outer
+    inner, kron = inner, kron
 
     def __rmatmul__(self, other):
         return matmul(other, self)
 
 # the public ops, which the package namespace re-exports
-__all__ = ["matmul", "mm", "bmm", "dot"]
+__all__ = ["matmul", "mm", "bmm", "dot", "outer", "ger", "inner", "kron", "tensordot"]

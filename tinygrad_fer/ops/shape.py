@@ -1,10 +1,12 @@
 """Shaping ops built on the movement primitives: triangles, roll, movedim, narrow/select, tile, repeat_interleave,
 rot90, the h/v/d/column stacks and splits, atleast_nd. Views where PyTorch returns views (they come from
 getitem/permute/reshape, which mark them)."""
+import warnings
+
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, _dim
+from ..tensor import Tensor, _dim, _mark_view
 from .index import getitem
 from .inplace import _inplace_of
 from .movement import cat, expand, flip, permute, repeat, reshape, transpose, unsqueeze
@@ -274,6 +276,121 @@ def _split_like(name, dim, min_dims):
 hsplit, vsplit, dsplit = _split_like("hsplit", 1, 1), _split_like("vsplit", 0, 2), _split_like("dsplit", 2, 3)
 
 
+def _diag_view(xp, a, offset, d1, d2):
+    """A writable view of a's diagonal (as np.diagonal's, whose result NumPy makes read-only)."""
+    if type(a) is not np.ndarray:
+        return xp.diagonal(a, offset, d1, d2)
+    cut = [slice(None)] * a.ndim
+    cut[d2 if offset >= 0 else d1] = slice(abs(offset), None)
+    sub = a[tuple(cut)]
+    v = np.diagonal(sub, 0, d1, d2)
+    return np.lib.stride_tricks.as_strided(sub, v.shape, v.strides)
+
+
+class _Diagonal(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        ctx.shape, ctx.args = x.shape, (offset, d1, d2)
+        return _diag_view(ctx.be.xp, x, offset, d1, d2)
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = ctx.be.xp.zeros(ctx.shape, g.dtype)
+        _diag_view(ctx.be.xp, gx, *ctx.args)[...] = g
+        return gx, None, None, None
+
+
+def _two_dims(name, n, dim1, dim2):
+    a, b = _dim(dim1, n), _dim(dim2, n)
+    if a == b:
+        raise RuntimeError(f"{name}(): dim1 and dim2 cannot be equal, but got dim1={dim1} and dim2={dim2}"
+                           if name == "diag_embed" else f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return a, b
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    _check_tensor("diagonal", input)
+    if input.ndim < 2:
+        raise RuntimeError(f"diagonal(): input must be at least 2-dimensional, but got {input.ndim}D")
+    a, b = _two_dims("diagonal", input.ndim, dim1, dim2)
+    return _mark_view(_Diagonal.apply(input, int(offset), a, b), input)
+
+
+class _DiagEmbed(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        ctx.args = (offset, d1, d2)
+        n = x.shape[-1] + abs(offset)
+        shape = list(x.shape[:-1])
+        for d in sorted((d1, d2)):
+            shape.insert(d, n)
+        out = ctx.be.xp.zeros(shape, x.dtype)
+        _diag_view(ctx.be.xp, out, offset, d1, d2)[...] = x
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _diag_view(ctx.be.xp, g, *ctx.args).copy(), None, None, None
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    _check_tensor("diag_embed", input)
+    a, b = _two_dims("diag_embed", input.ndim + 1, dim1, dim2)
+    return _DiagEmbed.apply(input, int(offset), a, b)
+
+
+def diag(input, diagonal=0):
+    _check_tensor("diag", input)
+    if input.ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input.ndim != 2:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+    return globals()["diagonal"](input, diagonal).clone()
+
+
+def broadcast_tensors(*tensors):
+    ts = _tensors("broadcast_tensors", tensors)
+    try:
+        shape = np.broadcast_shapes(*(tuple(t.shape) for t in ts))
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape: "
+                           f"{', '.join(str(list(t.shape)) for t in ts)}") from None
+    return tuple(expand(t, shape) for t in ts)
+
+
+def meshgrid(*tensors, indexing=None):
+    ts = _tensors("meshgrid", tensors)
+    if not ts:
+        raise RuntimeError("torch.meshgrid expects a non-empty TensorList")
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    for t in ts:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")
+        if t.dtype is not ts[0].dtype:
+            raise RuntimeError("torch.meshgrid: Expected all tensors in the tensor list to have the same dtype")
+    pos = list(range(len(ts)))
+    if indexing == "xy" and len(ts) >= 2:
+        pos[0], pos[1] = 1, 0
+    shape = [0] * len(ts)
+    for t, p in zip(ts, pos):
+        shape[p] = t.numel()
+    out = []
+    for t, p in zip(ts, pos):
+        view = [1] * len(ts)
+        view[p] = shape[p]
+        out.append(expand(reshape(t, view), shape))
+    return tuple(out)
+
+
 class ShapeMethods:
     """Tensor's shaping methods of this module (tinygrad_fer/_tensor_api.py makes Tensor inherit them)."""
     __slots__ = ()
@@ -281,6 +398,7 @@ class ShapeMethods:
     roll, movedim, moveaxis, narrow, select, tile = roll, movedim, movedim, narrow, select, tile
     repeat_interleave, rot90 = repeat_interleave, rot90
     tensor_split, hsplit, vsplit, dsplit = tensor_split, hsplit, vsplit, dsplit
+    diagonal, diag, diag_embed = diagonal, diag, diag_embed
 
 
 moveaxis = movedim
@@ -288,4 +406,4 @@ moveaxis = movedim
 # the public ops, which the package namespace re-exports
 __all__ = ["tril", "triu", "roll", "movedim", "moveaxis", "narrow", "select", "tile", "repeat_interleave", "rot90",
            "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "dstack", "column_stack", "tensor_split",
-           "hsplit", "vsplit", "dsplit"]
+           "hsplit", "vsplit", "dsplit", "diagonal", "diag", "diag_embed", "broadcast_tensors", "meshgrid"]

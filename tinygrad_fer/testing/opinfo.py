@@ -690,8 +690,8 @@ def _diag_sample(kind):
         if kind == "diag":
             return Sample((d.array(d.shape(1, 2), dt), d.int(-3, 3)))
         if kind == "diag_embed":
-            x = d.array(d.shape(0, 2), dt)
-            n = max(x.ndim, 1) + 1
+            x = d.array(d.shape(1, 2), dt)
+            n = x.ndim + 1
             a = d.int(-n, n - 1)
             b = d.choice([i for i in range(-n, n) if i % n != a % n])
             return Sample((x,), dict(offset=d.int(-2, 2), dim1=a, dim2=b))
@@ -750,9 +750,9 @@ def _more_shaping():
     yield OpInfo("meshgrid", lambda d, dt: Sample(tuple(d.array(d.shape(0, 1), dt) for _ in range(d.int(1, 3))),
                                                   dict(indexing=d.choice(("ij", "xy")))))
     yield OpInfo("outer", _fixed((3,), (4,)), method=True, aliases=("ger",))
-    yield OpInfo("inner", _inner_sample, method=True)
+    yield OpInfo("inner", _inner_sample, method=True, deviations=dict(dtypes=dict(bool=_BOOL)))
     yield OpInfo("kron", lambda d, dt: Sample((d.array(d.shape(0, 3), dt), d.array(d.shape(0, 3), dt))), method=True)
-    yield OpInfo("tensordot", _tensordot_sample)
+    yield OpInfo("tensordot", _tensordot_sample, deviations=dict(dtypes=dict(bool=_BOOL)))
 
 
 def _act_sample(lo=-3.0, hi=3.0, **choices):
