@@ -196,6 +196,13 @@ def test_method_aliases(alias):
     np.testing.assert_array_equal(getattr(a, alias)(*rest, **kw).numpy(), getattr(b, target)(*rest, **kw).numpy())
 
 
+def test_named_modules_exist_as_in_torch():
+    for op in OPS:
+        if op.module:
+            assert hasattr(tg.nn, op.module), f"{op.name}: nn.{op.module} is named in the registry but missing"
+            assert hasattr(torch.nn, op.module), f"{op.name}: torch.nn has no {op.module}"
+
+
 def test_docs_table_is_generated_from_the_registry():
     import os
     path = os.path.join(os.path.dirname(__file__), "..", "docs", "07-porting-from-pytorch.md")

@@ -4,7 +4,7 @@ from .parameter import Parameter  # noqa: F401
 from .module import Module  # noqa: F401
 from .container import Sequential, ModuleList, ModuleDict  # noqa: F401
 from .linear import Linear, Identity  # noqa: F401
-from .conv import Conv2d, ConvTranspose2d  # noqa: F401
+from .conv import Conv2d, ConvTranspose2d, Fold, Unfold  # noqa: F401
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .activation import ReLU, ReLU6, LeakyReLU, ELU, Sigmoid, Tanh, SiLU, Softplus, Softmax, LogSoftmax  # noqa
