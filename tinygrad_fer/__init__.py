@@ -23,6 +23,7 @@ from .ops.index import *  # noqa: F401,F403
 from .ops.matmul import *  # noqa: F401,F403
 from .ops.scan import *  # noqa: F401,F403
 from .ops.sort import *  # noqa: F401,F403
+from .ops.stats import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from . import _tensor_api  # noqa: F401,E402  (gives Tensor the op methods declared in ops/)
 

@@ -13,12 +13,13 @@ from .ops.movement import MovementMethods
 from .ops.reduce import ReduceMethods
 from .ops.scan import ScanMethods
 from .ops.sort import SortMethods
+from .ops.stats import StatsMethods
 from .ops.shape import ShapeMethods
 from .tensor import Tensor
 
 
 class TensorMethods(ElementwiseMethods, ReduceMethods, MovementMethods, IndexMethods, MatmulMethods, InplaceMethods,
-                    ShapeMethods, ScanMethods, SortMethods):
+                    ShapeMethods, ScanMethods, SortMethods, StatsMethods):
     """Every op family's Tensor methods; no two families declare the same name."""
     __slots__ = ()
 

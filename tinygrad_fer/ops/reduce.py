@@ -193,8 +193,25 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return sum(d * d, axes, keepdim) / builtins.max(n - correction, 0)  # this module's max is the op
 
 
+class _StdSqrt(Function):
+    """sqrt of a variance, whose gradient is 0 where the variance is 0 (PyTorch's std_backward), not 0 * inf."""
+    raw = True
+
+    @staticmethod
+    def forward(ctx, v):
+        out = ctx.be.xp.sqrt(v)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return ctx.be.xp.where(out == 0, 0, g / (2 * out)).astype(out.dtype, copy=False)
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    return _StdSqrt.apply(var(input, dim, unbiased, keepdim, correction=correction))
 
 
 def logsumexp(input, dim, keepdim=False):

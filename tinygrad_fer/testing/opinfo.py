@@ -530,9 +530,10 @@ def _lerp_sample(d, dt):
 
 def _clamp_tensor_sample(d, dt):
     sa, sb = _broadcast_pair(d)
-    lo = d.array(sb, dt, -2.0, 0.5)
-    hi = d.choice((d.array(sa, dt, -0.5, 2.0), None, 1.0))
-    return Sample((d.array(sa, dt), lo, hi)) if d.bool() else Sample((d.array(sa, dt), None, d.array(sb, dt)))
+    full = np.broadcast_shapes(sa, sb)  # PyTorch's backward fails when the bounds broadcast the input bigger
+    lo = d.array(d.choice((sa, sb)), dt, -2.0, 0.5)
+    hi = d.choice((d.array(d.choice((sa, sb)), dt, -0.5, 2.0), None))
+    return Sample((d.array(full, dt), lo, hi)) if d.bool() else Sample((d.array(full, dt), None, d.array(sb, dt)))
 
 
 def _more_elementwise():
@@ -542,7 +543,9 @@ def _more_elementwise():
                    atanh=("arctanh",), trunc=("fix",))
     for n in ("log10 exp2 trunc frac sinh cosh asin acos atan asinh acosh atanh erf erfc erfinv sinc deg2rad "
               "rad2deg sgn").split():
-        yield OpInfo(n, unary(*domains.get(n, (-3.0, 3.0))), method=True, inplace=n + "_", aliases=aliases.get(n, ()))
+        # sgn: PyTorch's gradient is a ZeroTensor, which the comparison cannot read (ours: zeros, as sign's)
+        yield OpInfo(n, unary(*domains.get(n, (-3.0, 3.0))), method=True, inplace=n + "_", aliases=aliases.get(n, ()),
+                     grad=n != "sgn")
     pos = lambda d, s, dt: d.array(s, dt, 0.2, 3.0)  # noqa: E731
     yield OpInfo("atan2", binary(scalar=False), method=True, inplace="atan2_", aliases=("arctan2",))
     yield OpInfo("hypot", binary(scalar=False), method=True, inplace="hypot_")
@@ -554,7 +557,7 @@ def _more_elementwise():
     yield OpInfo("lerp", _lerp_sample, method=True, inplace="lerp_")
     yield OpInfo("nan_to_num", _nonfinite_sample, method=True, inplace="nan_to_num_")
     for n in ("isposinf", "isneginf"):
-        yield OpInfo(n, _nonfinite_sample, call=lambda f, x, **kw: f(x), method=True, grad=False)
+        yield OpInfo(n, lambda d, dt: Sample(_nonfinite_sample(d, dt).args), method=True, grad=False)
     yield OpInfo("clip", _clamp_tensor_sample, method=True, inplace="clip_")
 
 
@@ -726,6 +729,45 @@ def _tensordot_sample(d, dt):
     return Sample((d.array(a, dt), d.array(b, dt)), dict(dims=(da, db)))
 
 
+def _scatter_sample(kind):
+    def sample(d, dt):
+        shape = d.shape(1, 3)
+        x, n = d.array(shape, dt), len(shape)
+        dim = d.int(-n, n - 1)
+        rng = np.random.default_rng(d.seed())
+        if kind == "take":
+            return Sample((x, rng.integers(-x.size, x.size, d.shape(0, 2))))
+        if kind == "take_along_dim":
+            if d.bool():
+                return Sample((x, rng.integers(0, x.size, d.shape(1, 1))))
+            idx = tuple(1 if d.bool() else s for s in shape)
+            idx = idx[:dim % n] + (d.int(1, 3),) + idx[dim % n + 1:]
+            return Sample((x, rng.integers(0, shape[dim], idx)), dict(dim=dim))
+        if kind == "masked_select":
+            mask_shape = tuple(1 if d.bool() else s for s in shape)[d.int(0, n):]
+            return Sample((x, rng.random(mask_shape) < 0.5))
+        if kind in ("index_add", "index_fill"):
+            idx = rng.integers(0, shape[dim], d.int(0, 4))
+            if kind == "index_fill":
+                return Sample((x, dim, idx, float(d.int(-2, 2))))
+            src = d.array(shape[:dim % n] + (len(idx),) + shape[dim % n + 1:], dt)
+            return Sample((x, dim, idx, src), dict(alpha=d.choice((1, 2.5))) if d.bool() else {})
+        # scatter writes repeated positions in an unspecified order: distinct positions along dim keep it defined
+        rows = d.int(1, shape[dim])
+        idx_shape = tuple(d.int(1, s) for s in shape)
+        idx_shape = idx_shape[:dim % n] + (rows if kind == "scatter" else d.int(1, 4),) + idx_shape[dim % n + 1:]
+        if kind == "scatter":
+            others = idx_shape[:dim % n] + idx_shape[dim % n + 1:]
+            idx = np.moveaxis(np.argsort(rng.random(others + (shape[dim],)), axis=-1)[..., :rows], -1, dim % n)
+        else:
+            idx = rng.integers(0, shape[dim], idx_shape)
+        src = d.array(idx_shape, dt)  # PyTorch's backward fails for a src larger than index
+        if kind == "scatter" and d.bool():
+            return Sample((x, dim, idx), dict(value=float(d.int(-2, 2))))
+        return Sample((x, dim, idx, src))
+    return sample
+
+
 def _same_shapes_sample(d, dt):
     shape = d.shape(0, 3)
     return Sample(tuple(d.array(shape, dt) for _ in range(d.int(1, 3))))
@@ -753,6 +795,10 @@ def _more_shaping():
     yield OpInfo("inner", _inner_sample, method=True, deviations=dict(dtypes=dict(bool=_BOOL)))
     yield OpInfo("kron", lambda d, dt: Sample((d.array(d.shape(0, 3), dt), d.array(d.shape(0, 3), dt))), method=True)
     yield OpInfo("tensordot", _tensordot_sample, deviations=dict(dtypes=dict(bool=_BOOL)))
+    for n in ("take", "take_along_dim", "masked_select"):
+        yield OpInfo(n, _scatter_sample(n), method=True)
+    for n in ("scatter", "scatter_add", "index_add", "index_fill"):
+        yield OpInfo(n, _scatter_sample(n), method=True, inplace=n + "_")
 
 
 def _act_sample(lo=-3.0, hi=3.0, **choices):
