@@ -73,6 +73,16 @@ def _scatter_along(xp, be, shape, dim, idx, g):
     return xp.moveaxis(flat.reshape(moved), -1, dim)
 
 
+def _accumulate(xp, name, a, axis):
+    """xp.<name>.accumulate along axis; CuPy's ufuncs have no accumulate, so there it is one step per element."""
+    if xp is np:
+        return getattr(np, name).accumulate(a, axis=axis)
+    f, out = getattr(xp, name), xp.moveaxis(a, axis, 0).copy()
+    for i in range(1, out.shape[0]):
+        out[i] = f(out[i - 1], out[i])
+    return xp.moveaxis(out, 0, axis)
+
+
 class CumExtremum(Function):
     """Running max/min with the index of its last occurrence (PyTorch updates on ties, and a NaN sticks)."""
     raw = True
@@ -80,14 +90,14 @@ class CumExtremum(Function):
     @staticmethod
     def forward(ctx, x, dim, is_max):
         xp = ctx.be.xp
-        vals = (xp.maximum if is_max else xp.minimum).accumulate(x, axis=dim)
+        vals = _accumulate(xp, "maximum" if is_max else "minimum", x, dim)
         hit = x == vals
         if x.dtype.kind == "f":
             hit |= xp.isnan(x)
         shape = [1] * x.ndim
         shape[dim] = x.shape[dim]
         pos = xp.arange(x.shape[dim], dtype=np.int64).reshape(shape)
-        idx = xp.maximum.accumulate(xp.where(hit, pos, 0), axis=dim)
+        idx = _accumulate(xp, "maximum", xp.where(hit, pos, 0), dim)
         ctx.dim, ctx.shape = dim, x.shape
         ctx.save_for_backward(idx)
         return vals, idx
@@ -103,7 +113,7 @@ class LogCumSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        out = ctx.be.xp.logaddexp.accumulate(x, axis=dim)
+        out = _accumulate(ctx.be.xp, "logaddexp", x, dim)
         ctx.dim = dim
         ctx.save_for_backward(x, out)
         return out
@@ -116,7 +126,7 @@ class LogCumSumExp(Function):
         xp, dim = ctx.be.xp, ctx.dim
         with np.errstate(divide="ignore", invalid="ignore"):
             def part(gp):
-                r = xp.flip(xp.logaddexp.accumulate(xp.flip(xp.log(gp) - out, dim), axis=dim), dim)
+                r = xp.flip(_accumulate(xp, "logaddexp", xp.flip(xp.log(gp) - out, dim), dim), dim)
                 return xp.exp(r + x)
             gx = part(xp.where(g > 0, g, 0)) - part(xp.where(g < 0, -g, 0))
         return gx.astype(x.dtype, copy=False), None
