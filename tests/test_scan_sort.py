@@ -70,3 +70,10 @@ def test_errors_like_torch(call):
 
 def test_diff_with_n_zero_ignores_prepend():
     _check(lambda lib, a, b: lib.diff(a, 0, 0, b), np.ones((2, 3)), np.ones((1, 3)))
+
+
+def test_var_mean_std_mean_legacy_unbiased_positional():
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    for name in ("var_mean", "std_mean"):
+        for unbiased in (False, True):
+            _check(lambda lib, a: getattr(lib, name)(a, unbiased), x)
