@@ -399,6 +399,9 @@ class ShapeMethods:
     repeat_interleave, rot90 = repeat_interleave, rot90
     tensor_split, hsplit, vsplit, dsplit = tensor_split, hsplit, vsplit, dsplit
     diagonal, diag, diag_embed = diagonal, diag, diag_embed
+    # ops/index.py's scatters, in place: declared here because ops/inplace.py imports ops/index.py
+    scatter_, scatter_add_ = _inplace_of("scatter"), _inplace_of("scatter_add")
+    index_add_, index_fill_ = _inplace_of("index_add"), _inplace_of("index_fill")
 
 
 moveaxis = movedim

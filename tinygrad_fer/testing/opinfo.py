@@ -745,13 +745,13 @@ def _scatter_sample(kind):
             return Sample((x, rng.integers(0, shape[dim], idx)), dict(dim=dim))
         if kind == "masked_select":
             mask_shape = tuple(1 if d.bool() else s for s in shape)[d.int(0, n):]
-            return Sample((x, rng.random(mask_shape) < 0.5))
+            return Sample((x, np.asarray(rng.random(mask_shape) < 0.5)))
         if kind in ("index_add", "index_fill"):
             idx = rng.integers(0, shape[dim], d.int(0, 4))
             if kind == "index_fill":
                 return Sample((x, dim, idx, float(d.int(-2, 2))))
             src = d.array(shape[:dim % n] + (len(idx),) + shape[dim % n + 1:], dt)
-            return Sample((x, dim, idx, src), dict(alpha=d.choice((1, 2.5))) if d.bool() else {})
+            return Sample((x, dim, idx, src), dict(alpha=d.choice((1, 2))) if d.bool() else {})
         # scatter writes repeated positions in an unspecified order: distinct positions along dim keep it defined
         rows = d.int(1, shape[dim])
         idx_shape = tuple(d.int(1, s) for s in shape)
