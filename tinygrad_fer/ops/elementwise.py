@@ -564,16 +564,54 @@ class Clamp(Function):
         return ctx.be.xp.where(keep, g, 0), None, None
 
 
+class ClampTensor(Function):
+    """clamp with tensor bounds. PyTorch's gradients: the input where it lies within both bounds (ties included),
+    min where the input is below it (and min < max), max where the input is above it or max < min."""
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = ctx.be.xp
+        ctx.save_for_backward(x, lo, hi)
+        out = x
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+        return out if out is not x else x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        xp, n = ctx.be.xp, ctx.needs_input_grad
+        keep = True
+        if lo is not None:
+            keep = x >= lo
+        if hi is not None:
+            keep = keep & (x <= hi)
+        gx = xp.where(keep, g, 0) if n[0] else None
+        glo = ghi = None
+        if n[1]:
+            glo = xp.where((x < lo) & (lo < hi) if hi is not None else x < lo, g, 0)
+        if n[2]:
+            ghi = xp.where((x > hi) | (hi < lo) if lo is not None else x > hi, g, 0)
+        return gx, glo, ghi
+
+
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
+        if not all(isinstance(v, Tensor) for v in (min, max) if v is not None):
+            raise TypeError(f"clamp() received an invalid combination of arguments - got (Tensor, "
+                            f"{type(min).__name__}, {type(max).__name__}), but expected one of: (Tensor input, Tensor "
+                            "min = None, Tensor max = None), (Tensor input, Number min = None, Number max = None)")
+        bounds = [v for v in (min, max) if v is not None]
+        dt = dtypes.result_type(input, *bounds)
+        x, lo, hi = (None if v is None else _as_tensor(v, dt, input._be) for v in (input, min, max))
+        for v in bounds:
+            _broadcast_shape(input._array.shape, v.shape if isinstance(v, Tensor) else ())
+        return ClampTensor.apply(x, lo, hi)
     dt = dtypes.result_type(input, *(v for v in (min, max) if v is not None))
     x = input if input.dtype is dt else input.type(dt)
     return Clamp.apply(x, min, max)
@@ -704,7 +742,11 @@ def equal(a, b):
     return a.shape == b.shape and bool((a._array == b._array).all())
 
 
-class ElementwiseMethods:
+from .elementwise_math import MathMethods, __all__ as _math_all  # noqa: E402 (it builds on the helpers above)
+from .elementwise_math import *  # noqa: E402,F401,F403
+
+
+class ElementwiseMethods(MathMethods):
     """Tensor's arithmetic, comparison, logic and unary-math methods and operators (tinygrad_fer/_tensor_api.py makes
     Tensor inherit them)."""
     __slots__ = ()
@@ -773,3 +815,4 @@ __all__ = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "rsqr
            "isfinite", "floor", "ceil", "round", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
            "logical_not", "logical_xor", "allclose", "equal", "reciprocal", "square", "remainder", "fmod", "floor_divide",
            "log2"]
+__all__ += _math_all
