@@ -538,6 +538,15 @@ def reciprocal(input):
     return div(1.0, input)
 
 
+def _clamp_values(xp, x, lo, hi):
+    out = x
+    if lo is not None:
+        out = xp.maximum(out, lo)
+    if hi is not None:
+        out = xp.minimum(out, hi)
+    return out if out is not x else x.copy()
+
+
 class Clamp(Function):
     raw = True
 
@@ -546,12 +555,7 @@ class Clamp(Function):
         xp = ctx.be.xp
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
-        out = x
-        if lo is not None:
-            out = xp.maximum(out, lo)
-        if hi is not None:
-            out = xp.minimum(out, hi)
-        return out if out is not x else x.copy()
+        return _clamp_values(xp, x, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
@@ -573,12 +577,7 @@ class ClampTensor(Function):
     def forward(ctx, x, lo, hi):
         xp = ctx.be.xp
         ctx.save_for_backward(x, lo, hi)
-        out = x
-        if lo is not None:
-            out = xp.maximum(out, lo)
-        if hi is not None:
-            out = xp.minimum(out, hi)
-        return out if out is not x else x.copy()
+        return _clamp_values(xp, x, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
