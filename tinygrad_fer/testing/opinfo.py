@@ -845,8 +845,12 @@ def _more_activations():
     yield OpInfo("normalize", _activation_sample("normalize"), namespace="F")
 
 
+def _more_search():
+    return ()
+
+
 def _build():
-    ops = [*_unaries(), *_binaries(), *_reductions(), *_movements(), *_linear_algebra(), *_nn(), *_more_elementwise(),
+    ops = [*_more_search(), *_unaries(), *_binaries(), *_reductions(), *_movements(), *_linear_algebra(), *_nn(), *_more_elementwise(),
            *_more_reductions(), *_more_shaping(), *_more_activations()]
     reg = {(o.namespace, o.name): o for o in ops}
     for key, dts in _DTYPE_DEVIATIONS.items():
