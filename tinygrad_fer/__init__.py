@@ -22,6 +22,7 @@ from .ops.movement import *  # noqa: F401,F403
 from .ops.index import *  # noqa: F401,F403
 from .ops.matmul import *  # noqa: F401,F403
 from .ops.scan import *  # noqa: F401,F403
+from .ops.search import *  # noqa: F401,F403
 from .ops.sort import *  # noqa: F401,F403
 from .ops.stats import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403

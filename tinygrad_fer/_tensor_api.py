@@ -12,6 +12,7 @@ from .ops.matmul import MatmulMethods
 from .ops.movement import MovementMethods
 from .ops.reduce import ReduceMethods
 from .ops.scan import ScanMethods
+from .ops.search import SearchMethods
 from .ops.sort import SortMethods
 from .ops.stats import StatsMethods
 from .ops.shape import ShapeMethods
@@ -19,7 +20,7 @@ from .tensor import Tensor
 
 
 class TensorMethods(ElementwiseMethods, ReduceMethods, MovementMethods, IndexMethods, MatmulMethods, InplaceMethods,
-                    ShapeMethods, ScanMethods, SortMethods, StatsMethods):
+                    ShapeMethods, ScanMethods, SearchMethods, SortMethods, StatsMethods):
     """Every op family's Tensor methods; no two families declare the same name."""
     __slots__ = ()
 

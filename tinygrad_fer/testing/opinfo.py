@@ -845,8 +845,59 @@ def _more_activations():
     yield OpInfo("normalize", _activation_sample("normalize"), namespace="F")
 
 
+def _search_sample(kind):
+    """Samples for the searching and counting ops: values on a coarse grid, so repeats, ties and zeros occur."""
+    def sample(d, dt):
+        shape = d.shape(0, 3)
+        grid = lambda shp: np.asarray(np.round(d.array(shp, F64, -2.4, 2.4)), dt)  # noqa: E731  (-2 .. 2)
+        if kind in ("nonzero", "argwhere"):
+            return Sample((grid(shape),), dict(as_tuple=d.bool()) if kind == "nonzero" and d.bool() else {})
+        if kind == "unique":
+            return Sample((grid(shape),), dict(sorted=d.bool(), return_inverse=d.bool(), return_counts=d.bool()))
+        if kind == "unique_consecutive":
+            return Sample((grid(shape),), dict(return_inverse=d.bool(), return_counts=d.bool()))
+        if kind in ("searchsorted", "bucketize"):
+            batch = d.shape(0, 2, max_side=3) if kind == "searchsorted" and d.bool() else ()
+            bd = np.sort(d.array(batch + (d.int(0, 5),), dt), axis=-1)
+            v = grid(batch + (d.int(0, 4),)) if batch else (grid(shape) if d.bool() else float(grid(())))
+            kw = dict(out_int32=d.bool(), right=d.bool())
+            if kind == "bucketize":
+                return Sample((v, bd), kw)
+            if d.bool():
+                kw["side"] = "right" if kw.pop("right") else "left"
+            sorter = None
+            if d.bool():    # the same boundaries shuffled, with the order that sorts them back
+                perm = np.argsort(np.random.default_rng(d.seed()).random(bd.shape), axis=-1)
+                bd, sorter = np.take_along_axis(bd, perm, -1), perm.astype(np.int64)
+            return Sample((bd, v, sorter), kw)
+        if kind == "bincount":
+            n = d.int(0, 6)
+            x = d.labels((n,), d.int(1, 5)).astype(np.int64)
+            return Sample((x, d.array((n,), dt) if d.bool() else None), dict(minlength=d.int(0, 6)))
+        if kind == "histc":
+            kw = dict(bins=d.int(1, 6))
+            if d.bool():
+                lo = d.int(-3, 1) / 2
+                kw.update(min=lo, max=lo + d.int(0, 4))
+            return Sample((d.array(shape, dt),), kw)
+        if kind == "isin":
+            e, t = grid(shape), grid(d.shape(0, 2))
+            if d.bool():
+                e, t = (float(e.reshape(-1)[0]), t) if e.size and d.bool() else (e, float(grid(())))
+            return Sample((e, t), dict(invert=d.bool()))
+    return sample
+
+
+def _searchsorted_call(f, sorted_sequence, input, sorter, **kw):
+    return f(sorted_sequence, input, sorter=sorter, **kw)
+
+
 def _more_search():
-    return ()
+    for n in "nonzero argwhere unique unique_consecutive bincount histc".split():
+        yield OpInfo(n, _search_sample(n), method=True, grad=False)
+    yield OpInfo("searchsorted", _search_sample("searchsorted"), call=_searchsorted_call, grad=False)
+    for n in "bucketize isin".split():
+        yield OpInfo(n, _search_sample(n), grad=False)
 
 
 def _build():
@@ -866,7 +917,7 @@ NOT_OPS = frozenset(
     "arange as_tensor empty empty_like eye from_numpy full full_like linspace ones ones_like zeros zeros_like rand "
     "rand_like randn randn_like randint randint_like randperm manual_seed seed load save get_default_dtype "
     "set_default_dtype is_grad_enabled is_inference_mode_enabled allclose equal tensor one_hot dropout "
-    "dropout2d".split())
+    "dropout2d normal is_tensor is_floating_point numel".split())
 
 
 # Tensor methods that are another spelling of a registered op (tests/test_ops.py checks they agree with it)

@@ -1,0 +1,217 @@
+"""Searching and counting: nonzero/argwhere, unique/unique_consecutive, searchsorted/bucketize, bincount, histc and
+isin. Their outputs are indices, counts or masks, so none has a gradient (as in PyTorch)."""
+import numpy as np
+
+from ..tensor import Tensor
+
+# PyTorch's names for dtypes in its "not implemented for" messages
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "bool": "Bool", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}
+
+
+def _torch_name(a):
+    return _TORCH_NAMES.get(a.dtype.name, a.dtype.name)
+
+
+def _common(a, b):
+    """a and b in one dtype by PyTorch's rule for tensors of equal standing: a float beats an integer or bool, and
+    keeps its own width (NumPy would widen float32 against int64 to float64)."""
+    if a.dtype == b.dtype:
+        return a, b
+    fa, fb = a.dtype.kind == "f", b.dtype.kind == "f"
+    if fa and not fb:
+        return a, b.astype(a.dtype)
+    if fb and not fa:
+        return a.astype(b.dtype), b
+    dt = np.result_type(a.dtype, b.dtype)
+    return a.astype(dt), b.astype(dt)
+
+
+def nonzero(input, *, as_tuple=False):
+    xp, a = input._be.xp, input._array
+    if as_tuple:  # a 0-d tensor answers as a one-element vector
+        return tuple(Tensor(i.astype(np.int64, copy=False)) for i in xp.nonzero(a.reshape(1) if a.ndim == 0 else a))
+    return Tensor(xp.argwhere(a).astype(np.int64, copy=False))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def _groups(xp, s):
+    """Where each run of equal values in the 1-d array s starts (NaN equals nothing, as in PyTorch)."""
+    new = xp.ones(s.shape, dtype=bool)
+    new[1:] = s[1:] != s[:-1]
+    return new
+
+
+def _unique_result(xp, input, vals, new, inverse_flat, return_inverse, return_counts):
+    out = [Tensor(vals)]
+    if return_inverse:
+        out.append(Tensor(inverse_flat.reshape(input.shape)))
+    if return_counts:
+        starts = xp.nonzero(new)[0]
+        out.append(Tensor(xp.diff(xp.append(starts, new.shape[0])).astype(np.int64, copy=False)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _no_dim(dim, name):
+    if dim is not None:
+        raise NotImplementedError(f"{name}(): dim={dim} (unique slices along a dimension) is not supported; "
+                                  f"use dim=None")
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    # PyTorch's CPU and CUDA kernels sort whatever `sorted` says, so the result is sorted either way here too
+    _no_dim(dim, "unique")
+    xp, flat = input._be.xp, input._array.reshape(-1)
+    order = xp.argsort(flat, kind="stable")
+    s = flat[order]
+    new = _groups(xp, s)
+    inverse = xp.empty(flat.shape, dtype=np.int64)
+    inverse[order] = xp.cumsum(new) - 1
+    return _unique_result(xp, input, s[new], new, inverse, return_inverse, return_counts)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    _no_dim(dim, "unique_consecutive")
+    xp, flat = input._be.xp, input._array.reshape(-1)
+    new = _groups(xp, flat)
+    inverse = (xp.cumsum(new) - 1).astype(np.int64, copy=False)
+    return _unique_result(xp, input, flat[new], new, inverse, return_inverse, return_counts)
+
+
+def _shape_str(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _lower_bound(xp, bd, v, right):
+    """PyTorch's binary search, vectorised over rows: bd (rows, n) ascending, v (rows, m). Its comparisons
+    (`!(b >= v)` to go right; `!(b > v)` for right=True) decide where NaN lands, so they are kept as they are."""
+    n = bd.shape[1]
+    lo = xp.zeros(v.shape, dtype=np.int64)
+    if n == 0:
+        return lo
+    hi = xp.full(v.shape, n, dtype=np.int64)
+    for _ in range(n.bit_length() + 1):
+        mid = (lo + hi) // 2
+        b = xp.take_along_axis(bd, xp.minimum(mid, n - 1), axis=1)
+        go = ~(b > v) if right else ~(b >= v)
+        active = lo < hi
+        lo = xp.where(active & go, mid + 1, lo)
+        hi = xp.where(active & ~go, mid, hi)
+    return lo
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
+                               "while right was True")
+        right = side == "right"
+    xp, bd = sorted_sequence._be.xp, sorted_sequence._array
+    v = input._array if isinstance(input, Tensor) else xp.asarray(input)
+    if v.ndim == 0 and bd.ndim != 1:
+        raise RuntimeError("torch.searchsorted(): input value can be a scalar only when boundaries tensor dimension "
+                           f"is 1, but we got boundaries tensor dim({bd.ndim}) and input value's dim(0) numel(1)")
+    if bd.ndim > 1 and bd.shape[:-1] != v.shape[:-1] or bd.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions "
+                           "of boundaries tensor and input value tensor must match, but we got boundaries tensor "
+                           f"{_shape_str(bd.shape)} and input value tensor {_shape_str(v.shape)}")
+    if sorter is not None:
+        s = sorter._array
+        if s.dtype != np.int64:
+            raise RuntimeError("torch.searchsorted(): sorter must be a tensor of long dtype but got dtype "
+                               f"{_torch_name(s)}")
+        if s.shape != bd.shape:
+            raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same size, but got boundary "
+                               f"tensor {_shape_str(bd.shape)}and got sorter tensor {_shape_str(s.shape)}")
+        if s.size and (int(s.min()) < 0 or int(s.max()) >= bd.shape[-1]):
+            raise RuntimeError("torch.searchsorted(): sorter index out of range")
+        bd = xp.take_along_axis(bd, s, axis=-1)
+    if isinstance(input, Tensor):
+        bd, v = _common(bd, v)
+    if bd.dtype == np.bool_ and v.dtype == np.bool_:
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+    n = bd.shape[-1]
+    rows = 1 if bd.ndim == 1 else int(np.prod(bd.shape[:-1], dtype=np.int64))
+    out = _lower_bound(xp, bd.reshape(rows, n), v.reshape(rows, v.size // rows if rows else 0), right)
+    return Tensor(out.reshape(v.shape).astype(np.int32 if out_int32 else np.int64, copy=False))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    # bucketize's right=False (boundaries[i-1] < x <= boundaries[i]) is searchsorted's left side
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def bincount(input, weights=None, minlength=0):
+    xp, a = input._be.xp, input._array
+    if a.dtype.kind not in "iu":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_torch_name(a)}'")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if a.ndim != 1 or (a.size and int(a.min()) < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None or a.size == 0:  # PyTorch answers an empty input with int64 zeros, weights unread
+        return Tensor(xp.bincount(a, minlength=minlength).astype(np.int64, copy=False))
+    w = weights._array
+    if w.ndim != 1 or w.shape[0] != a.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    # float and double weights keep their dtype; any other weights count in double
+    dt = w.dtype if w.dtype in (np.float32, np.float64) else np.float64
+    return Tensor(xp.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(dt, copy=False))
+
+
+def histc(input, bins=100, min=0, max=0):
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)):
+        raise TypeError(f"histc(): argument 'bins' must be int, not {type(bins).__name__}")
+    xp, a = input._be.xp, input._array
+    if a.dtype.kind != "f":
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_torch_name(a)}'")
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo:g}, {hi:g}] is not finite")
+    if not lo < hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    # PyTorch's linear bin search, in the input's dtype: pos = (x - lo) * bins / (hi - lo), the top edge in the last bin
+    left, right = a.dtype.type(lo), a.dtype.type(hi)
+    x = a.reshape(-1)
+    x = x[(x >= left) & (x <= right)]
+    pos = xp.minimum((((x - left) * a.dtype.type(bins)) / (right - left)).astype(np.int64), bins - 1)
+    return Tensor(xp.bincount(pos, minlength=bins).astype(a.dtype))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError(f"isin() received an invalid combination of arguments - got ({type(elements).__name__}, "
+                        f"{type(test_elements).__name__}), but expected at least one Tensor")
+    xp = (elements if isinstance(elements, Tensor) else test_elements)._be.xp
+    e = elements._array if isinstance(elements, Tensor) else xp.asarray(elements)
+    t = test_elements._array if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    for arr in (e, t):
+        if arr.dtype == np.bool_:
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    if isinstance(elements, Tensor) and isinstance(test_elements, Tensor):
+        e, t = _common(e, t)
+    return Tensor(xp.asarray(xp.isin(e, t, invert=invert)))
+
+
+class SearchMethods:
+    """Tensor's searching and counting methods (tinygrad_fer/_tensor_api.py makes Tensor inherit them)."""
+    __slots__ = ()
+    nonzero, argwhere, unique, unique_consecutive = nonzero, argwhere, unique, unique_consecutive
+    bincount, histc = bincount, histc
+
+
+__all__ = ["nonzero", "argwhere", "unique", "unique_consecutive", "searchsorted", "bucketize", "bincount", "histc",
+           "isin"]
