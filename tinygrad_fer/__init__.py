@@ -4,6 +4,7 @@ A Tensor records the graph of the ops it takes part in; each op carries its back
 `.grad`. Arrays live on the CPU backend (NumPy + Numba kernels) or the CUDA backend (CuPy).
 """
 from . import _process_tuning  # noqa: F401  (first, before NumPy loads OpenBLAS: OpenMP, malloc, BLAS threads)
+from math import pi, e, inf, nan  # noqa: F401  (PyTorch's constants are these Python floats)
 from . import dtypes
 from .backend import device
 from .dtypes import (bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa: F401
@@ -13,7 +14,9 @@ from .grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,
                         is_inference_mode_enabled)
 from .tensor import (Tensor, Size, Generator, tensor, as_tensor, from_numpy, zeros, ones, empty, full,  # noqa: F401
                      arange, linspace, eye, rand, randn, randint, randperm, zeros_like, ones_like, empty_like,
-                     full_like, rand_like, randn_like, randint_like, manual_seed, seed)
+                     full_like, rand_like, randn_like, randint_like, manual_seed, seed, normal, is_tensor,
+                     is_floating_point, numel)
+from .legacy import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...)
 from . import autograd  # noqa: F401  (binds Tensor.backward's engine)
 # each op module's __all__ names its public ops: a new op is exported where it is declared
 from .ops.elementwise import *  # noqa: F401,F403
@@ -36,6 +39,8 @@ float = float32
 double = float64
 long = int64
 half = float16
+int = int32
+short = int16
 __version__ = "0.1.0"
 from . import cuda  # noqa: E402,F401
 from . import optim, data  # noqa: E402,F401

@@ -30,7 +30,12 @@ float64 = DType("float64", np.float64, 2)
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 _from_np = {d.np: d for d in ALL}
 _names = {d.name: d for d in ALL}
-_names.update(float=float32, double=float64, long=int64, int=int32, half=float16)
+_names.update(float=float32, double=float64, long=int64, int=int32, half=float16, short=int16)
+# the legacy tensor-type names, which Tensor.type() takes as strings ('torch.FloatTensor') and the legacy
+# constructors (tinygrad_fer.FloatTensor, tinygrad_fer/legacy.py) carry
+TENSOR_TYPES = {"BoolTensor": bool_, "ByteTensor": uint8, "CharTensor": int8, "ShortTensor": int16,
+                "IntTensor": int32, "LongTensor": int64, "HalfTensor": float16, "FloatTensor": float32,
+                "DoubleTensor": float64}
 
 _default_float = [float32]
 
@@ -65,6 +70,11 @@ def to_dtype(d):
     if isinstance(d, str):
         if d in _names:
             return _names[d]
+        prefix, _, name = d.rpartition(".")
+        if prefix in ("torch", "tinygrad_fer") and name in TENSOR_TYPES:
+            return TENSOR_TYPES[name]
+        if name.endswith("Tensor"):
+            raise ValueError(f"invalid type: {d!r}")  # as Tensor.type('FloatTensor') in PyTorch
         raise TypeError(f"unknown dtype {d!r}")
     if d is float:
         return get_default_dtype()
@@ -72,6 +82,9 @@ def to_dtype(d):
         return int64
     if d is bool:
         return bool_
+    legacy = getattr(d, "_legacy_dtype", None)  # a legacy constructor class: x.type(tinygrad_fer.LongTensor)
+    if isinstance(legacy, DType):
+        return legacy
     return from_np(d)
 
 

@@ -78,6 +78,13 @@ class Tensor(_OpMethods):
         return self._be is not backend_cpu
 
     @property
+    def is_cpu(self):
+        return self._be is backend_cpu
+
+    # devices PyTorch has and this engine does not: asked, they answer False
+    is_xpu = is_mps = property(lambda self: False)
+
+    @property
     def requires_grad(self):
         v = self._view
         if v is not None and v[1] is not v[0]._ctx:
@@ -304,6 +311,31 @@ class Tensor(_OpMethods):
     def half(self):
         return self.type(dtypes.float16)
 
+    def type_as(self, other):
+        return self.to(other)
+
+    # ---- new tensors like this one (its dtype and device unless told otherwise) -----------------------
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=self.dtype if dtype is None else dtype,
+                      device=self.device if device is None else device, requires_grad=requires_grad)
+
+    def _new(self, fn, sizes, size, dtype, device, requires_grad):
+        return fn(*sizes, size=size, dtype=self.dtype if dtype is None else dtype,
+                  device=self.device if device is None else device, requires_grad=requires_grad)
+
+    def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        return self._new(zeros, sizes, size, dtype, device, requires_grad)
+
+    def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        return self._new(ones, sizes, size, dtype, device, requires_grad)
+
+    def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        return self._new(empty, sizes, size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device, requires_grad=requires_grad)
+
 
 class _Meta:
     __slots__ = ("hooks", "acc")
@@ -425,6 +457,24 @@ def _detensor(xs):
     return [(_detensor(x) if isinstance(x, (list, tuple)) else x.item() if isinstance(x, Tensor) else x) for x in xs]
 
 
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def _tensor_arg(name, input):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return input
+
+
+def is_floating_point(input):
+    return _tensor_arg("is_floating_point", input).is_floating_point()
+
+
+def numel(input):
+    return _tensor_arg("numel", input).numel()
+
+
 def from_numpy(a):
     if not isinstance(a, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
@@ -451,23 +501,34 @@ def _shape(size):
     return tuple(int(s) for s in size)
 
 
+def _sizes(name, sizes, size):
+    """The shape of a creation call given as sizes (zeros(2, 3), zeros((2, 3))) or as size= (zeros(size=(2, 3)))."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+        sizes = (size,)
+    return _shape(sizes)
+
+
 def _float_dtype(dtype):
     return dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     be = backend.get(device)
-    return _finish(be.xp.zeros(_shape(size), dtype=_float_dtype(dtype).np), requires_grad)
+    return _finish(be.xp.zeros(_sizes("zeros", sizes, size), dtype=_float_dtype(dtype).np), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     be = backend.get(device)
-    return _finish(be.xp.ones(_shape(size), dtype=_float_dtype(dtype).np), requires_grad)
+    return _finish(be.xp.ones(_sizes("ones", sizes, size), dtype=_float_dtype(dtype).np), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     be = backend.get(device)
-    return _finish(be.xp.empty(_shape(size), dtype=_float_dtype(dtype).np), requires_grad)
+    return _finish(be.xp.empty(_sizes("empty", sizes, size), dtype=_float_dtype(dtype).np), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -566,19 +627,39 @@ def _rng(generator, device):
     return (generator.rng if generator is not None else backend.get(device).rng)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     dt = _float_dtype(dtype)
-    return _finish(_rng(generator, device).random(_shape(size), dtype=np.float64).astype(dt.np, copy=False)
-                   if dt.np != np.float32 else _rng(generator, device).random(_shape(size), dtype=np.float32),
+    shape = _sizes("rand", sizes, size)
+    return _finish(_rng(generator, device).random(shape, dtype=np.float64).astype(dt.np, copy=False)
+                   if dt.np != np.float32 else _rng(generator, device).random(shape, dtype=np.float32),
                    requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     dt = _float_dtype(dtype)
-    r = _rng(generator, device)
-    a = r.standard_normal(_shape(size), dtype=np.float32) if dt.np == np.float32 else \
-        r.standard_normal(_shape(size)).astype(dt.np, copy=False)
+    r, shape = _rng(generator, device), _sizes("randn", sizes, size)
+    a = r.standard_normal(shape, dtype=np.float32) if dt.np == np.float32 else \
+        r.standard_normal(shape).astype(dt.np, copy=False)
     return _finish(a, requires_grad)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Samples of N(mean, std): two numbers and a size, or a tensor of means and/or of stds (broadcast together,
+    the size theirs). As in PyTorch the samples do not depend differentiably on mean and std: their gradient is 0."""
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments - got (float, float), but "
+                            "expected (float mean, float std, tuple of ints size, *, Generator generator)")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        out = randn(size, generator=generator, dtype=dtype, device=device)
+        out._array = (out._array * std + mean).astype(out._array.dtype, copy=False)
+        return _finish(out._array, requires_grad)
+    if size is not None or dtype is not None or requires_grad:
+        raise TypeError("normal() received an invalid combination of arguments: size, dtype and requires_grad "
+                        "go only with a float mean and a float std")
+    from .ops.sampling import NormalSample
+    return NormalSample.apply(mean, std, generator)
 
 
 def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):

@@ -1,5 +1,6 @@
 """Reductions (sum, max/min, mean, var/std, argmax) and the numerically stable softmax family."""
 import builtins
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -21,6 +22,22 @@ def _axes(dim, ndim):
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
     return axes
+
+
+def _numpy_names(op):
+    """op taking NumPy's spellings as PyTorch does: axis= for dim=, keepdims= for keepdim= (not both of a pair)."""
+    name = op.__name__
+
+    @functools.wraps(op)
+    def aliased(*args, **kwargs):
+        if kwargs:
+            for np_name, name_ in (("axis", "dim"), ("keepdims", "keepdim")):
+                if np_name in kwargs:
+                    if name_ in kwargs:
+                        raise TypeError(f"{name}() got an unexpected keyword argument '{np_name}'")
+                    kwargs[name_] = kwargs.pop(np_name)
+        return op(*args, **kwargs)
+    return aliased
 
 
 def _expand_back(ctx, g):
@@ -47,6 +64,7 @@ class Sum(Function):
         return _expand_back(ctx, g), None, None, None
 
 
+@_numpy_names
 def sum(input, dim=None, keepdim=False, dtype=None):
     axes = _axes(dim, input.ndim)
     if dtype is not None:
@@ -56,6 +74,7 @@ def sum(input, dim=None, keepdim=False, dtype=None):
     return Sum.apply(input, axes, keepdim, acc)
 
 
+@_numpy_names
 def mean(input, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.type(dtype)
@@ -122,7 +141,8 @@ def _maxmin(is_max):
             return values_indices(input, Tensor(input._be.xp.zeros((), dtype=np.int64)))
         v, i = MaxMin.apply(input, d, keepdim, is_max)
         return values_indices(v, i)
-    return op
+    op.__name__ = op.__qualname__ = "max" if is_max else "min"
+    return _numpy_names(op)
 
 
 max = _maxmin(True)
@@ -143,7 +163,8 @@ def _amaxmin(is_max):
         if keepdim:
             r = r.reshape(_kept_shape(x.shape, axes))
         return r
-    return op
+    op.__name__ = op.__qualname__ = "amax" if is_max else "amin"
+    return _numpy_names(op)
 
 
 class _SharedExtremum(Function):
@@ -166,6 +187,7 @@ amax = _amaxmin(True)
 amin = _amaxmin(False)
 
 
+@_numpy_names
 def argmax(input, dim=None, keepdim=False):
     xp = input._be.xp
     if dim is None:
@@ -173,6 +195,7 @@ def argmax(input, dim=None, keepdim=False):
     return Tensor(xp.argmax(input._array, axis=_dim(dim, input.ndim), keepdims=keepdim).astype(np.int64))
 
 
+@_numpy_names
 def argmin(input, dim=None, keepdim=False):
     xp = input._be.xp
     if dim is None:
@@ -180,6 +203,7 @@ def argmin(input, dim=None, keepdim=False):
     return Tensor(xp.argmin(input._array, axis=_dim(dim, input.ndim), keepdims=keepdim).astype(np.int64))
 
 
+@_numpy_names
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):  # var(unbiased) legacy positional form
         dim, unbiased = None, dim
@@ -210,10 +234,12 @@ class _StdSqrt(Function):
             return ctx.be.xp.where(out == 0, 0, g / (2 * out)).astype(out.dtype, copy=False)
 
 
+@_numpy_names
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _StdSqrt.apply(var(input, dim, unbiased, keepdim, correction=correction))
 
 
+@_numpy_names
 def logsumexp(input, dim, keepdim=False):
     axes = _axes(dim, input.ndim)
     x = input if input.dtype.is_floating_point else input.type(dtypes.get_default_dtype())
@@ -291,6 +317,7 @@ class Prod(Function):
         return (xp.moveaxis(left * right, -1, axis) * gk).astype(x.dtype), None, None, None
 
 
+@_numpy_names
 def prod(input, dim=None, keepdim=False, dtype=None):
     x = input
     np_dtype = None if dtype is None else dtypes.to_dtype(dtype).np
@@ -300,11 +327,13 @@ def prod(input, dim=None, keepdim=False, dtype=None):
     return Prod.apply(x, axis, keepdim if axis is not None else False, np_dtype)
 
 
+@_numpy_names
 def all(input, dim=None, keepdim=False):
     a = input._array.astype(bool)
     return Tensor(input._be.xp.asarray(a.all() if dim is None else a.all(axis=_dim(dim, input.ndim), keepdims=keepdim)))
 
 
+@_numpy_names
 def any(input, dim=None, keepdim=False):
     a = input._array.astype(bool)
     return Tensor(input._be.xp.asarray(a.any() if dim is None else a.any(axis=_dim(dim, input.ndim), keepdims=keepdim)))
