@@ -30,9 +30,11 @@ def test_unique_of_a_scalar_is_a_vector_and_its_inverse_a_scalar():
 
 
 @pytest.mark.parametrize("f", ["unique", "unique_consecutive"])
-def test_unique_along_a_dim_says_it_is_not_supported(f):
-    with pytest.raises(NotImplementedError, match="dim=0"):
-        getattr(tg, f)(tg.tensor([[1, 2], [1, 2]]), dim=0)
+def test_unique_along_a_dim_of_empty_slices_or_a_scalar_fails_like_torch(f):
+    for x in (np.zeros((3, 0)), np.array(3.0)):
+        raises_like(lambda t: getattr(tg, f)(t, dim=0), lambda t: getattr(torch, f)(t, dim=0), x)
+    _same(getattr(tg, f)(tg.tensor(np.zeros((0, 2))), dim=0, return_inverse=True, return_counts=True),
+          getattr(torch, f)(torch.zeros((0, 2), dtype=torch.float64), dim=0, return_inverse=True, return_counts=True))
 
 
 def test_nonzero_of_a_scalar():

@@ -2,7 +2,7 @@
 isin. Their outputs are indices, counts or masks, so none has a gradient (as in PyTorch)."""
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _dim
 
 # PyTorch's names for dtypes in its "not implemented for" messages
 _TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "bool": "Bool", "int64": "Long",
@@ -39,46 +39,65 @@ def argwhere(input):
 
 
 def _groups(xp, s):
-    """Where each run of equal values in the 1-d array s starts (NaN equals nothing, as in PyTorch)."""
-    new = xp.ones(s.shape, dtype=bool)
-    new[1:] = s[1:] != s[:-1]
+    """Where each run of equal values (rows, for 2-d s) in s starts; NaN equals nothing, as in PyTorch."""
+    new = xp.ones(s.shape[:1], dtype=bool)
+    if s.ndim == 1:
+        new[1:] = s[1:] != s[:-1]
+    else:
+        new[1:] = (s[1:] != s[:-1]).any(axis=1)
     return new
 
 
-def _unique_result(xp, input, vals, new, inverse_flat, return_inverse, return_counts):
+def _unique_result(xp, vals, new, inverse, return_inverse, return_counts):
     out = [Tensor(vals)]
     if return_inverse:
-        out.append(Tensor(inverse_flat.reshape(input.shape)))
+        out.append(Tensor(inverse.astype(np.int64, copy=False)))
     if return_counts:
         starts = xp.nonzero(new)[0]
         out.append(Tensor(xp.diff(xp.append(starts, new.shape[0])).astype(np.int64, copy=False)))
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def _no_dim(dim, name):
-    if dim is not None:
-        raise NotImplementedError(f"{name}(): dim={dim} (unique slices along a dimension) is not supported; "
-                                  f"use dim=None")
+def _slices(input, dim):
+    """dim (normalised), the input with dim moved first, and its slices along dim flattened into rows."""
+    xp, a = input._be.xp, input._array
+    if a.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = _dim(dim, a.ndim)
+    if any(n == 0 for i, n in enumerate(a.shape) if i != d):
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+    m = xp.moveaxis(a, d, 0)
+    return d, m, m.reshape(m.shape[0], int(np.prod(m.shape[1:], dtype=np.int64)))
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     # PyTorch's CPU and CUDA kernels sort whatever `sorted` says, so the result is sorted either way here too
-    _no_dim(dim, "unique")
-    xp, flat = input._be.xp, input._array.reshape(-1)
-    order = xp.argsort(flat, kind="stable")
+    xp = input._be.xp
+    if dim is None:
+        flat = input._array.reshape(-1)
+        order = xp.argsort(flat, kind="stable")
+    else:  # slices in lexicographic order: lexsort's last key is its primary one
+        d, m, flat = _slices(input, dim)
+        order = xp.lexsort(flat.T[::-1])
     s = flat[order]
     new = _groups(xp, s)
-    inverse = xp.empty(flat.shape, dtype=np.int64)
+    inverse = xp.empty(flat.shape[:1], dtype=np.int64)
     inverse[order] = xp.cumsum(new) - 1
-    return _unique_result(xp, input, s[new], new, inverse, return_inverse, return_counts)
+    if dim is None:
+        return _unique_result(xp, s[new], new, inverse.reshape(input.shape), return_inverse, return_counts)
+    return _unique_result(xp, xp.moveaxis(m[order][new], 0, d), new, inverse, return_inverse, return_counts)
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    _no_dim(dim, "unique_consecutive")
-    xp, flat = input._be.xp, input._array.reshape(-1)
+    xp = input._be.xp
+    if dim is None:
+        flat = input._array.reshape(-1)
+        new = _groups(xp, flat)
+        return _unique_result(xp, flat[new], new, (xp.cumsum(new) - 1).reshape(input.shape), return_inverse,
+                              return_counts)
+    d, m, flat = _slices(input, dim)
     new = _groups(xp, flat)
-    inverse = (xp.cumsum(new) - 1).astype(np.int64, copy=False)
-    return _unique_result(xp, input, flat[new], new, inverse, return_inverse, return_counts)
+    return _unique_result(xp, xp.moveaxis(m[new], 0, d), new, xp.cumsum(new) - 1, return_inverse, return_counts)
 
 
 def _shape_str(shape):

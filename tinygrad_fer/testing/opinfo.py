@@ -852,10 +852,15 @@ def _search_sample(kind):
         grid = lambda shp: np.asarray(np.round(d.array(shp, F64, -2.4, 2.4)), dt)  # noqa: E731  (-2 .. 2)
         if kind in ("nonzero", "argwhere"):
             return Sample((grid(shape),), dict(as_tuple=d.bool()) if kind == "nonzero" and d.bool() else {})
-        if kind == "unique":
-            return Sample((grid(shape),), dict(sorted=d.bool(), return_inverse=d.bool(), return_counts=d.bool()))
-        if kind == "unique_consecutive":
-            return Sample((grid(shape),), dict(return_inverse=d.bool(), return_counts=d.bool()))
+        if kind in ("unique", "unique_consecutive"):
+            kw = dict(return_inverse=d.bool(), return_counts=d.bool())
+            if kind == "unique":
+                kw["sorted"] = d.bool()
+            if shape and d.bool():  # slices along dim: few columns of a coarse grid, so whole slices repeat
+                shape = shape[:1] + tuple(min(s, 2) for s in shape[1:])
+                x = np.asarray(np.round(d.array(shape, F64, -0.6, 0.6)), dt)
+                return Sample((x,), dict(kw, dim=d.int(-len(shape), len(shape) - 1)))
+            return Sample((grid(shape),), kw)
         if kind in ("searchsorted", "bucketize"):
             batch = d.shape(0, 2, max_side=3) if kind == "searchsorted" and d.bool() else ()
             bd = np.sort(d.array(batch + (d.int(0, 5),), dt), axis=-1)
