@@ -113,3 +113,31 @@ def test_isin_rejects_bool_and_two_scalars_like_torch():
 def test_isin_nan_is_in_nothing():
     e, t = np.array([NAN, 1.0]), np.array([NAN, 1.0])
     _same(tg.isin(tg.tensor(e), tg.tensor(t)), torch.isin(torch.tensor(e), torch.tensor(t)))
+
+
+@pytest.mark.parametrize("x, bins, kw", [
+    (np.array([1, 2]), 2, {}), (np.array([1.0, NAN]), 4, {}), (np.array([1.0, 2.0]), 4, dict(range=(3.0, 1.0))),
+    (np.array([1.0, 2.0]), 4, dict(range=(1.0, np.inf))), (np.array([1.0, 2.0]), 0, {}),
+    (np.array([1.0, 2.0]), np.array([1.0]), {}), (np.array([1.0, 2.0]), np.zeros(0), {}),
+    (np.array([1.0, 2.0]), np.ones((1, 2)), {}), (np.array([1.0, 2.0], np.float32), np.array([0.0, 3.0]), {}),
+    (np.array([1.0, 2.0], np.float16), 3, {}), (np.array([1.0, 2.0]), 2, dict(weight=np.ones(3))),
+    (np.array([1.0, 2.0]), 2, dict(weight=np.ones(2, np.float32)))])
+def test_histogram_rejects_what_torch_rejects(x, bins, kw):
+    def run(lib):
+        k = {n: lib.tensor(a) if isinstance(a, np.ndarray) else a for n, a in kw.items()}
+        return lambda t: lib.histogram(t, lib.tensor(bins) if isinstance(bins, np.ndarray) else bins, **k)
+    raises_like(run(tg), run(torch), x)
+
+
+@pytest.mark.parametrize("x, bins, kw", [
+    (np.array([2.0, 2.0]), 4, {}), (np.zeros(0, np.float32), 4, {}), (np.array([0.0, 0.0]), 2, dict(density=True)),
+    (np.array([5.0]), 2, dict(range=(0.0, 1.0), density=True)),
+    (np.array([1.0, 2.0, 3.0], np.float16), 3, dict(range=(0.0, 3.0))),
+    (np.array([1.0, 2.0], np.float16), np.array([0.0, 1.5, 3.0], np.float16), {}),
+    (np.array([1.0, 2.0]), np.array([3.0, 1.5, 0.0]), {}),
+    (np.linspace(-2, 2, 41), 7, dict(range=(-2.3, 1.7)))])
+def test_histogram_edge_cases_match_torch(x, bins, kw):
+    def run(lib):
+        b = lib.tensor(bins) if isinstance(bins, np.ndarray) else bins
+        return lib.histogram(lib.tensor(x), b, **kw)
+    _same(tuple(run(tg)), tuple(run(torch)))

@@ -1,5 +1,8 @@
 """Searching and counting: nonzero/argwhere, unique/unique_consecutive, searchsorted/bucketize, bincount, histc and
 isin. Their outputs are indices, counts or masks, so none has a gradient (as in PyTorch)."""
+from collections import namedtuple
+from fractions import Fraction
+
 import numpy as np
 
 from ..tensor import Tensor, _dim
@@ -11,6 +14,11 @@ _TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "boo
 
 def _torch_name(a):
     return _TORCH_NAMES.get(a.dtype.name, a.dtype.name)
+
+
+def _need_tensor(x, fn, arg="input"):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
 
 
 def _common(a, b):
@@ -28,6 +36,7 @@ def _common(a, b):
 
 
 def nonzero(input, *, as_tuple=False):
+    _need_tensor(input, "nonzero")
     xp, a = input._be.xp, input._array
     if as_tuple:  # a 0-d tensor answers as a one-element vector
         return tuple(Tensor(i.astype(np.int64, copy=False)) for i in xp.nonzero(a.reshape(1) if a.ndim == 0 else a))
@@ -71,6 +80,7 @@ def _slices(input, dim):
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    _need_tensor(input, "unique")
     # PyTorch's CPU and CUDA kernels sort whatever `sorted` says, so the result is sorted either way here too
     xp = input._be.xp
     if dim is None:
@@ -89,6 +99,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    _need_tensor(input, "unique_consecutive")
     xp = input._be.xp
     if dim is None:
         flat = input._array.reshape(-1)
@@ -123,6 +134,7 @@ def _lower_bound(xp, bd, v, right):
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    _need_tensor(sorted_sequence, "searchsorted", "sorted_sequence")
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
@@ -131,6 +143,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                                "while right was True")
         right = side == "right"
     xp, bd = sorted_sequence._be.xp, sorted_sequence._array
+    if isinstance(input, np.bool_):     # PyTorch reads a NumPy bool scalar as a number, not as a bool
+        input = int(input)
     v = input._array if isinstance(input, Tensor) else xp.asarray(input)
     if v.ndim == 0 and bd.ndim != 1:
         raise RuntimeError("torch.searchsorted(): input value can be a scalar only when boundaries tensor dimension "
@@ -152,7 +166,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         bd = xp.take_along_axis(bd, s, axis=-1)
     if isinstance(input, Tensor):
         bd, v = _common(bd, v)
-    if bd.dtype == np.bool_ and v.dtype == np.bool_:
+    if bd.dtype == np.bool_ and v.dtype == np.bool_ and v.size:    # PyTorch answers an empty input before it looks
         raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
     n = bd.shape[-1]
     rows = 1 if bd.ndim == 1 else int(np.prod(bd.shape[:-1], dtype=np.int64))
@@ -161,6 +175,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
+    _need_tensor(boundaries, "bucketize", "boundaries")
     # bucketize's right=False (boundaries[i-1] < x <= boundaries[i]) is searchsorted's left side
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
@@ -168,6 +183,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 
 def bincount(input, weights=None, minlength=0):
+    _need_tensor(input, "bincount")
     xp, a = input._be.xp, input._array
     if a.dtype.kind not in "iu":
         raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_torch_name(a)}'")
@@ -186,6 +202,7 @@ def bincount(input, weights=None, minlength=0):
 
 
 def histc(input, bins=100, min=0, max=0):
+    _need_tensor(input, "histc")
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)):
         raise TypeError(f"histc(): argument 'bins' must be int, not {type(bins).__name__}")
     xp, a = input._be.xp, input._array
@@ -210,6 +227,88 @@ def histc(input, bins=100, min=0, max=0):
     return Tensor(xp.bincount(pos, minlength=bins).astype(a.dtype))
 
 
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def _linspace_like_torch(lo, hi, n, dtype):
+    """PyTorch's CPU linspace, bit for bit: the first half start + step * i, the second end - step * (n - 1 - i),
+    each a fused multiply-add (computed exactly here, then rounded once), with step rounded to dtype."""
+    lo, hi = dtype.type(lo), dtype.type(hi)
+    step = Fraction(float((hi - lo) / dtype.type(max(n - 1, 1))))
+    vals = [Fraction(float(lo)) + step * i if i < n // 2 else Fraction(float(hi)) - step * (n - 1 - i)
+            for i in range(n)]
+    return np.array([float(v) for v in vals], dtype=np.float64).astype(dtype)
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    _need_tensor(input, "histogram")
+    xp, a = input._be.xp, input._array
+    # PyTorch bins half precision, but finds a half tensor's range with a kernel that has no half version
+    if a.dtype.kind != "f" or a.dtype == np.float16 and range is None and a.size and not isinstance(bins, Tensor):
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_torch_name(a)}'")
+    if isinstance(bins, Tensor):
+        if range is not None:
+            raise TypeError("histogram(): range is only accepted with an int number of bins, not a bins tensor")
+        edges = bins._array
+        if edges.ndim != 1:
+            raise RuntimeError(f"torch.histogramdd: bins tensor should have one dimension, but got {edges.ndim} "
+                               "dimensions in the bins tensor for dimension 0")
+        if edges.size == 0:
+            raise RuntimeError("torch.histogramdd: bins tensor should have at least 1 element, but got 0 elements "
+                               "in the bins tensor for dimension 0")
+        if edges.size == 1:
+            raise RuntimeError("torch.histogram(): bins must be > 0, but got 0 for dimension 0")
+        if edges.dtype != a.dtype:
+            raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have the same dtype, but got "
+                               f"input with dtype {_torch_name(a).lower()} and bins for dimension 0 with dtype "
+                               f"{_torch_name(edges).lower()}")
+    else:
+        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)):
+            raise TypeError(f"histogram(): argument 'bins' must be int or Tensor, not {type(bins).__name__}")
+        if bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        lo, hi = (float(range[0]), float(range[1])) if range is not None else \
+            (float(a.min()), float(a.max())) if a.size else (0.0, 1.0)
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not finite")
+        if lo > hi:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {lo:g} max {hi:g} for "
+                               "dimension 0")
+        edges = xp.asarray(_linspace_like_torch(lo, hi, bins + 1, a.dtype))
+    if weight is not None:
+        w = weight._array
+        if w.size != a.size:
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
+                               f"input tensor excluding its innermost dimension, but got input with shape "
+                               f"{_shape_str((a.size, 1))} and weight with shape {_shape_str(w.shape)}")
+        if w.dtype != a.dtype:
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should "
+                               f"have the same dtype, but got input({_torch_name(a).lower()}), and "
+                               f"weight({_torch_name(w).lower()})")
+    n = edges.shape[0]
+    x = a.reshape(-1)
+    keep = (x >= edges[0]) & (x <= edges[-1])
+    x = x[keep]
+    if isinstance(bins, Tensor):    # PyTorch's binary search: the last edge at or below x
+        pos = _lower_bound(xp, edges.reshape(1, n), x.reshape(1, -1), True).reshape(-1) - 1
+    else:   # its linear guess, then the last edge at or below x among the guess's neighbours
+        guess = ((x - edges[0]) * a.dtype.type(n - 1) / (edges[-1] - edges[0])).astype(np.int64)
+        first = xp.maximum(guess - 1, 0)
+        pos = first - 1
+        for k in (0, 1, 2):
+            j = first + k
+            pos = pos + ((j < xp.minimum(guess + 2, n)) & (edges[xp.minimum(j, n - 1)] <= x))
+    pos = xp.where(pos == n - 1, pos - 1, pos)     # the last bin holds its right edge too
+    w = None if weight is None else weight._array.reshape(-1)[keep].astype(np.float64)
+    hist = xp.bincount(pos, weights=w, minlength=n - 1).astype(a.dtype)
+    if density:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hist = hist / hist.sum() / xp.diff(edges)
+    return histogram_result(Tensor(hist), Tensor(edges.copy()))
+
+
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError(f"isin() received an invalid combination of arguments - got ({type(elements).__name__}, "
@@ -229,8 +328,8 @@ class SearchMethods:
     """Tensor's searching and counting methods (tinygrad_fer/_tensor_api.py makes Tensor inherit them)."""
     __slots__ = ()
     nonzero, argwhere, unique, unique_consecutive = nonzero, argwhere, unique, unique_consecutive
-    bincount, histc = bincount, histc
+    bincount, histc, histogram = bincount, histc, histogram
 
 
 __all__ = ["nonzero", "argwhere", "unique", "unique_consecutive", "searchsorted", "bucketize", "bincount", "histc",
-           "isin"]
+           "histogram", "isin"]

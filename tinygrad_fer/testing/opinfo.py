@@ -885,6 +885,16 @@ def _search_sample(kind):
                 lo = d.int(-3, 1) / 2
                 kw.update(min=lo, max=lo + d.int(0, 4))
             return Sample((d.array(shape, dt),), kw)
+        if kind == "histogram":
+            x, kw = d.array(shape, dt), dict(density=d.bool())
+            if d.bool():    # explicit edges, some of them on the values' grid
+                bins = np.sort(np.asarray(np.round(d.array((d.int(2, 5),), F64), 1), dt))
+            else:
+                bins = d.int(1, 6)
+                if d.bool():
+                    lo = d.int(-3, 1) / 2
+                    kw["range"] = (lo, lo + d.int(0, 4))
+            return Sample((x, bins, d.array(shape, dt, 0.0, 2.0) if d.bool() else None), kw)
         if kind == "isin":
             e, t = grid(shape), grid(d.shape(0, 2))
             if d.bool():
@@ -897,12 +907,18 @@ def _searchsorted_call(f, sorted_sequence, input, sorter, **kw):
     return f(sorted_sequence, input, sorter=sorter, **kw)
 
 
+def _histogram_call(f, input, bins, weight, **kw):
+    return f(input, bins, weight=weight, **kw)
+
+
 def _more_search():
     for n in "nonzero argwhere unique unique_consecutive bincount histc".split():
         yield OpInfo(n, _search_sample(n), method=True, grad=False)
     yield OpInfo("searchsorted", _search_sample("searchsorted"), call=_searchsorted_call, grad=False)
     for n in "bucketize isin".split():
         yield OpInfo(n, _search_sample(n), grad=False)
+    # also a Tensor method, but its weight is keyword-only, which the generated spelling check cannot pass
+    yield OpInfo("histogram", _search_sample("histogram"), call=_histogram_call, grad=False)
 
 
 def _build():
