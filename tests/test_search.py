@@ -141,3 +141,20 @@ def test_histogram_edge_cases_match_torch(x, bins, kw):
         b = lib.tensor(bins) if isinstance(bins, np.ndarray) else bins
         return lib.histogram(lib.tensor(x), b, **kw)
     _same(tuple(run(tg)), tuple(run(torch)))
+
+
+@pytest.mark.parametrize("idx, shape", [(np.array([1.0]), (2, 3)), (np.array([True]), 6), (np.array([1]), (2, -3)),
+                                        (np.array([1]), (0, 3))])
+def test_unravel_index_rejects_what_torch_rejects(idx, shape):
+    raises_like(lambda t: tg.unravel_index(t, shape), lambda t: torch.unravel_index(t, shape), idx)
+
+
+def test_unravel_index_of_a_scalar_and_of_no_shape():
+    _same(tg.unravel_index(tg.tensor(4), (2, 3)), torch.unravel_index(torch.tensor(4), (2, 3)))
+    assert tg.unravel_index(tg.tensor([0]), ()) == () == torch.unravel_index(torch.tensor([0]), ())
+
+
+@pytest.mark.parametrize("size", [-1, 1.5])
+def test_nonzero_static_needs_a_non_negative_int_size(size):
+    raises_like(lambda t: tg.nonzero_static(t, size=size), lambda t: torch.nonzero_static(t, size=size),
+                np.array([1.0, 0.0]))

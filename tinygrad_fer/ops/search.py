@@ -43,6 +43,35 @@ def nonzero(input, *, as_tuple=False):
     return Tensor(xp.argwhere(a).astype(np.int64, copy=False))
 
 
+def nonzero_static(input, *, size, fill_value=-1):
+    _need_tensor(input, "nonzero_static")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+        raise TypeError(f"nonzero_static(): argument 'size' must be int, not {type(size).__name__}")
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    xp, found = input._be.xp, nonzero(input)._array[:size]
+    out = xp.full((size, input.ndim), fill_value, dtype=np.int64)
+    out[:found.shape[0]] = found
+    return Tensor(out)
+
+
+def unravel_index(indices, shape):
+    _need_tensor(indices, "unravel_index", "indices")
+    a = indices._array
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in shape):
+        raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {shape}")
+    if any(s < 0 for s in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    if 0 in shape:  # PyTorch's remainder by that zero side
+        raise RuntimeError("ZeroDivisionError")
+    # floor division and floor remainder, as PyTorch's, so out-of-range and negative indices wrap the same way
+    strides = np.cumprod((1,) + shape[:0:-1])[::-1]
+    return tuple(Tensor((a.astype(np.int64) // int(st)) % s) for st, s in zip(strides, shape))
+
+
 def argwhere(input):
     return nonzero(input)
 
@@ -327,9 +356,10 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
 class SearchMethods:
     """Tensor's searching and counting methods (tinygrad_fer/_tensor_api.py makes Tensor inherit them)."""
     __slots__ = ()
-    nonzero, argwhere, unique, unique_consecutive = nonzero, argwhere, unique, unique_consecutive
+    nonzero, nonzero_static, argwhere = nonzero, nonzero_static, argwhere
+    unique, unique_consecutive = unique, unique_consecutive
     bincount, histc, histogram = bincount, histc, histogram
 
 
-__all__ = ["nonzero", "argwhere", "unique", "unique_consecutive", "searchsorted", "bucketize", "bincount", "histc",
-           "histogram", "isin"]
+__all__ = ["nonzero", "nonzero_static", "unravel_index", "argwhere", "unique", "unique_consecutive", "searchsorted",
+           "bucketize", "bincount", "histc", "histogram", "isin"]

@@ -850,6 +850,13 @@ def _search_sample(kind):
     def sample(d, dt):
         shape = d.shape(0, 3)
         grid = lambda shp: np.asarray(np.round(d.array(shp, F64, -2.4, 2.4)), dt)  # noqa: E731  (-2 .. 2)
+        if kind == "nonzero_static":
+            return Sample((grid(shape),), dict(size=d.int(0, 6), fill_value=d.int(-2, 9)))
+        if kind == "unravel_index":     # indices out of range and negative too: PyTorch wraps them
+            sides = d.shape(0, 3)
+            total = int(np.prod(sides))
+            x = np.random.default_rng(d.seed()).integers(-total, 2 * total + 1, d.shape(0, 2))
+            return Sample((x, sides[0] if len(sides) == 1 and d.bool() else sides))
         if kind in ("nonzero", "argwhere"):
             return Sample((grid(shape),), dict(as_tuple=d.bool()) if kind == "nonzero" and d.bool() else {})
         if kind in ("unique", "unique_consecutive"):
@@ -912,10 +919,10 @@ def _histogram_call(f, input, bins, weight, **kw):
 
 
 def _more_search():
-    for n in "nonzero argwhere unique unique_consecutive bincount histc".split():
+    for n in "nonzero nonzero_static argwhere unique unique_consecutive bincount histc".split():
         yield OpInfo(n, _search_sample(n), method=True, grad=False)
     yield OpInfo("searchsorted", _search_sample("searchsorted"), call=_searchsorted_call, grad=False)
-    for n in "bucketize isin".split():
+    for n in "bucketize isin unravel_index".split():
         yield OpInfo(n, _search_sample(n), grad=False)
     # also a Tensor method, but its weight is keyword-only, which the generated spelling check cannot pass
     yield OpInfo("histogram", _search_sample("histogram"), call=_histogram_call, grad=False)
