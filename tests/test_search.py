@@ -158,3 +158,33 @@ def test_unravel_index_of_a_scalar_and_of_no_shape():
 def test_nonzero_static_needs_a_non_negative_int_size(size):
     raises_like(lambda t: tg.nonzero_static(t, size=size), lambda t: torch.nonzero_static(t, size=size),
                 np.array([1.0, 0.0]))
+
+
+@pytest.mark.parametrize("x, kw", [
+    (np.ones((3, 2)), dict(bins=[2, 3, 4])), (np.ones((3, 2)), dict(bins=[2, 3], range=[0.0, 1.0])),
+    (np.ones(2), dict(bins=2)), (np.array(1.0), dict(bins=2)), (np.ones((2, 3, 2)), dict(bins=2, weight=np.ones(6))),
+    (np.ones((3, 2), np.int64), dict(bins=2)), (np.ones((3, 2), np.float16), dict(bins=2)),
+    (np.ones((3, 2)), dict(bins=[2, 3], range=[0.0, 1.0, 2.0, np.nan]))])
+def test_histogramdd_rejects_what_torch_rejects(x, kw):
+    def run(lib):
+        k = {n: lib.tensor(a) if isinstance(a, np.ndarray) else a for n, a in kw.items()}
+        return lambda t: lib.histogramdd(t, **k)
+    raises_like(run(tg), run(torch), x)
+
+
+@pytest.mark.parametrize("x, kw", [
+    (np.ones((2, 3, 2)), dict(bins=2, weight=np.arange(6.0).reshape(2, 3))), (np.zeros((0, 2)), dict(bins=2)),
+    (np.array([[0.0, 1.0], [2.0, 3.0], [1.0, 1.0]]), dict(bins=[2, 3], range=[0.0, 2.0, 0.0, 3.0], density=True))])
+def test_histogramdd_edge_cases_match_torch(x, kw):
+    def run(lib):
+        hist, edges = lib.histogramdd(lib.tensor(x), **{n: lib.tensor(a) if isinstance(a, np.ndarray) else a
+                                                         for n, a in kw.items()})
+        return (hist, *edges)
+    _same(run(tg), run(torch))
+
+
+def test_histogramdd_over_no_dimensions_counts_nothing():
+    hist, edges = tg.histogramdd(tg.tensor(np.ones((3, 0))), bins=2)
+    want, want_edges = torch.histogramdd(torch.ones((3, 0), dtype=torch.float64), bins=2)
+    _same(hist, want)
+    assert edges == () == want_edges

@@ -1,5 +1,6 @@
 """Searching and counting: nonzero/argwhere, unique/unique_consecutive, searchsorted/bucketize, bincount, histc and
 isin. Their outputs are indices, counts or masks, so none has a gradient (as in PyTorch)."""
+import builtins
 from collections import namedtuple
 from fractions import Fraction
 
@@ -257,6 +258,7 @@ def histc(input, bins=100, min=0, max=0):
 
 
 histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
 
 
 def _linspace_like_torch(lo, hi, n, dtype):
@@ -269,73 +271,128 @@ def _linspace_like_torch(lo, hi, n, dtype):
     return np.array([float(v) for v in vals], dtype=np.float64).astype(dtype)
 
 
-def histogram(input, bins=100, *, range=None, weight=None, density=False):
-    _need_tensor(input, "histogram")
-    xp, a = input._be.xp, input._array
-    # PyTorch bins half precision, but finds a half tensor's range with a kernel that has no half version
-    if a.dtype.kind != "f" or a.dtype == np.float16 and range is None and a.size and not isinstance(bins, Tensor):
-        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_torch_name(a)}'")
+def _edges(xp, col, bins, lo_hi, dim, dtype):
+    """One dimension's bin edges, checked as PyTorch checks them: a bins tensor as it is, or `bins` equal bins over
+    lo_hi (the column's own range when None, [0, 1] for no data, widened by 0.5 each way when flat)."""
     if isinstance(bins, Tensor):
-        if range is not None:
-            raise TypeError("histogram(): range is only accepted with an int number of bins, not a bins tensor")
         edges = bins._array
         if edges.ndim != 1:
             raise RuntimeError(f"torch.histogramdd: bins tensor should have one dimension, but got {edges.ndim} "
-                               "dimensions in the bins tensor for dimension 0")
+                               f"dimensions in the bins tensor for dimension {dim}")
         if edges.size == 0:
             raise RuntimeError("torch.histogramdd: bins tensor should have at least 1 element, but got 0 elements "
-                               "in the bins tensor for dimension 0")
+                               f"in the bins tensor for dimension {dim}")
         if edges.size == 1:
-            raise RuntimeError("torch.histogram(): bins must be > 0, but got 0 for dimension 0")
-        if edges.dtype != a.dtype:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got 0 for dimension {dim}")
+        if edges.dtype != dtype:
             raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have the same dtype, but got "
-                               f"input with dtype {_torch_name(a).lower()} and bins for dimension 0 with dtype "
-                               f"{_torch_name(edges).lower()}")
-    else:
-        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)):
-            raise TypeError(f"histogram(): argument 'bins' must be int or Tensor, not {type(bins).__name__}")
-        if bins <= 0:
-            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
-        lo, hi = (float(range[0]), float(range[1])) if range is not None else \
-            (float(a.min()), float(a.max())) if a.size else (0.0, 1.0)
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not finite")
-        if lo > hi:
-            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {lo:g} max {hi:g} for "
-                               "dimension 0")
-        edges = xp.asarray(_linspace_like_torch(lo, hi, bins + 1, a.dtype))
-    if weight is not None:
-        w = weight._array
-        if w.size != a.size:
-            raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
-                               f"input tensor excluding its innermost dimension, but got input with shape "
-                               f"{_shape_str((a.size, 1))} and weight with shape {_shape_str(w.shape)}")
-        if w.dtype != a.dtype:
-            raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should "
-                               f"have the same dtype, but got input({_torch_name(a).lower()}), and "
-                               f"weight({_torch_name(w).lower()})")
+                               f"input with dtype {_TORCH_NAMES[dtype.name].lower()} and bins for dimension {dim} "
+                               f"with dtype {_torch_name(edges).lower()}")
+        return edges, False
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)):
+        raise TypeError(f"histogram(): argument 'bins' must be int or Tensor, not {type(bins).__name__}")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension {dim}")
+    lo, hi = (float(lo_hi[0]), float(lo_hi[1])) if lo_hi is not None else \
+        (float(col.min()), float(col.max())) if col.size else (0.0, 1.0)
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"torch.histogramdd: dimension {dim}'s range [{lo:g}, {hi:g}] is not finite")
+    if lo > hi:
+        raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {lo:g} max {hi:g} for "
+                           f"dimension {dim}")
+    return xp.asarray(_linspace_like_torch(lo, hi, bins + 1, dtype)), True
+
+
+def _positions(xp, x, edges, linear):
+    """Bin of each value in x (all inside the edges): PyTorch's linear guess refined among its neighbours for
+    equal bins, its binary search for a bins tensor; the last bin holds its right edge too."""
     n = edges.shape[0]
-    x = a.reshape(-1)
-    keep = (x >= edges[0]) & (x <= edges[-1])
-    x = x[keep]
-    if isinstance(bins, Tensor):    # PyTorch's binary search: the last edge at or below x
+    if not linear:
         pos = _lower_bound(xp, edges.reshape(1, n), x.reshape(1, -1), True).reshape(-1) - 1
-    else:   # its linear guess, then the last edge at or below x among the guess's neighbours
-        guess = ((x - edges[0]) * a.dtype.type(n - 1) / (edges[-1] - edges[0])).astype(np.int64)
+    else:
+        guess = ((x - edges[0]) * x.dtype.type(n - 1) / (edges[-1] - edges[0])).astype(np.int64)
         first = xp.maximum(guess - 1, 0)
         pos = first - 1
         for k in (0, 1, 2):
             j = first + k
             pos = pos + ((j < xp.minimum(guess + 2, n)) & (edges[xp.minimum(j, n - 1)] <= x))
-    pos = xp.where(pos == n - 1, pos - 1, pos)     # the last bin holds its right edge too
+    return xp.where(pos == n - 1, pos - 1, pos)
+
+
+def _histdd(input, x, bins, ranges, weight, w_shape, density):
+    """The histogram of the rows of x (N, D) over D dimensions; bins and ranges hold one entry per dimension."""
+    xp, a = input._be.xp, input._array
+    # PyTorch bins half precision, but finds a half tensor's range with a kernel that has no half version
+    if a.dtype.kind != "f" or a.dtype == np.float16 and a.size and any(
+            r is None and not isinstance(b, Tensor) for b, r in zip(bins, ranges)):
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_torch_name(a)}'")
+    found = [_edges(xp, x[:, i], b, r, i, a.dtype) for i, (b, r) in enumerate(zip(bins, ranges))]
+    if weight is not None:
+        w = weight._array
+        if w.shape != w_shape:
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
+                               "input tensor excluding its innermost dimension, but got input with shape "
+                               f"{_shape_str(w_shape + (x.shape[1],))} and weight with shape {_shape_str(w.shape)}")
+        if w.dtype != a.dtype:
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should "
+                               f"have the same dtype, but got input({_torch_name(a).lower()}), and "
+                               f"weight({_torch_name(w).lower()})")
+    keep = xp.ones(x.shape[0], dtype=bool)
+    for i, (e, _) in enumerate(found):
+        keep &= (x[:, i] >= e[0]) & (x[:, i] <= e[-1])
+    x, sizes, flat = x[keep], tuple(e.shape[0] - 1 for e, _ in found), 0
+    for i, (e, linear) in enumerate(found):
+        flat = flat * sizes[i] + _positions(xp, x[:, i], e, linear)
     w = None if weight is None else weight._array.reshape(-1)[keep].astype(np.float64)
-    hist = xp.bincount(pos, weights=w, minlength=n - 1).astype(a.dtype)
+    total = int(np.prod(sizes, dtype=np.int64))
+    hist = xp.bincount(xp.asarray(flat, dtype=np.int64).reshape(-1), weights=w, minlength=total)
+    hist = hist.astype(a.dtype).reshape(sizes)
     if density:
         with np.errstate(divide="ignore", invalid="ignore"):
-            hist = hist / hist.sum() / xp.diff(edges)
-    return histogram_result(Tensor(hist), Tensor(edges.copy()))
+            hist = hist / hist.sum()
+            for i, (e, _) in enumerate(found):
+                hist = hist / xp.diff(e).reshape((1,) * i + (-1,) + (1,) * (len(sizes) - i - 1))
+    return hist, [e.copy() for e, _ in found]
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    _need_tensor(input, "histogram")
+    if isinstance(bins, Tensor) and range is not None:
+        raise TypeError("histogram(): range is only accepted with an int number of bins, not a bins tensor")
+    if weight is not None and weight.numel() != input.numel():  # any shape of the input's size
+        raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
+                           f"input tensor excluding its innermost dimension, but got input with shape "
+                           f"{_shape_str((input.numel(), 1))} and weight with shape {_shape_str(weight.shape)}")
+    x = input._array.reshape(-1, 1)
+    w = None if weight is None else weight.reshape(-1)
+    hist, edges = _histdd(input, x, [bins], [range], w, (x.shape[0],), density)
+    return histogram_result(Tensor(hist), Tensor(edges[0]))
+
+
+def histogramdd(input, bins, range=None, weight=None, density=False):
+    _need_tensor(input, "histogramdd")
+    a = input._array
+    if a.ndim == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    if a.ndim < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    d = a.shape[-1]
+    bins = [bins] * d if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool) else list(bins)
+    if len(bins) != d:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension of the input.")
+    if range is not None and len(range) != 2 * d:
+        raise RuntimeError(f"torch.histogramdd: for a {d}-dimensional histogram range should have {2 * d} elements, "
+                           f"but got {len(range)}")
+    ranges = [None] * d if range is None else [tuple(range[2 * i:2 * i + 2]) for i in builtins.range(d)]
+    x = a.reshape(int(np.prod(a.shape[:-1], dtype=np.int64)), d)
+    if d == 0:  # no dimensions: PyTorch counts nothing
+        if a.dtype.kind != "f":
+            raise NotImplementedError(f"\"histogramdd\" not implemented for '{_torch_name(a)}'")
+        return histogramdd_result(Tensor(input._be.xp.zeros((), dtype=a.dtype)), ())
+    hist, edges = _histdd(input, x, bins, ranges, weight, a.shape[:-1], density)
+    return histogramdd_result(Tensor(hist), tuple(Tensor(e) for e in edges))
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
@@ -362,4 +419,4 @@ class SearchMethods:
 
 
 __all__ = ["nonzero", "nonzero_static", "unravel_index", "argwhere", "unique", "unique_consecutive", "searchsorted",
-           "bucketize", "bincount", "histc", "histogram", "isin"]
+           "bucketize", "bincount", "histc", "histogram", "histogramdd", "isin"]

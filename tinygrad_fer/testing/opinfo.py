@@ -902,6 +902,16 @@ def _search_sample(kind):
                     lo = d.int(-3, 1) / 2
                     kw["range"] = (lo, lo + d.int(0, 4))
             return Sample((x, bins, d.array(shape, dt, 0.0, 2.0) if d.bool() else None), kw)
+        if kind == "histogramdd":
+            x, kw = d.array((d.int(0, 5), d.int(1, 3)), dt), dict(density=d.bool())
+            w = d.array(x.shape[:1], dt, 0.0, 2.0) if d.bool() else None
+            if d.bool():    # a bins tensor per dimension
+                edges = [np.sort(np.asarray(np.round(d.array((d.int(2, 4),), F64), 1), dt)) for _ in range(x.shape[1])]
+                return Sample((x, w, *edges), kw)
+            kw["bins"] = d.int(1, 4) if d.bool() else [d.int(1, 4) for _ in range(x.shape[1])]
+            if d.bool():
+                kw["range"] = [v for _ in range(x.shape[1]) for v in (-1.5, d.int(0, 3) - 0.5)]
+            return Sample((x, w), kw)
         if kind == "isin":
             e, t = grid(shape), grid(d.shape(0, 2))
             if d.bool():
@@ -918,6 +928,12 @@ def _histogram_call(f, input, bins, weight, **kw):
     return f(input, bins, weight=weight, **kw)
 
 
+def _histogramdd_call(f, input, weight, *edges, **kw):
+    kw = dict(kw, bins=list(edges)) if edges else kw
+    hist, bin_edges = f(input, weight=weight, **kw)
+    return (hist, *bin_edges)
+
+
 def _more_search():
     for n in "nonzero nonzero_static argwhere unique unique_consecutive bincount histc".split():
         yield OpInfo(n, _search_sample(n), method=True, grad=False)
@@ -926,6 +942,7 @@ def _more_search():
         yield OpInfo(n, _search_sample(n), grad=False)
     # also a Tensor method, but its weight is keyword-only, which the generated spelling check cannot pass
     yield OpInfo("histogram", _search_sample("histogram"), call=_histogram_call, grad=False)
+    yield OpInfo("histogramdd", _search_sample("histogramdd"), call=_histogramdd_call, grad=False)
 
 
 def _build():
