@@ -1,5 +1,6 @@
-"""Searching and counting: nonzero/argwhere, unique/unique_consecutive, searchsorted/bucketize, bincount, histc and
-isin. Their outputs are indices, counts or masks, so none has a gradient (as in PyTorch)."""
+"""Searching and counting: nonzero/nonzero_static/argwhere, unravel_index, unique/unique_consecutive,
+searchsorted/bucketize, bincount, histc/histogram/histogramdd and isin. Their outputs are indices, counts, bin edges
+or masks, so none has a gradient (as in PyTorch)."""
 import builtins
 from collections import namedtuple
 from fractions import Fraction
