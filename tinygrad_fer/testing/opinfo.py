@@ -946,8 +946,8 @@ def _more_search():
 
 
 def _build():
-    ops = [*_more_search(), *_unaries(), *_binaries(), *_reductions(), *_movements(), *_linear_algebra(), *_nn(), *_more_elementwise(),
-           *_more_reductions(), *_more_shaping(), *_more_activations()]
+    ops = [*_more_search(), *_unaries(), *_binaries(), *_reductions(), *_movements(), *_linear_algebra(), *_nn(),
+           *_more_elementwise(), *_more_reductions(), *_more_shaping(), *_more_activations()]
     reg = {(o.namespace, o.name): o for o in ops}
     for key, dts in _DTYPE_DEVIATIONS.items():
         reg[key].deviations["dtypes"] = dts
