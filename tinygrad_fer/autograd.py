@@ -379,8 +379,7 @@ def backward(tensor, gradient=None, retain_graph=False, inputs=None):
     gradients = list(gradient) if isinstance(gradient, (tuple, list)) else [gradient] * len(tensors)
     roots = []
     for i, (t, g) in enumerate(zip(tensors, gradients)):
-        if t._view is not None and t._view[1] is not t._view[0]._ctx and grad_mode._state.enabled:
-            t._sync_view()
+        t._node()
         if not t.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         roots.append((t, _root_grad(t, g, i)))

@@ -101,6 +101,11 @@ class Tensor(_OpMethods):
 
     @property
     def grad_fn(self):
+        return self._node()
+
+    def _node(self):
+        """The node that made this tensor, after bringing a view's history up to date if an in-place op rewrote its
+        root since (Function.apply does the same check inline, on its hot path)."""
         v = self._view
         if v is not None and v[1] is not v[0]._ctx and grad_mode._state.enabled:
             self._sync_view()

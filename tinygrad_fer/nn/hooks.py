@@ -159,6 +159,11 @@ _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward
                "_forward_hooks_always_called", "_backward_pre_hooks", "_backward_hooks")
 
 
+def _forward_hook(hook, module, args, kwargs, result, pass_kwargs):
+    r = hook(module, args, kwargs, result) if pass_kwargs else hook(module, args, result)
+    return result if r is None else r
+
+
 def _call_with_hooks(module, args, kwargs):
     """Module.__call__ with hooks, in PyTorch's order: forward pre-hooks, the input side of the backward hooks,
     forward, forward hooks, the output side of the backward hooks. When anything raises, the forward hooks
@@ -191,12 +196,8 @@ def _call_with_hooks(module, args, kwargs):
         for hid, hook in (*_global_forward_hooks.items(), *module._forward_hooks.items()):
             if hid in always or hid in _global_forward_hooks_always_called:
                 called.add(hid)
-            if hid in with_kwargs or hid in _global_forward_hooks_with_kwargs:
-                r = hook(module, args, kwargs, result)
-            else:
-                r = hook(module, args, result)
-            if r is not None:
-                result = r
+            result = _forward_hook(hook, module, args, kwargs, result,
+                                   hid in with_kwargs or hid in _global_forward_hooks_with_kwargs)
         if bw_hook is not None:
             if not isinstance(result, (Tensor, tuple)):
                 warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
@@ -204,25 +205,16 @@ def _call_with_hooks(module, args, kwargs):
             result = bw_hook.setup_output_hook(result)
         return result
     except Exception:
-        for hid, hook in _global_forward_hooks.items():
-            if hid in _global_forward_hooks_always_called and hid not in called:
-                try:
-                    r = hook(module, args, result)
-                    if r is not None:
-                        result = r
-                except Exception as e:
-                    warnings.warn("global module forward hook with ``always_call=True`` raised an exception that "
-                                  f"was silenced as another error was raised in forward: {e}")
-        for hid, hook in module._forward_hooks.items():
-            if hid in module._forward_hooks_always_called and hid not in called:
-                try:
-                    if hid in module._forward_hooks_with_kwargs:
-                        r = hook(module, args, kwargs, result)
-                    else:
-                        r = hook(module, args, result)
-                    if r is not None:
-                        result = r
-                except Exception as e:
-                    warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
-                                  f"silenced as another error was raised in forward: {e}")
+        # as PyTorch: a global hook is called without kwargs here even when registered with_kwargs
+        for hooks, always, kw_ids, who in (
+                (_global_forward_hooks, _global_forward_hooks_always_called, (), "global module"),
+                (module._forward_hooks, module._forward_hooks_always_called, module._forward_hooks_with_kwargs,
+                 "module")):
+            for hid, hook in hooks.items():
+                if hid in always and hid not in called:
+                    try:
+                        result = _forward_hook(hook, module, args, kwargs, result, hid in kw_ids)
+                    except Exception as e:
+                        warnings.warn(f"{who} forward hook with ``always_call=True`` raised an exception that was "
+                                      f"silenced as another error was raised in forward: {e}")
         raise

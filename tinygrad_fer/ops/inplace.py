@@ -18,19 +18,21 @@ from ..tensor import Tensor
 from .index import _is_basic, to_index
 
 
+def _byte_offsets(xp, a):
+    """Each element's byte offset from a's first element, from its strides."""
+    pos = xp.zeros(a.shape, dtype=np.int64)
+    for k, (n, st) in enumerate(zip(a.shape, a.strides)):
+        pos = pos + (xp.arange(n, dtype=np.int64) * st).reshape((n,) + (1,) * (a.ndim - 1 - k))
+    return pos
+
+
 def _view_index(be, root, view):
     """For each element of `view` (an array into root's memory), its flat position in root."""
     xp = be.xp
-    item = root.itemsize
-    pos = xp.full(view.shape, be.data_ptr(view) - be.data_ptr(root), dtype=np.int64)
-    for k, (n, st) in enumerate(zip(view.shape, view.strides)):
-        pos = pos + (xp.arange(n, dtype=np.int64) * st).reshape((n,) + (1,) * (view.ndim - 1 - k))
+    pos = _byte_offsets(xp, view) + (be.data_ptr(view) - be.data_ptr(root))
     if root.flags.c_contiguous:
-        return pos // item
-    rpos = xp.zeros(root.shape, dtype=np.int64)
-    for k, (n, st) in enumerate(zip(root.shape, root.strides)):
-        rpos = rpos + (xp.arange(n, dtype=np.int64) * st).reshape((n,) + (1,) * (root.ndim - 1 - k))
-    rpos = rpos.reshape(-1)
+        return pos // root.itemsize
+    rpos = _byte_offsets(xp, root).reshape(-1)
     order = xp.argsort(rpos, kind="stable")
     return order[xp.searchsorted(rpos[order], pos)]
 
@@ -251,8 +253,7 @@ def normal_(self, mean=0.0, std=1.0, generator=None):
 def setitem(self, idx, value):
     index = to_index(idx, self._array.shape)
     on = grad_mode._state.enabled
-    if on and self._view is not None and self._view[1] is not self._view[0]._ctx:
-        self._sync_view()
+    self._node()
     is_t = isinstance(value, Tensor)
     if is_t and value._be is not self._be:
         value = value.to(self.device)
