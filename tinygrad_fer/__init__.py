@@ -14,8 +14,10 @@ from .grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,
                         is_inference_mode_enabled)
 from .tensor import (Tensor, Size, Generator, tensor, as_tensor, from_numpy, zeros, ones, empty, full,  # noqa: F401
                      arange, linspace, eye, rand, randn, randint, randperm, zeros_like, ones_like, empty_like,
-                     full_like, rand_like, randn_like, randint_like, manual_seed, seed, normal, is_tensor,
+                     full_like, rand_like, randn_like, randint_like, normal, is_tensor,
                      is_floating_point, numel)
+from .random import default_generator, manual_seed, seed, initial_seed  # noqa: F401
+from ._threads import set_num_threads, get_num_threads  # noqa: F401
 from .legacy import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...)
 from . import autograd  # noqa: F401  (binds Tensor.backward's engine)
 # each op module's __all__ names its public ops: a new op is exported where it is declared
@@ -44,6 +46,7 @@ short = int16
 __version__ = "0.1.0"
 from . import cuda  # noqa: E402,F401
 from . import optim, data  # noqa: E402,F401
+from . import accelerator, backends, random  # noqa: E402,F401
 from .utils import data as _utils_data  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
