@@ -12,6 +12,8 @@ from .activation import (LogSigmoid, Hardtanh, GELU, SELU, CELU, Mish, Hardswish
                          Tanhshrink, Softmin, GLU, Softshrink, Hardshrink, Threshold, PReLU)
 from .dropout import Dropout, Dropout2d  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
+from .lazy import (LazyLinear, LazyConv2d, LazyConvTranspose2d, LazyBatchNorm1d, LazyBatchNorm2d,  # noqa: F401
+                   UninitializedParameter, UninitializedBuffer)
 from .loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss,  # noqa: F401
                    MultiMarginLoss)
 from .parallel import DataParallel  # noqa: F401,E402

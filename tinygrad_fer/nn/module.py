@@ -373,6 +373,8 @@ class Module:
         with grad_mode.no_grad():
             for mprefix, m in self.named_modules(remove_duplicate=False):
                 mprefix = mprefix + "." if mprefix else ""
+                if hasattr(m, "_materialize_from"):   # a lazy module not yet called takes the checkpoint's shapes
+                    m._materialize_from(state_dict, mprefix)
                 for key, t in m._own_state(mprefix).items():
                     expected.add(key)
                     if key not in state_dict:
