@@ -1,8 +1,15 @@
 """Optimizers and learning-rate schedulers, mirroring torch.optim."""
 from tinygrad_fer.optim import lr_scheduler
+from tinygrad_fer.optim.adadelta import Adadelta
+from tinygrad_fer.optim.adagrad import Adagrad
 from tinygrad_fer.optim.adam import Adam, AdamW
+from tinygrad_fer.optim.adamax import Adamax
+from tinygrad_fer.optim.asgd import ASGD
+from tinygrad_fer.optim.nadam import NAdam
 from tinygrad_fer.optim.optimizer import Optimizer, required
+from tinygrad_fer.optim.radam import RAdam
 from tinygrad_fer.optim.rmsprop import RMSprop
 from tinygrad_fer.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler", "required"]
+__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop", "SGD",
+           "lr_scheduler", "required"]

@@ -1,0 +1,127 @@
+"""Adadelta, Adagrad, Adamax, NAdam, RAdam, ASGD and LBFGS against torch.optim: same float64 parameters, same
+gradients, every step (the harness of tests/test_optim.py)."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+import tinygrad_fer as tf
+from tinygrad_fer import optim
+from test_optim import arr, assert_state_close, make_params, run_both
+
+CASES = [
+    ("Adadelta", {}), ("Adadelta", dict(lr=0.5, rho=0.5, eps=1e-4)), ("Adadelta", dict(weight_decay=0.1)),
+    ("Adadelta", dict(lr=0.3, maximize=True, weight_decay=0.05)),
+    ("Adagrad", {}), ("Adagrad", dict(lr=0.1, lr_decay=0.05)), ("Adagrad", dict(initial_accumulator_value=0.5)),
+    ("Adagrad", dict(lr=0.05, weight_decay=0.1, eps=1e-3, maximize=True)),
+    ("Adamax", {}), ("Adamax", dict(lr=0.01, betas=(0.3, 0.5))), ("Adamax", dict(weight_decay=0.1)),
+    ("Adamax", dict(lr=0.02, maximize=True, weight_decay=0.05, eps=1e-3)),
+    ("NAdam", {}), ("NAdam", dict(lr=0.01, momentum_decay=0.1)), ("NAdam", dict(weight_decay=0.1)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("NAdam", dict(lr=0.02, betas=(0.4, 0.6), maximize=True, weight_decay=0.02)),
+    ("RAdam", {}), ("RAdam", dict(lr=0.01, betas=(0.9, 0.5))),  # small beta2: rho_t > 5 from step 1 on
+    ("RAdam", dict(lr=0.01, weight_decay=0.1)), ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.02, betas=(0.3, 0.8), maximize=True, eps=1e-4)),
+    ("ASGD", {}), ("ASGD", dict(lr=0.05, t0=5)), ("ASGD", dict(lr=0.1, lambd=0.01, alpha=0.5, t0=3, weight_decay=0.1)),
+    ("ASGD", dict(lr=0.05, t0=0, maximize=True)),
+]
+
+
+def make_pair(name, kw, seed=0, dtype=np.float64):
+    ours, theirs = make_params(seed, dtype=dtype)
+    return ours, theirs, getattr(optim, name)(ours, **kw), getattr(torch.optim, name)(theirs, **kw)
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{kw}" for n, kw in CASES])
+def test_matches_torch(name, kw):
+    ours, theirs, o, t = make_pair(name, kw)
+    run_both(o, t, ours, theirs, steps=25, skip_every=3)
+    assert_state_close(o, t)
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD"])
+def test_float32_matches_torch(name):
+    kw = dict(t0=3) if name == "ASGD" else {}
+    ours, theirs, o, t = make_pair(name, dict(lr=0.01, **kw), dtype=np.float32)
+    run_both(o, t, ours, theirs, steps=12, rtol=1e-5, atol=1e-6)
+    assert all(arr(p).dtype == np.float32 for p in ours)
+    for key, v in o.state[ours[0]].items():
+        assert arr(v).dtype == t.state[theirs[0]][key].numpy().dtype, key
+
+
+def _kwargs(name, lr, b1, b2, wd, rho, dec, flags):
+    if name == "Adadelta":
+        return dict(lr=lr * 10, rho=rho, weight_decay=wd, maximize=flags[0])
+    if name == "Adagrad":
+        return dict(lr=lr, lr_decay=dec, weight_decay=wd, initial_accumulator_value=rho, maximize=flags[0])
+    if name == "Adamax":
+        return dict(lr=lr, betas=(b1, b2), weight_decay=wd, maximize=flags[0])
+    if name == "NAdam":
+        return dict(lr=lr, betas=(b1, b2), weight_decay=wd, momentum_decay=dec, decoupled_weight_decay=flags[1],
+                    maximize=flags[0])
+    if name == "RAdam":
+        return dict(lr=lr, betas=(b1, b2), weight_decay=wd, decoupled_weight_decay=flags[1], maximize=flags[0])
+    return dict(lr=lr, lambd=dec, alpha=rho, t0=int(b1 * 6), weight_decay=wd, maximize=flags[0])
+
+
+@settings(max_examples=24, deadline=None)
+@given(name=st.sampled_from(["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD"]),
+       lr=st.floats(1e-4, 0.1), b1=st.floats(0.0, 0.99), b2=st.floats(0.0, 0.9999), wd=st.floats(0.0, 0.5),
+       rho=st.floats(0.05, 0.99), dec=st.floats(0.0, 0.2), flags=st.tuples(st.booleans(), st.booleans()),
+       seed=st.integers(0, 2 ** 16))
+def test_random_hyperparameters(name, lr, b1, b2, wd, rho, dec, flags, seed):
+    kw = _kwargs(name, lr, b1, b2, wd, rho, dec, flags)
+    ours, theirs, o, t = make_pair(name, kw, seed=seed)
+    run_both(o, t, ours, theirs, steps=10, seed=seed + 1, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD"])
+def test_defaults_match_torch(name):
+    ours, theirs = make_params()
+    go, gt = getattr(optim, name)(ours).param_groups[0], getattr(torch.optim, name)(theirs).param_groups[0]
+    assert set(go) == set(gt)
+    for key in go:
+        if key != "params":
+            assert go[key] == gt[key], key
+
+
+@pytest.mark.parametrize("name,kw", [("Adadelta", dict(lr=-1)), ("Adadelta", dict(rho=1.5)),
+                                     ("Adagrad", dict(lr_decay=-1)), ("Adagrad", dict(initial_accumulator_value=-1)),
+                                     ("Adamax", dict(betas=(1.0, 0.9))), ("NAdam", dict(momentum_decay=-1)),
+                                     ("RAdam", dict(betas=(0.9, 1.0))), ("ASGD", dict(weight_decay=-1))])
+def test_invalid_hyperparameters(name, kw):
+    ours, theirs = make_params()
+    with pytest.raises(ValueError) as theirs_err:
+        getattr(torch.optim, name)(theirs, **kw)
+    with pytest.raises(ValueError, match=str(theirs_err.value).replace("(", r"\(").replace(")", r"\)")):
+        getattr(optim, name)(ours, **kw)
+
+
+@pytest.mark.parametrize("name", ["Adagrad", "NAdam", "ASGD"])
+def test_state_dict_round_trip(name):
+    # loading casts the float32 scalars (NAdam's mu_product, ASGD's eta and mu) to the parameters' dtype, in
+    # PyTorch too: both sides load, then step on
+    kw = dict(lr=0.05, **(dict(t0=2) if name == "ASGD" else {}))
+    ours, theirs, o, t = make_pair(name, kw)
+    run_both(o, t, ours, theirs, steps=4)
+    ours2, theirs2 = make_params(5)
+    o2, t2 = getattr(optim, name)(ours2, **kw), getattr(torch.optim, name)(theirs2, **kw)
+    o2.load_state_dict(copy.deepcopy(o.state_dict()))
+    t2.load_state_dict(copy.deepcopy(t.state_dict()))
+    for k, v in o2.state[ours2[0]].items():
+        assert arr(v).dtype == t2.state[theirs2[0]][k].numpy().dtype, k
+    run_both(o2, t2, ours2, theirs2, steps=6)
+    assert_state_close(o2, t2)
+
+
+def test_adagrad_state_exists_before_the_first_step_and_for_added_groups():
+    ours, theirs = make_params()
+    o, t = optim.Adagrad(ours[:2], initial_accumulator_value=0.25), torch.optim.Adagrad(theirs[:2],
+                                                                                          initial_accumulator_value=0.25)
+    assert_state_close(o, t)
+    o.add_param_group({"params": [ours[2]], "lr": 0.3})
+    t.add_param_group({"params": [theirs[2]], "lr": 0.3})
+    assert o.param_groups[1]["lr_decay"] == t.param_groups[1]["lr_decay"] == 0
+    run_both(o, t, ours[:2], theirs[:2], steps=3)

@@ -1,0 +1,49 @@
+"""Adamax (Kingma & Ba 2015, section 7): Adam with the infinity norm of past gradients in place of the RMS."""
+from tinygrad_fer.optim.optimizer import Optimizer, _effective_grad, _lerp_, _step_tensor, _zeros_state
+
+
+class Adamax(Optimizer):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
+                 maximize=False, differentiable=False, capturable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, capturable=capturable)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            beta1, beta2 = group["betas"]
+            for p, w, g in self._params_with_grad(group):
+                xp, state = p._be.xp, self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = _zeros_state(p)
+                    state["exp_inf"] = _zeros_state(p)
+                step_arr = state["step"]._array
+                step_arr += 1
+                step = float(step_arr)
+                d, _ = _effective_grad(xp, w, g, group["maximize"], wd,
+                                       self._scratch(xp, w, 1) if group["maximize"] or wd else None)
+                m, u = state["exp_avg"]._array, state["exp_inf"]._array
+                tmp = self._scratch(xp, w)
+                _lerp_(xp, m, d, 1 - beta1, tmp)
+                u *= beta2
+                xp.abs(d, out=tmp)
+                tmp += eps
+                xp.maximum(u, tmp, out=u)
+                clr = lr / (1 - beta1 ** step)
+                xp.divide(m, u, out=tmp)
+                tmp *= -clr
+                w += tmp
+        return loss

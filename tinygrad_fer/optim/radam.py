@@ -1,0 +1,65 @@
+"""RAdam (Liu et al. 2019): Adam whose adaptive step is switched on only once the variance of the adaptive rate
+is tractable (rho_t > 5), and rectified by the factor r_t; plain momentum SGD before that."""
+from tinygrad_fer.optim.optimizer import Optimizer, _effective_grad, _lerp_, _step_tensor, _zeros_state
+
+
+class RAdam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
+                 *, foreach=None, maximize=False, capturable=False, differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        foreach=foreach, capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
+                        differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            beta1, beta2 = group["betas"]
+            decoupled = group["decoupled_weight_decay"]
+            for p, w, g in self._params_with_grad(group):
+                xp, state = p._be.xp, self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = _zeros_state(p)
+                    state["exp_avg_sq"] = _zeros_state(p)
+                step_arr = state["step"]._array
+                step_arr += 1
+                step = float(step_arr)
+                if wd != 0 and decoupled:
+                    w *= 1 - lr * wd
+                decay = 0 if decoupled else wd
+                d, _ = _effective_grad(xp, w, g, group["maximize"], decay,
+                                       self._scratch(xp, w, 1) if group["maximize"] or decay else None)
+                m, v = state["exp_avg"]._array, state["exp_avg_sq"]._array
+                tmp, rate = self._scratch(xp, w), self._scratch(xp, w, 2)
+                _lerp_(xp, m, d, 1 - beta1, tmp)
+                v *= beta2
+                xp.multiply(d, 1 - beta2, out=tmp)
+                tmp *= d
+                v += tmp
+
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                rho_inf = 2 / (1 - beta2) - 1
+                rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+                xp.divide(m, bias_correction1, out=tmp)
+                tmp *= lr
+                if rho_t > 5.0:
+                    xp.sqrt(v, out=rate)
+                    rate += eps
+                    xp.divide(bias_correction2 ** 0.5, rate, out=rate)
+                    tmp *= rate
+                    tmp *= ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+                w -= tmp
+        return loss
