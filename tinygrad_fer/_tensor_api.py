@@ -5,6 +5,7 @@ tensor.py cannot import the ops (they import it), so it defines Tensor over a st
 the package's __init__ once the ops are loaded, puts TensorMethods in its place; static analysers read TensorMethods
 as Tensor's base from tensor.py's TYPE_CHECKING import.
 """
+from .ops.blas import BlasMethods
 from .ops.elementwise import ElementwiseMethods
 from .ops.index import IndexMethods
 from .ops.inplace import InplaceMethods
@@ -20,7 +21,7 @@ from .tensor import Tensor
 
 
 class TensorMethods(ElementwiseMethods, ReduceMethods, MovementMethods, IndexMethods, MatmulMethods, InplaceMethods,
-                    ShapeMethods, ScanMethods, SearchMethods, SortMethods, StatsMethods):
+                    ShapeMethods, ScanMethods, SearchMethods, SortMethods, StatsMethods, BlasMethods):
     """Every op family's Tensor methods; no two families declare the same name."""
     __slots__ = ()
 

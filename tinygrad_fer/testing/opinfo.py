@@ -945,9 +945,97 @@ def _more_search():
     yield OpInfo("histogramdd", _search_sample("histogramdd"), call=_histogramdd_call, grad=False)
 
 
+# ---- einsum, scaled products, linalg, scatter_reduce and friends (issue 17) ----------------------------------
+_EINSUMS = ("ij,jk->ik", "ij,jk,kl->il", "ii->i", "ii", "bij,bjk->bik", "...ij,...jk", "i,i->", "ij->ji",
+            "iij,jk->ik", "ij,j", "i,j->ij", "bA,bc", "ijk,ikl,lm->jm", "ij,ij,ij->i", "a...,a->...", "ij,kl->")
+
+
+def _einsum_sample(d, dt):
+    eq = d.choice(_EINSUMS)
+    lhs = eq.split("->")[0].split(",")
+    sizes = {c: d.int(1, 3) for c in "".join(lhs).replace(".", "")}
+    ell = d.shape(0, 2)
+    ops = []
+    for w in lhs:
+        shape = []
+        for part in w.split("..."):
+            shape.append([1 if d.int(0, 5) == 0 else sizes[c] for c in part])  # a size-1 dim broadcasts
+        shape = shape[0] + (list(ell[d.int(0, len(ell)):]) + shape[1] if len(shape) > 1 else [])
+        ops.append(d.array(tuple(shape), dt))
+    # a repeated label needs equal sizes within its operand
+    ops = [a if len(set(w)) == len(w) or "." in w else
+           d.array(tuple(sizes[c] for c in w), dt) for w, a in zip(lhs, ops)]
+    return Sample((eq, *ops))
+
+
+def _addmm_sample(kind):
+    def sample(d, dt):
+        n, k, p, b = d.int(1, 3), d.int(1, 3), d.int(1, 3), d.int(1, 3)
+        a, c, out = {"addmm": ((n, k), (k, p), (n, p)), "addmv": ((n, k), (k,), (n,)), "addr": ((n,), (p,), (n, p)),
+                     "baddbmm": ((b, n, k), (b, k, p), (b, n, p)), "addbmm": ((b, n, k), (b, k, p), (n, p))}[kind]
+        inp = tuple(1 if d.bool() else s for s in out)[d.int(0, len(out)):]
+        kw = {}
+        if d.bool():
+            kw = dict(beta=d.choice((0, 0.5, 2)), alpha=d.choice((1, -1.5, 3)))
+        return Sample((d.array(inp, dt), d.array(a, dt), d.array(c, dt)), kw)
+    return sample
+
+
+def _more_linalg():
+    yield OpInfo("einsum", _einsum_sample, scale=10)
+    for n in ("addmm", "addmv", "addr", "baddbmm", "addbmm"):
+        yield OpInfo(n, _addmm_sample(n), method=True, inplace=n + "_", scale=10)
+    yield OpInfo("vdot", _fixed((4,), (4,)), method=True)
+
+
+# ---- nn layers of the PyTorch-programs issue (18): normalisation, embedding, more losses ------------------------
+def _norm_sample(kind):
+    def sample(d, dt):
+        affine = lambda shape: (d.array(shape, dt), d.array(shape, dt)) if d.bool() else (None, None)  # noqa: E731
+        if kind == "layer_norm":
+            shape = d.shape(1, 4, min_side=2)
+            norm = shape[d.int(0, len(shape) - 1):]
+            return Sample((d.array(shape, dt), norm, *affine(norm)), dict(eps=d.choice((1e-5, 0.1))))
+        if kind == "group_norm":
+            g, c = d.int(1, 3), d.int(1, 2)
+            x = d.array((d.int(1, 2), g * c) + d.shape(0, 2, 1, 3), dt)
+            return Sample((x, g, *affine((g * c,))), dict(eps=d.choice((1e-5, 0.1))))
+        if kind == "instance_norm":
+            c, use_input_stats = d.int(1, 3), d.bool()
+            x = d.array((d.int(1, 2), c, d.int(2, 4)) + d.shape(0, 1, 2, 3), dt)
+            stats = ((d.array((c,), dt), d.array((c,), dt, 0.5, 2.0)) if not use_input_stats or d.bool()
+                     else (None, None))
+            return Sample((x, *stats, *affine((c,))), dict(use_input_stats=use_input_stats, momentum=0.1, eps=1e-5))
+        x = d.array((d.int(1, 2), d.int(1, 5)) + d.shape(1, 2, 1, 3), dt)
+        return Sample((x, d.int(1, 4)), dict(alpha=d.choice((1e-4, 0.5)), beta=d.choice((0.75, 0.5)),
+                                             k=d.choice((1.0, 2.0))))
+    return sample
+
+
+def _embedding_sample(d, dt):
+    num, dim = d.int(1, 5), d.int(1, 3)
+    kw = {}
+    if d.bool():
+        kw["padding_idx"] = d.int(-num, num - 1)
+    if d.bool():
+        kw["scale_grad_by_freq"] = True
+    return Sample((d.labels(d.shape(0, 2), num), d.array((num, dim), dt)), kw)
+
+
+def _more_nn():
+    yield OpInfo("layer_norm", _norm_sample("layer_norm"), namespace="F", module="LayerNorm", scale=10)
+    yield OpInfo("group_norm", _norm_sample("group_norm"), namespace="F", module="GroupNorm", scale=10)
+    yield OpInfo("instance_norm", _norm_sample("instance_norm"), namespace="F", module="InstanceNorm2d", scale=10,
+                 constant_args=(1, 2))
+    yield OpInfo("local_response_norm", _norm_sample("local_response_norm"), namespace="F",
+                 module="LocalResponseNorm", scale=10)
+    yield OpInfo("embedding", _embedding_sample, namespace="F", module="Embedding")
+
+
 def _build():
     ops = [*_more_search(), *_unaries(), *_binaries(), *_reductions(), *_movements(), *_linear_algebra(), *_nn(),
-           *_more_elementwise(), *_more_reductions(), *_more_shaping(), *_more_activations()]
+           *_more_elementwise(), *_more_reductions(), *_more_shaping(), *_more_activations(), *_more_linalg(),
+           *_more_nn()]
     reg = {(o.namespace, o.name): o for o in ops}
     for key, dts in _DTYPE_DEVIATIONS.items():
         reg[key].deviations["dtypes"] = dts
@@ -962,7 +1050,7 @@ NOT_OPS = frozenset(
     "arange as_tensor empty empty_like eye from_numpy full full_like linspace ones ones_like zeros zeros_like rand "
     "rand_like randn randn_like randint randint_like randperm manual_seed seed load save get_default_dtype "
     "set_default_dtype is_grad_enabled is_inference_mode_enabled allclose equal tensor one_hot dropout "
-    "dropout2d normal is_tensor is_floating_point numel initial_seed set_num_threads get_num_threads".split())
+    "dropout2d dropout1d dropout3d alpha_dropout feature_alpha_dropout normal is_tensor is_floating_point numel initial_seed set_num_threads get_num_threads".split())
 
 
 # Tensor methods that are another spelling of a registered op (tests/test_ops.py checks they agree with it)
