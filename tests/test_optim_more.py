@@ -125,3 +125,89 @@ def test_adagrad_state_exists_before_the_first_step_and_for_added_groups():
     t.add_param_group({"params": [theirs[2]], "lr": 0.3})
     assert o.param_groups[1]["lr_decay"] == t.param_groups[1]["lr_decay"] == 0
     run_both(o, t, ours[:2], theirs[:2], steps=3)
+
+
+# ---- LBFGS: step(closure), the closure evaluated as often as the method needs -------------------------------------
+
+def _lbfgs_problem(lib, params, A, b):
+    """A smooth, non-quadratic loss over the three parameters (least squares plus a quartic term)."""
+    def loss_fn():
+        x = lib.cat([p.reshape(-1) for p in params])
+        r = lib.matmul(A, x) - b
+        return (r * r).sum() + 0.1 * (x ** 4).sum() + (params[0] * params[1][:4].reshape(1, 4)).sum()
+    return loss_fn
+
+
+def _lbfgs_pair(kw, dtype=np.float64, seed=0):
+    ours, theirs = make_params(seed, dtype=dtype)
+    rng = np.random.default_rng(seed + 7)
+    n = sum(p.numel() for p in theirs)
+    A, b = rng.standard_normal((n + 3, n)).astype(dtype) * 0.5, rng.standard_normal(n + 3).astype(dtype)
+    fo = _lbfgs_problem(tf, ours, tf.tensor(A), tf.tensor(b))
+    ft = _lbfgs_problem(torch, theirs, torch.tensor(A), torch.tensor(b))
+    o, t = optim.LBFGS(ours, **kw), torch.optim.LBFGS(theirs, **kw)
+    counts = {"ours": 0, "theirs": 0}
+
+    def closure_o():
+        counts["ours"] += 1
+        o.zero_grad()
+        loss = fo()
+        loss.backward()
+        return loss
+
+    def closure_t():
+        counts["theirs"] += 1
+        t.zero_grad()
+        loss = ft()
+        loss.backward()
+        return loss
+    return ours, theirs, o, t, closure_o, closure_t, counts
+
+
+LBFGS_CASES = [dict(), dict(lr=0.5, max_iter=5), dict(history_size=3, max_iter=7),
+               dict(line_search_fn="strong_wolfe"), dict(line_search_fn="strong_wolfe", history_size=2, max_iter=10),
+               dict(lr=0.3, max_iter=4, max_eval=6, tolerance_change=1e-6)]
+
+
+@pytest.mark.parametrize("kw", LBFGS_CASES, ids=[str(kw) for kw in LBFGS_CASES])
+def test_lbfgs_matches_torch(kw):
+    ours, theirs, o, t, co, ct, counts = _lbfgs_pair(kw)
+    for k in range(4):
+        lo, lt = o.step(co), t.step(ct)
+        np.testing.assert_allclose(float(lo.item()), float(lt.item()), rtol=1e-9)
+        for p, q in zip(ours, theirs):
+            np.testing.assert_allclose(arr(p), q.detach().numpy(), rtol=1e-8, atol=1e-10, err_msg=f"step {k}")
+        assert counts["ours"] == counts["theirs"]
+        so, st = o.state[ours[0]], t.state[theirs[0]]
+        assert (so["func_evals"], so["n_iter"], len(so["old_dirs"])) == (st["func_evals"], st["n_iter"],
+                                                                        len(st["old_dirs"]))
+
+
+def test_lbfgs_float32_and_convergence():
+    ours, theirs, o, t, co, ct, counts = _lbfgs_pair(dict(line_search_fn="strong_wolfe", max_iter=50),
+                                                       dtype=np.float32)
+    first = float(co().item())
+    for _ in range(3):
+        o.step(co)
+        t.step(ct)
+    for p, q in zip(ours, theirs):
+        assert arr(p).dtype == np.float32
+        np.testing.assert_allclose(arr(p), q.detach().numpy(), rtol=1e-3, atol=1e-4)
+    assert float(co().item()) < first
+
+
+def test_lbfgs_errors():
+    ours, theirs = make_params()
+    with pytest.raises(ValueError, match="doesn't support per-parameter options"):
+        optim.LBFGS([{"params": ours[:1]}, {"params": ours[1:]}])
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        optim.LBFGS(ours, lr=-1)
+    o = optim.LBFGS(ours, line_search_fn="backtracking")
+    for p in ours:
+        p.grad = tf.tensor(np.ones(p.shape))
+
+    def closure():
+        return tf.tensor(1.0)
+    with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
+        o.step(closure)
+    assert optim.LBFGS(ours).defaults == torch.optim.LBFGS(theirs).defaults

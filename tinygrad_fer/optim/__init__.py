@@ -5,11 +5,12 @@ from tinygrad_fer.optim.adagrad import Adagrad
 from tinygrad_fer.optim.adam import Adam, AdamW
 from tinygrad_fer.optim.adamax import Adamax
 from tinygrad_fer.optim.asgd import ASGD
+from tinygrad_fer.optim.lbfgs import LBFGS
 from tinygrad_fer.optim.nadam import NAdam
 from tinygrad_fer.optim.optimizer import Optimizer, required
 from tinygrad_fer.optim.radam import RAdam
 from tinygrad_fer.optim.rmsprop import RMSprop
 from tinygrad_fer.optim.sgd import SGD
 
-__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop", "SGD",
-           "lr_scheduler", "required"]
+__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "Optimizer", "RAdam",
+           "RMSprop", "SGD", "lr_scheduler", "required"]
