@@ -210,3 +210,14 @@ def test_alias_module_in_process():
     assert target.x == 5 and m.x == 5 and "x" in dir(m)
     with pytest.raises(AttributeError, match="torch.fake.y is not implemented in tinygrad_fer"):
         m.y
+
+
+def test_runner_runs_a_module_with_dash_m(tmp_path):
+    pkg = tmp_path / "mypkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "train.py").write_text("import sys, torch\nprint(__name__, sys.argv[1:], torch.__version__ == "
+                                  "__import__('tinygrad_fer').__version__)\n")
+    r = _run(["-m", "tinygrad_fer.compat", "-m", "mypkg.train", "x", "-y"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "__main__ ['x', '-y'] True\n"

@@ -59,6 +59,8 @@ class AliasModule(types.ModuleType):
         if attr == "__all__":   # `from torch import *`: the engine module's public names
             target = self.__dict__["_target"]
             return getattr(target, "__all__", [n for n in dir(target) if not n.startswith("_")])
+        if attr == "__version__":   # the engine's own: a version check must not mistake it for PyTorch
+            return getattr(self.__dict__["_target"], attr)
         if attr.startswith("__") and attr.endswith("__"):
             raise AttributeError(attr)
         full = f"{self.__name__}.{attr}"
