@@ -150,6 +150,9 @@ INSTALL_CHECK = textwrap.dedent('''
     assert torch.utils.data.DataLoader is tf.data.DataLoader and T.ToTensor is tf.data.transforms.ToTensor
     assert torchvision.datasets.MNIST is tf.data.MNIST and torch.autograd.grad is tf.autograd.grad
     assert torchvision.utils.make_grid is tf.vision.utils.make_grid
+    import torch.random, torch.testing, torchvision.models
+    assert torch.random.manual_seed is tf.manual_seed and torch.testing.assert_close is tf.testing.assert_close
+    assert torchvision.models.ResNet is tf.models.ResNet
     assert torch.nn.parallel.DataParallel is tf.nn.DataParallel and torch.cuda.is_available is tf.cuda.is_available
     torch.backends.cudnn.deterministic = True      # an assignment reaches the engine's module
     assert tf.backends.cudnn.deterministic is True

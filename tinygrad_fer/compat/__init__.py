@@ -32,6 +32,8 @@ ALIASES = {
     "torch.utils.data": "tinygrad_fer.utils.data",
     "torch.autograd": "tinygrad_fer.autograd",
     "torch.cuda": "tinygrad_fer.cuda",
+    "torch.random": "tinygrad_fer.random",
+    "torch.testing": "tinygrad_fer.testing",
     "torch.accelerator": "tinygrad_fer.accelerator",
     "torch.backends": "tinygrad_fer.backends",
     "torch.backends.cudnn": "tinygrad_fer.backends.cudnn",
@@ -40,6 +42,7 @@ ALIASES = {
     "torchvision.datasets": "tinygrad_fer.data.datasets",
     "torchvision.transforms": "tinygrad_fer.data.transforms",
     "torchvision.utils": "tinygrad_fer.vision.utils",
+    "torchvision.models": "tinygrad_fer.models",
 }
 _ROOTS = ("torch", "torchvision")
 
