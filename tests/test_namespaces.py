@@ -49,6 +49,8 @@ def test_data_parallel_is_a_pass_through_with_pytorchs_state_dict():
     np.testing.assert_allclose(dp(tf.tensor(x)).detach().numpy(), tdp(torch.tensor(x)).detach().numpy(), rtol=1e-6)
     assert repr(dp) == repr(tdp)
     assert tf.nn.parallel.DataParallel is tf.nn.DataParallel
+    np.testing.assert_allclose(tf.nn.parallel.data_parallel(ours, tf.tensor(x), [0]).detach().numpy(),
+                               torch.nn.parallel.data_parallel(theirs, torch.tensor(x)).detach().numpy(), rtol=1e-6)
 
 
 def test_num_threads():
