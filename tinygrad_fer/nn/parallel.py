@@ -15,7 +15,8 @@ class DataParallel(Module):
 
 
 def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, module_kwargs=None):
-    """The functional form: module(*inputs, **module_kwargs) on the one device."""
+    """The functional form: module(*inputs, **module_kwargs) on the one device. (PyTorch's raises on a machine
+    without GPUs; scripts call it only when asked for several GPUs, which then run as one.)"""
     if not isinstance(inputs, tuple):
         inputs = (inputs,) if inputs is not None else ()
     return module(*inputs, **(module_kwargs or {}))
