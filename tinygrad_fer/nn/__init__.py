@@ -14,6 +14,9 @@ from .dropout import Dropout, Dropout2d  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .lazy import (LazyLinear, LazyConv2d, LazyConvTranspose2d, LazyBatchNorm1d, LazyBatchNorm2d,  # noqa: F401
                    UninitializedParameter, UninitializedBuffer)
+from .normalization_layers import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,  # noqa
+                                   LocalResponseNorm)
+from .embedding import Embedding, Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa: F401
 from .loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss,  # noqa: F401
                    MultiMarginLoss)
 from .parallel import DataParallel  # noqa: F401,E402

@@ -13,6 +13,9 @@ from ..ops.elementwise import relu as _relu, where as _where
 from ..ops.loss import (_check_target_dtype, _reduce, _reduction, _size, binary_cross_entropy,  # noqa: F401
                         binary_cross_entropy_with_logits, cross_entropy, nll_loss)
 from ..ops.matmul import linear  # noqa: F401
+from ..ops.norm_layers import group_norm, instance_norm, layer_norm, local_response_norm  # noqa: F401
+from ..ops.embedding import embedding  # noqa: F401
+from ..ops.dropout_extra import alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout  # noqa: F401
 from ..ops.movement import flatten, pad, unflatten  # noqa: F401
 from ..ops.normalization import batch_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
@@ -166,3 +169,5 @@ __all__ = ["adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_no
            "silu", "softmax", "softplus", "tanh", "unflatten", "unfold",
            "celu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "mish", "normalize", "prelu", "selu",
            "softmin", "softshrink", "softsign", "tanhshrink", "threshold"]
+__all__ += ["group_norm", "instance_norm", "layer_norm", "local_response_norm", "embedding", "alpha_dropout",
+            "dropout1d", "dropout3d", "feature_alpha_dropout"]
