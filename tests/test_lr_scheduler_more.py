@@ -30,7 +30,8 @@ def _groups_equal(o, t, keys=("lr", "momentum", "betas", "initial_lr", "max_lr",
 
 
 SIMPLE = [
-    ("ConstantLR", {}), ("ConstantLR", dict(factor=0.5, total_iters=3)),  # (factor=0 divides by 0 at total_iters, in PyTorch too)
+    # (ConstantLR with factor=0 divides by 0 at total_iters, in PyTorch too)
+    ("ConstantLR", {}), ("ConstantLR", dict(factor=0.5, total_iters=3)),
     ("LinearLR", {}), ("LinearLR", dict(start_factor=0.1, end_factor=0.7, total_iters=9)),
     ("LinearLR", dict(start_factor=1.0, end_factor=0.0, total_iters=4)),
     ("PolynomialLR", {}), ("PolynomialLR", dict(total_iters=12, power=0.9)), ("PolynomialLR", dict(power=2.5)),
@@ -207,7 +208,8 @@ def test_composite_errors_match_torch():
     o, t = _opts()
     o2, t2 = _opts()
     cases = [(lambda: sched.SequentialLR(o, [], []), lambda: TS.SequentialLR(t, [], [])),
-             (lambda: sched.SequentialLR(o, [sched.StepLR(o, 2)], [3]), lambda: TS.SequentialLR(t, [TS.StepLR(t, 2)], [3])),
+             (lambda: sched.SequentialLR(o, [sched.StepLR(o, 2)], [3]),
+              lambda: TS.SequentialLR(t, [TS.StepLR(t, 2)], [3])),
              (lambda: sched.SequentialLR(o, [sched.StepLR(o2, 2)], []),
               lambda: TS.SequentialLR(t, [TS.StepLR(t2, 2)], [])),
              (lambda: sched.ChainedScheduler([sched.ReduceLROnPlateau(o)]),

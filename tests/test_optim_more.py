@@ -118,8 +118,8 @@ def test_state_dict_round_trip(name):
 
 def test_adagrad_state_exists_before_the_first_step_and_for_added_groups():
     ours, theirs = make_params()
-    o, t = optim.Adagrad(ours[:2], initial_accumulator_value=0.25), torch.optim.Adagrad(theirs[:2],
-                                                                                          initial_accumulator_value=0.25)
+    o = optim.Adagrad(ours[:2], initial_accumulator_value=0.25)
+    t = torch.optim.Adagrad(theirs[:2], initial_accumulator_value=0.25)
     assert_state_close(o, t)
     o.add_param_group({"params": [ours[2]], "lr": 0.3})
     t.add_param_group({"params": [theirs[2]], "lr": 0.3})

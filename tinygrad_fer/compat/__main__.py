@@ -8,7 +8,8 @@ import sys
 
 from tinygrad_fer import compat
 
-USAGE = "usage: python -m tinygrad_fer.compat script.py [args...]\n       python -m tinygrad_fer.compat -m module [args...]"
+USAGE = ("usage: python -m tinygrad_fer.compat script.py [args...]\n"
+         "       python -m tinygrad_fer.compat -m module [args...]")
 
 
 def main(argv):
