@@ -211,3 +211,14 @@ def test_lbfgs_errors():
     with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
         o.step(closure)
     assert optim.LBFGS(ours).defaults == torch.optim.LBFGS(theirs).defaults
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD"])
+def test_differentiable_steps_are_refused_and_capturable_accepted(name):
+    ours, theirs = make_params()
+    with pytest.raises(NotImplementedError, match=f"{name}\\(differentiable=True\\) is not implemented"):
+        getattr(optim, name)(ours, differentiable=True)
+    if name != "Adagrad":
+        # capturable only changes how PyTorch stages the scalars for CUDA graphs: the values are the same
+        o, t = getattr(optim, name)(ours, capturable=True), getattr(torch.optim, name)(theirs)
+        run_both(o, t, ours, theirs, steps=3)

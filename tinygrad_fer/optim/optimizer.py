@@ -75,6 +75,10 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got {_typename(params)}")
+        if defaults.get("differentiable"):
+            # updates run on the raw arrays: there is no graph through a step to differentiate
+            raise NotImplementedError(f"{type(self).__name__}(differentiable=True) is not implemented in "
+                                      "tinygrad_fer")
         self.defaults = defaults
         self._scratch_bufs = {}
         self.state = defaultdict(dict)
