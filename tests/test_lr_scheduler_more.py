@@ -35,6 +35,7 @@ SIMPLE = [
     ("LinearLR", {}), ("LinearLR", dict(start_factor=0.1, end_factor=0.7, total_iters=9)),
     ("LinearLR", dict(start_factor=1.0, end_factor=0.0, total_iters=4)),
     ("PolynomialLR", {}), ("PolynomialLR", dict(total_iters=12, power=0.9)), ("PolynomialLR", dict(power=2.5)),
+    ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.95)), ("MultiplicativeLR", dict(lr_lambda=lambda e: 1 - 0.01 * e)),
     ("CosineAnnealingWarmRestarts", dict(T_0=5)), ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2)),
     ("CosineAnnealingWarmRestarts", dict(T_0=4, T_mult=3, eta_min=0.001)),
 ]
@@ -52,7 +53,7 @@ def test_matches_torch(name, kw):
         assert so.last_epoch == st.last_epoch
 
 
-CLOSED_FORM = [(n, kw) for n, kw in SIMPLE if n != "CosineAnnealingWarmRestarts"]
+CLOSED_FORM = [(n, kw) for n, kw in SIMPLE if n not in ("CosineAnnealingWarmRestarts", "MultiplicativeLR")]
 
 
 @pytest.mark.parametrize("name,kw", CLOSED_FORM, ids=[f"{n}-{kw}" for n, kw in CLOSED_FORM])
@@ -234,3 +235,19 @@ def test_add_param_group_then_schedule():
         o.step(), t.step()
         so.step(), st.step()
         assert so.get_last_lr() == st.get_last_lr()
+
+
+def test_multiplicative_lr_per_group_and_errors():
+    o, t = _opts()
+    so = sched.MultiplicativeLR(o, [lambda e: 0.9, lambda e: 0.5 + e / 100])
+    st = TS.MultiplicativeLR(t, [lambda e: 0.9, lambda e: 0.5 + e / 100])
+    for _ in range(8):
+        o.step(), t.step()
+        so.step(), st.step()
+        assert so.get_last_lr() == st.get_last_lr()
+    assert so.state_dict()["lr_lambdas"] == [None, None]
+    for bad in ([lambda e: 1.0], 3):
+        with pytest.raises((ValueError, TypeError)) as e:
+            TS.MultiplicativeLR(t, bad)
+        with pytest.raises(type(e.value), match=str(e.value)):
+            sched.MultiplicativeLR(o, bad)

@@ -129,6 +129,21 @@ class LambdaLR(LRScheduler):
                 fn.__dict__.update(saved)
 
 
+class MultiplicativeLR(LambdaLR):
+    """lr *= lr_lambda(epoch) every epoch after the first (one lambda for all groups or one per group)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        for fn in (lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]):
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, lr_lambda, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial:
+            return self._lrs()
+        return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._lrs())]
+
+
 class StepLR(LRScheduler):
     """Multiply the lr by gamma every step_size epochs."""
 
