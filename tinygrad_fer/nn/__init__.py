@@ -13,7 +13,8 @@ from .activation import (LogSigmoid, Hardtanh, GELU, SELU, CELU, Mish, Hardswish
 from .dropout import Dropout, Dropout2d  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .lazy import (LazyLinear, LazyConv2d, LazyConvTranspose2d, LazyBatchNorm1d, LazyBatchNorm2d,  # noqa: F401
-                   UninitializedParameter, UninitializedBuffer)
+                   LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, UninitializedParameter,
+                   UninitializedBuffer)
 from .normalization_layers import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,  # noqa
                                    LocalResponseNorm)
 from .embedding import Embedding, Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa: F401

@@ -9,6 +9,7 @@ from .conv import Conv2d, ConvTranspose2d
 from .linear import Linear
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d
+from .normalization_layers import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .parameter import Parameter
 
 _USE = ("Attempted to use an uninitialized parameter in {}. This error happens when you are using a `LazyModule` "
@@ -229,7 +230,8 @@ def _lazy_norm(concrete):
     class LazyNorm(_LazyNormMixin, concrete):
         cls_to_become = concrete
 
-        def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
+        def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                     dtype=None):
             super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype)
             self._lazy_placeholders(affine, track_running_stats, device, dtype)
     LazyNorm.__name__ = LazyNorm.__qualname__ = "Lazy" + concrete.__name__
@@ -238,3 +240,7 @@ def _lazy_norm(concrete):
 
 LazyBatchNorm1d = _lazy_norm(BatchNorm1d)
 LazyBatchNorm2d = _lazy_norm(BatchNorm2d)
+# PyTorch's lazy instance norms default to affine and tracked statistics, unlike InstanceNorm1d/2d/3d themselves
+LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d)
+LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d)
+LazyInstanceNorm3d = _lazy_norm(InstanceNorm3d)
