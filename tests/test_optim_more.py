@@ -26,6 +26,7 @@ CASES = [
     ("RAdam", dict(lr=0.02, betas=(0.3, 0.8), maximize=True, eps=1e-4)),
     ("ASGD", {}), ("ASGD", dict(lr=0.05, t0=5)), ("ASGD", dict(lr=0.1, lambd=0.01, alpha=0.5, t0=3, weight_decay=0.1)),
     ("ASGD", dict(lr=0.05, t0=0, maximize=True)),
+    ("Rprop", {}), ("Rprop", dict(lr=0.1, etas=(0.3, 1.5))), ("Rprop", dict(step_sizes=(1e-3, 0.2), maximize=True)),
 ]
 
 
@@ -41,7 +42,7 @@ def test_matches_torch(name, kw):
     assert_state_close(o, t)
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD"])
+@pytest.mark.parametrize("name", ["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"])
 def test_float32_matches_torch(name):
     kw = dict(t0=3) if name == "ASGD" else {}
     ours, theirs, o, t = make_pair(name, dict(lr=0.01, **kw), dtype=np.float32)
@@ -63,11 +64,13 @@ def _kwargs(name, lr, b1, b2, wd, rho, dec, flags):
                     maximize=flags[0])
     if name == "RAdam":
         return dict(lr=lr, betas=(b1, b2), weight_decay=wd, decoupled_weight_decay=flags[1], maximize=flags[0])
+    if name == "Rprop":
+        return dict(lr=lr, etas=(rho, 1.01 + b2), step_sizes=(dec * 1e-3, 0.5), maximize=flags[0])
     return dict(lr=lr, lambd=dec, alpha=rho, t0=int(b1 * 6), weight_decay=wd, maximize=flags[0])
 
 
-@settings(max_examples=24, deadline=None)
-@given(name=st.sampled_from(["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD"]),
+@settings(max_examples=28, deadline=None)
+@given(name=st.sampled_from(["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"]),
        lr=st.floats(1e-4, 0.1), b1=st.floats(0.0, 0.99), b2=st.floats(0.0, 0.9999), wd=st.floats(0.0, 0.5),
        rho=st.floats(0.05, 0.99), dec=st.floats(0.0, 0.2), flags=st.tuples(st.booleans(), st.booleans()),
        seed=st.integers(0, 2 ** 16))
@@ -77,7 +80,7 @@ def test_random_hyperparameters(name, lr, b1, b2, wd, rho, dec, flags, seed):
     run_both(o, t, ours, theirs, steps=10, seed=seed + 1, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD"])
+@pytest.mark.parametrize("name", ["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"])
 def test_defaults_match_torch(name):
     ours, theirs = make_params()
     go, gt = getattr(optim, name)(ours).param_groups[0], getattr(torch.optim, name)(theirs).param_groups[0]
@@ -90,7 +93,8 @@ def test_defaults_match_torch(name):
 @pytest.mark.parametrize("name,kw", [("Adadelta", dict(lr=-1)), ("Adadelta", dict(rho=1.5)),
                                      ("Adagrad", dict(lr_decay=-1)), ("Adagrad", dict(initial_accumulator_value=-1)),
                                      ("Adamax", dict(betas=(1.0, 0.9))), ("NAdam", dict(momentum_decay=-1)),
-                                     ("RAdam", dict(betas=(0.9, 1.0))), ("ASGD", dict(weight_decay=-1))])
+                                     ("RAdam", dict(betas=(0.9, 1.0))), ("ASGD", dict(weight_decay=-1)),
+                                     ("Rprop", dict(etas=(0.5, 0.9)))])
 def test_invalid_hyperparameters(name, kw):
     ours, theirs = make_params()
     with pytest.raises(ValueError) as theirs_err:
@@ -213,7 +217,7 @@ def test_lbfgs_errors():
     assert optim.LBFGS(ours).defaults == torch.optim.LBFGS(theirs).defaults
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD"])
+@pytest.mark.parametrize("name", ["Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"])
 def test_differentiable_steps_are_refused_and_capturable_accepted(name):
     ours, theirs = make_params()
     with pytest.raises(NotImplementedError, match=f"{name}\\(differentiable=True\\) is not implemented"):

@@ -10,7 +10,8 @@ from tinygrad_fer.optim.nadam import NAdam
 from tinygrad_fer.optim.optimizer import Optimizer, required
 from tinygrad_fer.optim.radam import RAdam
 from tinygrad_fer.optim.rmsprop import RMSprop
+from tinygrad_fer.optim.rprop import Rprop
 from tinygrad_fer.optim.sgd import SGD
 
 __all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "Optimizer", "RAdam",
-           "RMSprop", "SGD", "lr_scheduler", "required"]
+           "RMSprop", "Rprop", "SGD", "lr_scheduler", "required"]
