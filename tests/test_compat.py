@@ -224,3 +224,15 @@ def test_runner_runs_a_module_with_dash_m(tmp_path):
     r = _run(["-m", "tinygrad_fer.compat", "-m", "mypkg.train", "x", "-y"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "__main__ ['x', '-y'] True\n"
+
+
+def test_alias_to_a_missing_engine_module_says_not_implemented(monkeypatch):
+    from tinygrad_fer import compat
+    monkeypatch.setitem(compat.ALIASES, "torch.fake_sub", "tinygrad_fer.no_such_module")
+    with pytest.raises(ModuleNotFoundError, match="torch.fake_sub is not implemented in tinygrad_fer"):
+        compat.AliasFinder().find_spec("torch.fake_sub")
+    import tinygrad_fer
+    alias = compat.AliasModule("torch", tinygrad_fer)
+    assert not hasattr(alias, "fake_sub")
+    with pytest.raises(AttributeError, match="torch.fake_sub is not implemented in tinygrad_fer"):
+        alias.fake_sub

@@ -15,6 +15,7 @@ tinygrad_fer"; a torch submodule it lacks raises ModuleNotFoundError saying the 
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import sys
 import types
 
@@ -32,6 +33,7 @@ ALIASES = {
     "torch.utils.data": "tinygrad_fer.utils.data",
     "torch.autograd": "tinygrad_fer.autograd",
     "torch.cuda": "tinygrad_fer.cuda",
+    "torch.linalg": "tinygrad_fer.linalg",
     "torch.random": "tinygrad_fer.random",
     "torch.testing": "tinygrad_fer.testing",
     "torch.accelerator": "tinygrad_fer.accelerator",
@@ -68,7 +70,10 @@ class AliasModule(types.ModuleType):
             raise AttributeError(attr)
         full = f"{self.__name__}.{attr}"
         if full in ALIASES:     # `torch.nn` used as an attribute before any `import torch.nn`
-            return importlib.import_module(full)
+            try:
+                return importlib.import_module(full)
+            except ModuleNotFoundError:
+                raise AttributeError(f"{full} is not implemented in tinygrad_fer") from None
         try:
             return getattr(self.__dict__["_target"], attr)
         except AttributeError:
@@ -107,7 +112,7 @@ class AliasFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         if _root(fullname) not in _ROOTS:
             return None
-        if fullname not in ALIASES:
+        if fullname not in ALIASES or importlib.util.find_spec(ALIASES[fullname]) is None:
             raise ModuleNotFoundError(f"No module named '{fullname}': {fullname} is not implemented in tinygrad_fer",
                                       name=fullname)
         is_pkg = any(other.startswith(fullname + ".") for other in ALIASES)
