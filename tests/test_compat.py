@@ -153,6 +153,11 @@ INSTALL_CHECK = textwrap.dedent('''
     import torch.random, torch.testing, torchvision.models
     assert torch.random.manual_seed is tf.manual_seed and torch.testing.assert_close is tf.testing.assert_close
     assert torchvision.models.ResNet is tf.models.ResNet
+    from torch.utils.data.sampler import SubsetRandomSampler
+    from torch.utils.data.dataset import Dataset
+    from torch.utils.data.dataloader import DataLoader, default_collate
+    assert SubsetRandomSampler is tf.data.SubsetRandomSampler and Dataset is tf.data.Dataset
+    assert DataLoader is tf.data.DataLoader and default_collate is tf.data.default_collate
     assert torch.nn.parallel.DataParallel is tf.nn.DataParallel and torch.cuda.is_available is tf.cuda.is_available
     torch.backends.cudnn.deterministic = True      # an assignment reaches the engine's module
     assert tf.backends.cudnn.deterministic is True
