@@ -147,6 +147,7 @@ INSTALL_CHECK = textwrap.dedent('''
     from torchvision import transforms as T
     assert torch.Tensor is tf.Tensor and nn.Conv2d is tf.nn.Conv2d and F.relu is tf.nn.functional.relu
     assert torch.optim.lr_scheduler.StepLR is tf.optim.lr_scheduler.StepLR
+    assert torch.optim.swa_utils.AveragedModel.__module__ == "tinygrad_fer.optim.swa_utils"
     assert torch.utils.data.DataLoader is tf.data.DataLoader and T.ToTensor is tf.data.transforms.ToTensor
     assert torchvision.datasets.MNIST is tf.data.MNIST and torch.autograd.grad is tf.autograd.grad
     assert torchvision.utils.make_grid is tf.vision.utils.make_grid

@@ -29,6 +29,7 @@ ALIASES = {
     "torch.nn.parallel": "tinygrad_fer.nn.parallel",
     "torch.optim": "tinygrad_fer.optim",
     "torch.optim.lr_scheduler": "tinygrad_fer.optim.lr_scheduler",
+    "torch.optim.swa_utils": "tinygrad_fer.optim.swa_utils",
     "torch.utils": "tinygrad_fer.utils",
     "torch.utils.data": "tinygrad_fer.utils.data",
     "torch.utils.data.dataset": "tinygrad_fer.data.dataset",
