@@ -12,6 +12,7 @@ from tinygrad_fer.optim.radam import RAdam
 from tinygrad_fer.optim.rmsprop import RMSprop
 from tinygrad_fer.optim.rprop import Rprop
 from tinygrad_fer.optim.sgd import SGD
+from tinygrad_fer.optim import swa_utils  # noqa: E402  (last: it builds on nn's Module)
 
 __all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "Optimizer", "RAdam",
-           "RMSprop", "Rprop", "SGD", "lr_scheduler", "required"]
+           "RMSprop", "Rprop", "SGD", "lr_scheduler", "required", "swa_utils"]
