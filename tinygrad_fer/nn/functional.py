@@ -16,6 +16,9 @@ from ..ops.matmul import linear  # noqa: F401
 from ..ops.norm_layers import group_norm, instance_norm, layer_norm, local_response_norm  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
 from ..ops.dropout_extra import alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout  # noqa: F401
+from ..ops.loss_extra import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss,  # noqa
+                              kl_div, margin_ranking_loss, multilabel_soft_margin_loss, pairwise_distance,
+                              poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
 from ..ops.movement import flatten, pad, unflatten  # noqa: F401
 from ..ops.normalization import batch_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
@@ -171,3 +174,6 @@ __all__ = ["adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_no
            "softmin", "softshrink", "softsign", "tanhshrink", "threshold"]
 __all__ += ["group_norm", "instance_norm", "layer_norm", "local_response_norm", "embedding", "alpha_dropout",
             "dropout1d", "dropout3d", "feature_alpha_dropout"]
+__all__ += ["cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss", "kl_div",
+            "margin_ranking_loss", "multilabel_soft_margin_loss", "pairwise_distance", "poisson_nll_loss",
+            "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss"]

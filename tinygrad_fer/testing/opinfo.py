@@ -1126,10 +1126,14 @@ def _linalg_entries():
     for n in ("det", "logdet", "slogdet", "inverse"):
         yield OpInfo(n, sq, method=True, scale=10)
     yield OpInfo("matrix_power", _linalg_sample("matrix_power"), method=True, scale=10)
-    yield OpInfo("cholesky", _linalg_sample("cholesky"), call=_spd_call, method=True, scale=10)
-    yield OpInfo("qr", lambda d, dt: Sample(_linalg_sample("qr")(d, dt).args), call=_qr_call, method=True, scale=10)
-    yield OpInfo("svd", _linalg_sample("torch.svd"), call=lambda f, x, **kw: _svd_call(f, x, legacy=True, **kw),
-                 method=True, scale=100)
+    # (their Tensor methods as entries of their own: the call that makes the input symmetric or fixes the signs
+    # must wrap the method too)
+    qr_sample = lambda d, dt: Sample(_linalg_sample("qr")(d, dt).args)  # noqa: E731
+    svd_call = lambda f, x, **kw: _svd_call(f, x, legacy=True, **kw)  # noqa: E731
+    for ns in ("tg", "Tensor"):
+        yield OpInfo("cholesky", _linalg_sample("cholesky"), call=_spd_call, namespace=ns, scale=10)
+        yield OpInfo("qr", qr_sample, call=_qr_call, namespace=ns, scale=10)
+        yield OpInfo("svd", _linalg_sample("torch.svd"), call=svd_call, namespace=ns, scale=100)
 
 
 # ---- nn layers of the PyTorch-programs issue (18): normalisation, embedding, more losses ------------------------
@@ -1168,6 +1172,57 @@ def _embedding_sample(d, dt):
     return Sample((d.labels(d.shape(0, 2), num), d.array((num, dim), dt)), kw)
 
 
+def _weight_call(f, input, target, weight, **kw):
+    return f(input, target, weight=weight, **kw)
+
+
+def _loss_more_sample(kind):
+    def sample(d, dt):
+        red = d.choice(("mean", "sum", "none"))
+        shape = d.shape(1, 3)
+        x = d.array(shape, dt)
+        sign = lambda shp: np.where(np.random.default_rng(d.seed()).random(shp) < 0.5, -1.0, 1.0).astype(dt)  # noqa
+        if kind == "smooth_l1_loss":
+            return Sample((x, d.array(shape, dt)), dict(reduction=red, beta=d.choice((0.0, 0.5, 1.0))))
+        if kind == "huber_loss":
+            w = d.array(shape, dt, 0.0, 2.0) if d.bool() else None    # keyword-only in use: see _weight_call
+            return Sample((x, d.array(shape, dt), w), dict(reduction=red, delta=d.choice((0.5, 1.0, 2.0))))
+        if kind == "kl_div":
+            log_target = d.bool()
+            t = d.array(shape, dt) if log_target else d.array(shape, dt, 0.05, 1.0)
+            return Sample((x, t), dict(reduction=d.choice(("batchmean", "sum", "none", "mean")),
+                                       log_target=log_target))
+        if kind in ("soft_margin_loss", "hinge_embedding_loss"):
+            kw = dict(margin=d.choice((0.5, 1.0, 2.0))) if kind == "hinge_embedding_loss" else {}
+            return Sample((x, sign(shape)), dict(kw, reduction=red))
+        if kind == "multilabel_soft_margin_loss":
+            n, c = d.int(1, 3), d.int(1, 4)
+            t = (np.random.default_rng(d.seed()).random((n, c)) < 0.5).astype(dt)
+            return Sample((d.array((n, c), dt), t, d.array((c,), dt, 0.0, 2.0) if d.bool() else None),
+                          dict(reduction=red))
+        if kind == "margin_ranking_loss":
+            return Sample((x, d.array(shape, dt), sign(shape)), dict(margin=d.choice((0.0, 0.5)), reduction=red))
+        batch = (d.int(1, 3),) if d.bool() else ()
+        vec = batch + (d.int(1, 4),)
+        if kind == "cosine_embedding_loss":
+            return Sample((d.array(vec, dt), d.array(vec, dt), sign(batch)),
+                          dict(margin=d.choice((0.0, 0.5, -0.5)), reduction=red))
+        if kind == "pairwise_distance":
+            return Sample((d.array(vec, dt), d.array(vec[-1:] if d.bool() else vec, dt)),
+                          dict(p=d.choice((1.0, 2.0, 3.0)), keepdim=d.bool()))
+        if kind == "triplet_margin_loss":
+            return Sample(tuple(d.array(vec, dt) for _ in range(3)),
+                          dict(margin=d.choice((0.5, 1.0)), p=d.choice((1, 2)), swap=d.bool(), reduction=red))
+        if kind == "poisson_nll_loss":
+            log_input = d.bool()
+            inp = x if log_input else d.array(shape, dt, 0.1, 3.0)
+            return Sample((inp, d.array(shape, dt, 0.1, 3.0)), dict(log_input=log_input, full=d.bool(),
+                                                                     reduction=red))
+        vshape = d.choice((shape, shape[:-1], shape[:-1] + (1,)))
+        return Sample((x, d.array(shape, dt), d.array(vshape, dt, 0.5, 2.0)), dict(full=d.bool(), reduction=red))
+    return sample
+
+
 def _more_nn():
     yield OpInfo("layer_norm", _norm_sample("layer_norm"), namespace="F", module="LayerNorm", scale=10)
     yield OpInfo("group_norm", _norm_sample("group_norm"), namespace="F", module="GroupNorm", scale=10)
@@ -1177,6 +1232,16 @@ def _more_nn():
     yield OpInfo("local_response_norm", _norm_sample("local_response_norm"), namespace="F",
                  module="LocalResponseNorm", scale=10, deviations=dict(dtypes=dict(bool=no_pool, int32=no_pool)))
     yield OpInfo("embedding", _embedding_sample, namespace="F", module="Embedding")
+    modules = dict(smooth_l1_loss="SmoothL1Loss", huber_loss="HuberLoss", kl_div="KLDivLoss",
+                   soft_margin_loss="SoftMarginLoss", multilabel_soft_margin_loss="MultiLabelSoftMarginLoss",
+                   hinge_embedding_loss="HingeEmbeddingLoss", margin_ranking_loss="MarginRankingLoss",
+                   cosine_embedding_loss="CosineEmbeddingLoss", pairwise_distance="PairwiseDistance",
+                   triplet_margin_loss="TripletMarginLoss", poisson_nll_loss="PoissonNLLLoss",
+                   gaussian_nll_loss="GaussianNLLLoss")
+    for n, m in modules.items():
+        yield OpInfo(n, _loss_more_sample(n), namespace="F", module=m, scale=10,
+                     call=_weight_call if n == "huber_loss" else None,
+                     constant_args=(1,) if n == "soft_margin_loss" else ())
 
 
 def _build():

@@ -1,0 +1,139 @@
+"""The loss modules of ops/loss_extra.py against torch.nn's: options, repr, every reduction (and the legacy
+size_average/reduce pair), values and input gradients, and the errors and warnings PyTorch gives. (The functional
+forms' values, gradients and second derivatives are checked from the op registry by tests/test_ops.py.)"""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_fer as tg
+import tinygrad_fer.nn as nn
+
+R = np.random.default_rng(0)
+X, Y = R.standard_normal((4, 3)), R.standard_normal((4, 3))
+SIGN = np.where(R.random((4, 3)) < 0.5, -1.0, 1.0)
+PROB = R.uniform(0.05, 1.0, (4, 3))
+BITS = (R.random((4, 3)) < 0.5).astype(np.float64)
+ROWSIGN = np.array([1.0, -1.0, -1.0, 1.0])
+
+CASES = [  # module name, constructor keywords, inputs (float arrays are differentiated except the labels)
+    ("SmoothL1Loss", dict(beta=0.5), (X, Y)),
+    ("SmoothL1Loss", dict(beta=0.0), (X, Y)),
+    ("HuberLoss", dict(delta=0.7), (X, Y)),
+    ("KLDivLoss", dict(reduction="batchmean"), (X, PROB)),
+    ("KLDivLoss", dict(log_target=True), (X, Y)),
+    ("SoftMarginLoss", {}, (X, SIGN)),
+    ("MultiLabelSoftMarginLoss", {}, (X, BITS)),
+    ("HingeEmbeddingLoss", dict(margin=0.5), (X, SIGN)),
+    ("MarginRankingLoss", dict(margin=0.2), (X, Y, SIGN)),
+    ("CosineEmbeddingLoss", dict(margin=0.1), (X, Y, ROWSIGN)),
+    ("TripletMarginLoss", dict(margin=0.5, p=1.0, swap=True), (X, Y, PROB)),
+    ("TripletMarginLoss", {}, (X, Y, PROB)),
+    ("PoissonNLLLoss", dict(full=True), (X, PROB * 3)),
+    ("PoissonNLLLoss", dict(log_input=False, eps=1e-4), (PROB, Y * Y)),
+    ("GaussianNLLLoss", dict(full=True), (X, Y, PROB)),
+    ("GaussianNLLLoss", dict(eps=0.1), (X, Y, PROB[:, 0])),
+]
+LABELS = {"SoftMarginLoss": 1, "HingeEmbeddingLoss": 1, "MultiLabelSoftMarginLoss": 1, "MarginRankingLoss": 2,
+          "CosineEmbeddingLoss": 2}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "legacy"])
+@pytest.mark.parametrize("name,kw,arrays", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_loss_module_like_torch(name, kw, arrays, reduction):
+    if reduction == "legacy":    # size_average=False -> sum, where the module takes the pair
+        extra = {} if name in ("HuberLoss", "GaussianNLLLoss") else dict(size_average=False)
+    else:
+        extra = {} if "reduction" in kw else dict(reduction=reduction)
+    ours, theirs = getattr(nn, name)(**kw, **extra), getattr(torch.nn, name)(**kw, **extra)
+    assert repr(ours) == repr(theirs) and ours.reduction == theirs.reduction
+    for k in kw:
+        assert getattr(ours, k if k != "p" else "p") == getattr(theirs, k)
+    label = LABELS.get(name)
+    res = []
+    for lib, m in ((tg, ours), (torch, theirs)):
+        ts = [lib.tensor(a, requires_grad=i != label) for i, a in enumerate(arrays)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # KLDivLoss's 'mean' warns (tested below)
+            out = m(*ts)
+        g = np.random.default_rng(1).standard_normal(tuple(out.shape))
+        (out * lib.tensor(g)).sum().backward()
+        res.append([out.detach().numpy()] + [t.grad.numpy() for t in ts if t.grad is not None])
+    assert len(res[0]) == len(res[1])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_gaussian_nll_loss_var_forms_and_errors():
+    for lib in (tg, torch):
+        F = lib.nn.functional
+        x, y = lib.tensor(X), lib.tensor(Y)
+        # a float var is one shared variance; below eps it is clamped (without touching var's gradient)
+        np.testing.assert_allclose(F.gaussian_nll_loss(x, y, 0.25).numpy(),
+                                   np.mean(0.5 * (np.log(0.25) + (X - Y) ** 2 / 0.25)), rtol=1e-12)
+        v = lib.tensor(np.full((4, 1), 1e-9), requires_grad=True)
+        F.gaussian_nll_loss(x, y, v, reduction="sum").backward()
+        np.testing.assert_allclose(v.grad.numpy()[:, 0], (0.5 / 1e-6 - 0.5 * (X - Y) ** 2 / 1e-12).sum(1),
+                                   rtol=1e-6)
+        with pytest.raises(ValueError, match="var has negative entry/entries"):
+            F.gaussian_nll_loss(x, y, lib.tensor(-PROB))
+        with pytest.raises(ValueError, match="var is of incorrect size"):
+            F.gaussian_nll_loss(x, y, lib.ones((4, 2)))
+        with pytest.raises(ValueError, match="bogus is not valid"):
+            F.gaussian_nll_loss(x, y, lib.ones((4, 3)), reduction="bogus")
+
+
+def test_loss_errors_and_warnings_like_torch():
+    for lib in (tg, torch):
+        F, x, y = lib.nn.functional, lib.tensor(X), lib.tensor(Y)
+        with pytest.raises(RuntimeError, match="smooth_l1_loss does not support negative values for beta"):
+            F.smooth_l1_loss(x, y, beta=-1.0)
+        with pytest.raises(RuntimeError, match="huber_loss does not support non-positive values for delta"):
+            F.huber_loss(x, y, delta=0.0)
+        with pytest.raises(ValueError, match="Weights and input must have the same size"):
+            F.huber_loss(x, y, weight=lib.ones(3))
+        with pytest.warns(UserWarning, match="Using a target size"):
+            F.smooth_l1_loss(x, lib.tensor(Y[:1]))
+        with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+            F.kl_div(x, lib.tensor(PROB))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            F.kl_div(x, lib.tensor(PROB), reduction="batchmean")
+        with pytest.raises(RuntimeError, match="kl_div: Integral inputs not supported"):
+            F.kl_div(lib.tensor([1, 2]), lib.tensor([1, 2]), reduction="sum")
+        with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'target'"):
+            F.soft_margin_loss(x, lib.tensor(SIGN, requires_grad=True))
+        with pytest.raises(RuntimeError, match="margin_ranking_loss : All input tensors should have same "
+                                               "dimension"):
+            F.margin_ranking_loss(x, y, lib.tensor(ROWSIGN))
+        with pytest.raises(RuntimeError, match="1D target tensor expects 2D input tensors"):
+            F.cosine_embedding_loss(lib.tensor(X[0]), lib.tensor(Y[0]), lib.tensor(ROWSIGN))
+        with pytest.raises(RuntimeError, match="0D or 1D target tensor expected, multi-target not supported"):
+            F.cosine_embedding_loss(x, y, lib.tensor(SIGN))
+        with pytest.raises(RuntimeError, match="The anchor, positive, and negative tensors are expected to have "
+                                               "the same number of dimensions"):
+            F.triplet_margin_loss(x, y, lib.tensor(X[0]))
+        with pytest.raises(ValueError, match="margin must be greater than 0, got -1"):
+            F.triplet_margin_loss(x, y, x, margin=-1)
+        with pytest.raises(ValueError, match="TripletMarginLoss: expected margin to be greater than 0"):
+            lib.nn.TripletMarginLoss(margin=0)
+
+
+def test_unbatched_and_integer_forms_like_torch():
+    for fn, args in (("cosine_embedding_loss", (X[0], Y[0], np.array(-1.0))),
+                     ("triplet_margin_loss", (X[0], Y[0], PROB[0])),
+                     ("pairwise_distance", (X, Y[0])),
+                     ("hinge_embedding_loss", (np.array([[1, 2], [0, -1]]), np.array([[1, -1], [1, -1]])))):
+        kw = dict(reduction="none", margin=0.5) if fn == "hinge_embedding_loss" else {}
+        got = getattr(nn.functional, fn)(*[tg.tensor(a) for a in args], **kw)
+        want = getattr(torch.nn.functional, fn)(*[torch.tensor(a) for a in args], **kw)
+        assert got.dtype.name == str(want.dtype).split(".")[-1]
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_pairwise_distance_module():
+    ours, theirs = nn.PairwiseDistance(p=3.0, keepdim=True), torch.nn.PairwiseDistance(p=3.0, keepdim=True)
+    assert repr(ours) == repr(theirs) and (ours.norm, ours.eps, ours.keepdim) == (theirs.norm, theirs.eps, True)
+    np.testing.assert_allclose(ours(tg.tensor(X), tg.tensor(Y)).numpy(),
+                               theirs(torch.tensor(X), torch.tensor(Y)).numpy(), rtol=1e-12)
