@@ -33,6 +33,8 @@ from .ops.stats import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.einsum import *  # noqa: F401,F403
 from .ops.blas import *  # noqa: F401,F403
+from .ops.linalg_api import *  # noqa: F401,F403
+from . import linalg  # noqa: F401,E402
 from . import _tensor_api  # noqa: F401,E402  (gives Tensor the op methods declared in ops/)
 
 clip = clamp

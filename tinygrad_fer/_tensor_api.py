@@ -9,6 +9,7 @@ from .ops.blas import BlasMethods
 from .ops.elementwise import ElementwiseMethods
 from .ops.index import IndexMethods
 from .ops.inplace import InplaceMethods
+from .ops.linalg_api import LinalgMethods
 from .ops.matmul import MatmulMethods
 from .ops.movement import MovementMethods
 from .ops.reduce import ReduceMethods
@@ -21,7 +22,8 @@ from .tensor import Tensor
 
 
 class TensorMethods(ElementwiseMethods, ReduceMethods, MovementMethods, IndexMethods, MatmulMethods, InplaceMethods,
-                    ShapeMethods, ScanMethods, SearchMethods, SortMethods, StatsMethods, BlasMethods):
+                    ShapeMethods, ScanMethods, SearchMethods, SortMethods, StatsMethods, BlasMethods,
+                    LinalgMethods):
     """Every op family's Tensor methods; no two families declare the same name."""
     __slots__ = ()
 

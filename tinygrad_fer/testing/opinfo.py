@@ -1047,7 +1047,7 @@ def _linalg_sample(kind):
             a = _square(d, dt)
             n, batch = a.shape[-1], a.shape[:-2]
             form = d.int(0, 3)
-            left = d.bool()
+            left = form <= 1 or d.bool()    # a vector B is a column: A on its left only
             if form == 0:
                 b = (n,)
             elif form == 1 and batch:
@@ -1060,7 +1060,8 @@ def _linalg_sample(kind):
                 kw = {}
             return Sample((a, d.array(b, dt)), kw)
         if kind in ("qr", "svd", "svdvals", "matrix_norm", "torch.svd"):
-            a = d.array(d.shape(0, 1, max_side=2) + (d.int(1, 4), d.int(1, 4)), dt)
+            # unrounded: ties (equal singular values, a rank-deficient R) make these gradients infinite
+            a = d.array(d.shape(0, 1, max_side=2) + (d.int(1, 4), d.int(1, 4)), dt, nice=False)
             m, n = a.shape[-2:]
             if kind == "qr":
                 return Sample((a,), dict(mode="complete") if m <= n and d.bool() else {})
@@ -1104,7 +1105,8 @@ def _linalg_sample(kind):
             n = d.int(1, 3)
             return Sample((d.array(sa + (n,), dt), d.array(sb + (n,), dt)))
         if kind == "uplo":
-            return Sample((d.array(d.shape(0, 1, max_side=2) + (d.int(1, 4),) * 2, dt),), dict(UPLO=d.choice("LU")))
+            a = d.array(d.shape(0, 1, max_side=2) + (d.int(1, 4),) * 2, dt, nice=False)
+            return Sample((a,), dict(UPLO=d.choice("LU")))
         if kind == "cholesky":
             return Sample((d.array(d.shape(0, 1, max_side=2) + (d.int(1, 4),) * 2, dt),), dict(upper=d.bool()))
         return Sample((_square(d, dt),))

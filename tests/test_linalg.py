@@ -1,0 +1,101 @@
+"""tinygrad_fer.linalg beyond the registry's samples: results by name, the triangle a factorization reads, singular
+inputs (det's gradient through the SVD, logdet's NaN), the non-differentiable QR modes, and errors as PyTorch's."""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_fer as tg
+from helpers import compare, raises_like
+
+
+def test_results_by_name():
+    a = np.random.default_rng(0).standard_normal((3, 3))
+    assert np.allclose(tg.linalg.slogdet(tg.tensor(a)).logabsdet.numpy(), torch.linalg.slogdet(torch.tensor(a)).logabsdet)
+    q = tg.linalg.qr(tg.tensor(a))
+    assert np.allclose((q.Q @ q.R).numpy(), a)
+    u = tg.linalg.svd(tg.tensor(a))
+    assert np.allclose((u.U * u.S[None, :] @ u.Vh).numpy(), a)
+    s = tg.linalg.eigh(tg.tensor(a + a.T))
+    assert np.allclose((s.eigenvectors * s.eigenvalues[None, :] @ s.eigenvectors.mT).numpy(), a + a.T)
+
+
+@pytest.mark.parametrize("uplo", ["L", "U"])
+def test_eigh_reads_one_triangle_like_torch(uplo):
+    a = np.random.default_rng(1).standard_normal((2, 3, 3))     # not symmetric: only the UPLO triangle counts
+    compare(lambda x: tg.linalg.eigvalsh(x, UPLO=uplo), lambda x: torch.linalg.eigvalsh(x, UPLO=uplo), [a])
+
+
+def test_cholesky_reads_the_lower_triangle_like_torch():
+    a = np.random.default_rng(2).standard_normal((3, 3))
+    a = a @ a.T + 3 * np.eye(3)
+    a[0, 2] = 100.0      # the upper triangle is ignored, and gets PyTorch's (non-symmetric) gradient
+    compare(tg.linalg.cholesky, torch.linalg.cholesky, [a])
+
+
+def test_det_of_singular_matrix_has_the_adjugate_as_gradient():
+    # rank n - 1: the gradient (the transposed adjugate) is not zero. PyTorch 2.13 returns 0 here (g * det * A^-T
+    # with det = 0); ours is the derivative, as finite differences confirm.
+    a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 2.0]])
+    x = tg.tensor(a, requires_grad=True)
+    tg.linalg.det(x).backward()
+    adj_t = np.array([[14.0, -1.0, -4.0], [-7.0, 0.5, 2.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(x.grad.numpy(), adj_t, atol=1e-12)
+    assert tg.autograd.gradcheck(tg.linalg.det, [tg.tensor(a, requires_grad=True)])
+    b = np.zeros((2, 2, 2))                                                # rank 0: a zero gradient, as PyTorch's
+    compare(tg.linalg.det, torch.linalg.det, [b])
+
+
+def test_logdet_is_nan_for_negative_determinant_with_zero_gradient():
+    a = np.diag([-2.0, 1.0, 3.0]) + 0.1
+    compare(tg.logdet, torch.logdet, [a])
+
+
+def test_qr_modes_that_torch_cannot_differentiate():
+    a = tg.tensor(np.random.default_rng(3).standard_normal((4, 3)), requires_grad=True)
+    q, r = tg.linalg.qr(a, mode="r")
+    assert tuple(q.shape) == (0,) and tuple(r.shape) == (3, 3)
+    with pytest.raises(RuntimeError, match="mode='r'"):
+        r.sum().backward()
+    q, r = tg.linalg.qr(a, mode="complete")
+    assert tuple(q.shape) == (4, 4)
+    with pytest.raises(RuntimeError, match="not differentiable when mode='complete'"):
+        q.sum().backward()
+
+
+def test_torch_svd_without_uv_gives_zero_matrices():
+    a = np.random.default_rng(4).standard_normal((4, 3))
+    u, s, v = tg.svd(tg.tensor(a), compute_uv=False)
+    tu, ts, tv = torch.svd(torch.tensor(a), compute_uv=False)
+    assert tuple(u.shape) == tuple(tu.shape) and tuple(v.shape) == tuple(tv.shape) and not u.numpy().any()
+    np.testing.assert_allclose(s.numpy(), ts.numpy())
+
+
+def test_solve_broadcasts_batches():
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((2, 1, 3, 3)) + 3 * np.eye(3), rng.standard_normal((4, 3, 2))
+    compare(tg.linalg.solve, torch.linalg.solve, [a, b])
+
+
+def test_singular_and_non_pd_inputs_raise_linalg_errors():
+    with pytest.raises(tg.linalg.LinAlgError):
+        tg.linalg.inv(tg.zeros(2, 2))
+    with pytest.raises(RuntimeError):
+        tg.linalg.solve(tg.zeros(2, 2), tg.ones(2))
+    with pytest.raises(tg.linalg.LinAlgError, match="positive-definite"):
+        tg.linalg.cholesky(tg.tensor([[1.0, 2.0], [2.0, 1.0]]))
+
+
+@pytest.mark.parametrize("fn,args", [
+    ("inv", [np.ones((2, 3))]), ("inv", [np.ones(3)]), ("inv", [np.ones((2, 2), np.int64)]),
+    ("det", [np.ones((3, 2))]), ("slogdet", [np.ones((2, 2), np.int64)]), ("cholesky", [np.ones((2, 3))]),
+    ("solve", [np.eye(3), np.ones((2, 2))]), ("solve", [np.eye(3), np.ones(3, np.float32)]),
+    ("eigh", [np.ones((2, 3))]), ("qr", [np.ones(3)]), ("svd", [np.ones(3)]), ("svdvals", [np.ones(3, np.int64)]),
+    ("matrix_norm", [np.ones(3)]), ("vector_norm", [np.ones(3, np.int64)]), ("matrix_power", [np.ones((2, 3)), 2]),
+    ("multi_dot", [[np.ones((2, 2))]]), ("norm", [np.ones((2, 2, 2)), 2])])
+def test_errors_like_torch(fn, args):
+    def wrap(lib):
+        def f(*a):
+            a = [[lib.tensor(x) for x in v] if isinstance(v, list) else v for v in a]
+            return getattr(lib.linalg, fn)(*a)
+        return f
+    raises_like(wrap(tg), wrap(torch), *args)

@@ -1,0 +1,22 @@
+"""PyTorch's top-level and Tensor-method spellings of the linalg ops (torch.det, torch.inverse, Tensor.slogdet,
+the older torch.qr / torch.svd / torch.cholesky), beside the torch.linalg namespace (tinygrad_fer/linalg.py)."""
+from .decomp import qr_legacy as qr, svd_legacy as svd
+from .linalg import det, inv, logdet, matrix_power, slogdet, cholesky as _linalg_cholesky
+
+
+def inverse(input, *, out=None):
+    return inv(input, out=out)
+
+
+def cholesky(input, upper=False, *, out=None):
+    return _linalg_cholesky(input, upper=upper, out=out)
+
+
+class LinalgMethods:
+    """Tensor's linalg methods (tinygrad_fer/_tensor_api.py makes Tensor inherit them)."""
+    __slots__ = ()
+    det, logdet, slogdet, inverse, cholesky, qr, svd = det, logdet, slogdet, inverse, cholesky, qr, svd
+    matrix_power = matrix_power
+
+
+__all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "qr", "svd", "matrix_power"]
