@@ -364,9 +364,26 @@ def test_gradcheck_refusals_and_gradgradcheck():
     for flag in ("check_batched_grad", "check_forward_ad", "check_batched_forward_grad", "masked"):
         with pytest.raises(NotImplementedError, match=flag):
             gradcheck(Cube.apply, (x,), **{flag: True})
-    with pytest.raises(NotImplementedError, match=r"gradgradcheck needs higher-order gradients \(backward with "
-                                                  r"create_graph=True\)"):
-        gradgradcheck(Cube.apply, (x,))
+    assert gradgradcheck(Cube.apply, (x,))
+    assert gradgradcheck(Cube.apply, (x,), gen_non_contig_grad_outputs=True)
+    with pytest.raises(GradcheckError, match="Jacobian mismatch"):   # a backward whose own derivative is wrong
+        gradgradcheck(WrongSecond.apply, (x,))
+    for flag in ("check_batched_grad", "check_fwd_over_rev"):
+        with pytest.raises(NotImplementedError, match=flag):
+            gradgradcheck(Cube.apply, (x,), **{flag: True})
+
+
+class WrongSecond(Function):
+    """x^3 with a backward that is right in value but detached from x: its second derivative reads as 0."""
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 3 * x.detach() * x.detach() * g
 
 
 def test_autograd_gradcheck_is_the_toolkits():

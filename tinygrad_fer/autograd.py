@@ -11,7 +11,7 @@ Every node has one differentiable output, so an edge needs no output index.
 """
 import numpy as np
 
-from . import grad_mode
+from . import dtypes, grad_mode
 from .backend_cpu import backend_cpu
 from .tensor import Tensor, _wrap_out
 
@@ -21,7 +21,10 @@ NOT_A_TENSOR = "not a tensor"   # the edge of a non-tensor argument (a tensor th
 
 class Function:
     raw = False
-    __slots__ = ("edges", "needs_input_grad", "be", "saved", "_checks", "out_shape", "out_dtype", "__dict__")
+    # how a built-in rule runs under create_graph (_create_graph.py): "lift" runs `backward` itself on recorded
+    # tensors; a `backward_graph` staticmethod is used where the class has one; otherwise it is once differentiable
+    double = None
+    __slots__ = ("edges", "needs_input_grad", "be", "saved", "_checks", "_src", "out_shape", "out_dtype", "__dict__")
     _hooks = None        # hooks of the tensor this node made (Tensor.register_hook), run on its gradient
     _retain_ref = None   # weak reference to that tensor when it retains its gradient (Tensor.retain_grad)
 
@@ -125,7 +128,7 @@ class Function:
             ctx.edges = tuple(edges)
             ctx.out_shape, ctx.out_dtype = result._array.shape, result._array.dtype
             if ctx.saved:
-                _record_versions(ctx, ctx.saved, args, result)
+                _record_versions(ctx, ctx.saved, args, result, out)
         else:
             ctx.saved = None  # nothing will read it: let the arrays go now
         if extras:
@@ -171,23 +174,29 @@ def _accumulator(leaf):
     return meta.acc
 
 
-def _record_versions(ctx, saved, args, result):
+def _record_versions(ctx, saved, args, result, out):
     # The version counters of what forward saved: modifying one in place before backward must raise.
+    # Also where each saved array came from (input index, -1 for the output), for a rule run under create_graph.
     checks = []
+    srcs = []
     for s in saved:
+        src = None
         if s is None:
-            continue
-        if isinstance(s, Tensor):
+            pass
+        elif isinstance(s, Tensor):
             checks.append((s._version, s._version[0]))
-            continue
-        if s is result._array:
+        elif s is result._array or s is out:   # (out: a NumPy scalar, before it was made an array)
             checks.append((result._version, result._version[0]))
-            continue
-        for a in args:
-            if isinstance(a, Tensor) and a._array is s:
-                checks.append((a._version, a._version[0]))
-                break
+            src = -1
+        else:
+            for i, a in enumerate(args):
+                if isinstance(a, Tensor) and a._array is s:
+                    checks.append((a._version, a._version[0]))
+                    src = i
+                    break
+        srcs.append(src)
     ctx._checks = checks
+    ctx._src = srcs
 
 
 def _toposort(roots):
@@ -275,7 +284,7 @@ def _release(node):
         node._checks = ()
 
 
-def _root_grad(tensor, gradient, i=0):
+def _root_grad(tensor, gradient, i=0, create_graph=False):
     be = tensor._be
     if gradient is None:
         if tensor._array.size != 1:
@@ -286,21 +295,33 @@ def _root_grad(tensor, gradient, i=0):
     if g.shape != tensor._array.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] "
                            f"has a shape of {tuple(tensor.shape)}.")
+    if create_graph and isinstance(gradient, Tensor):
+        return gradient if gradient._array.dtype == g.dtype else gradient.type(tensor.dtype)
     return g
 
 
-def _run_hooks(hooks, g):
+def _run_hooks(hooks, g, create_graph=False):
     for h in list(hooks):
-        r = h(Tensor(g))
+        r = h(g if create_graph else Tensor(g))
         if r is not None:
-            g = r._array if isinstance(r, Tensor) else r
+            g = r if create_graph else r._array if isinstance(r, Tensor) else r
     return g
 
 
-def _engine(roots, retain_graph, capture=None):
+def _accumulate(t, g, create_graph):
+    if not create_graph:
+        _accumulate_leaf(t, g)
+    else:  # the gradient keeps its history, and a second pass adds out of place (as PyTorch's AccumulateGrad)
+        t.grad = g if t.grad is None else t.grad + g
+
+
+def _engine(roots, retain_graph, capture=None, create_graph=False):
     """The backward sweep. roots: (tensor, gradient array) pairs. Without capture, leaf gradients accumulate into
     .grad; with capture (id of a node or leaf -> None, for autograd.grad) the gradients reaching those are recorded
-    there instead and no .grad changes."""
+    there instead and no .grad changes. With create_graph the gradients are Tensors recorded in the graph."""
+    if create_graph:
+        from ._create_graph import graph_backward
+        roots = [(t, g if isinstance(g, Tensor) else Tensor(g)) for t, g in roots]
     leaf_grads = {}
     grads = {}
     nodes = []
@@ -312,7 +333,7 @@ def _engine(roots, retain_graph, capture=None):
             k = id(t._ctx)
             grads[k] = g if k not in grads else grads[k] + g
             nodes.append(t._ctx)
-    with grad_mode.no_grad():
+    with grad_mode.enable_grad() if create_graph else grad_mode.no_grad():
         for node in (_toposort(nodes) if nodes else ()):
             g = grads.pop(id(node), None)
             if g is None:
@@ -322,15 +343,18 @@ def _engine(roots, retain_graph, capture=None):
             if node.saved is _SAVED_FREED:
                 raise RuntimeError(_FREED_MSG)
             if node._hooks:
-                g = _run_hooks(node._hooks, g)
+                g = _run_hooks(node._hooks, g, create_graph)
             if capture is not None:
                 if id(node) in capture:
                     capture[id(node)] = g
             elif node._retain_ref is not None:
                 t = node._retain_ref()
                 if t is not None and t._ctx is node:
-                    _accumulate_leaf(t, g)
-            in_grads = node.backward(node, g) if node.raw else node.backward(node, Tensor(g))
+                    _accumulate(t, g, create_graph)
+            if create_graph:
+                in_grads = graph_backward(node, g)
+            else:
+                in_grads = node.backward(node, g) if node.raw else node.backward(node, Tensor(g))
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             if not retain_graph:
@@ -342,19 +366,21 @@ def _engine(roots, retain_graph, capture=None):
             for e, pg in zip(edges, in_grads):
                 if pg is None or e is None or e is NOT_A_TENSOR:
                     continue
-                if isinstance(pg, Tensor):
-                    pg = pg._array
+                if isinstance(pg, Tensor) != create_graph:
+                    pg = Tensor(pg) if create_graph else pg._array
                 if isinstance(e, Function):
                     shape, dtype = e.out_shape, e.out_dtype
                 else:
                     shape, dtype = e._array.shape, e._array.dtype
-                if pg.shape != shape:
+                arr = pg._array if create_graph else pg
+                if arr.shape != shape:
                     pg = _unbroadcast(pg, shape)
-                    if pg.shape != shape:
+                    if tuple(pg.shape) != shape:
                         raise RuntimeError(f"Function {type(node).__name__} returned an invalid gradient - got "
                                            f"{list(pg.shape)} but expected shape {list(shape)}")
-                if pg.dtype != dtype:
-                    pg = pg.astype(dtype)
+                    arr = pg._array if create_graph else pg
+                if arr.dtype != dtype:
+                    pg = pg.type(dtypes.from_np(dtype)) if create_graph else pg.astype(dtype)
                 k = id(e)
                 if not isinstance(e, Function):
                     prev = leaf_grads.get(k)
@@ -366,39 +392,41 @@ def _engine(roots, retain_graph, capture=None):
         for k, (leaf, g) in leaf_grads.items():
             meta = leaf._meta
             if meta is not None and meta.hooks:
-                g = _run_hooks(meta.hooks, g)
+                g = _run_hooks(meta.hooks, g, create_graph)
             if capture is not None:
                 if k in capture:
                     capture[k] = g
             else:
-                _accumulate_leaf(leaf, g)
+                _accumulate(leaf, g, create_graph)
 
 
-def backward(tensor, gradient=None, retain_graph=False, inputs=None):
+def backward(tensor, gradient=None, retain_graph=None, inputs=None, create_graph=False):
+    """torch.autograd.backward: accumulate the gradients of tensor (a tensor or a sequence) into the leaves' .grad
+    (or only into `inputs`)."""
     tensors = list(tensor) if isinstance(tensor, (tuple, list)) else [tensor]
     gradients = list(gradient) if isinstance(gradient, (tuple, list)) else [gradient] * len(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
     roots = []
     for i, (t, g) in enumerate(zip(tensors, gradients)):
         t._node()
         if not t.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-        roots.append((t, _root_grad(t, g, i)))
+        roots.append((t, _root_grad(t, g, i, create_graph)))
     if inputs is None:
-        _engine(roots, retain_graph)
+        _engine(roots, retain_graph, create_graph=create_graph)
         return
-    got = grad([t for t, _ in roots], inputs, [Tensor(g) for _, g in roots], retain_graph=retain_graph,
-               allow_unused=True)
+    got = grad([t for t, _ in roots], inputs, [g if isinstance(g, Tensor) else Tensor(g) for _, g in roots],
+               retain_graph=retain_graph, create_graph=create_graph, allow_unused=True)
     for x, g in zip(inputs, got):
         if g is not None:
-            _accumulate_leaf(x, g._array)
+            _accumulate(x, g if create_graph else g._array, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Gradients of outputs with respect to inputs, returned instead of accumulated into .grad (torch.autograd.grad).
     """
-    if create_graph:
-        raise NotImplementedError("create_graph=True (gradients of gradients) is not supported yet")
     if is_grads_batched:
         raise NotImplementedError("is_grads_batched=True is not supported")
     outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
@@ -412,11 +440,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise RuntimeError(f"grad requires one grad_output per output: got {len(grad_outputs)} for {len(outputs)}")
     if allow_unused is None:
         allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
     roots = []
     for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
         if not t.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-        roots.append((t, _root_grad(t, g, i)))
+        roots.append((t, _root_grad(t, g, i, create_graph)))
     keys = []
     for x in inputs:
         if not isinstance(x, Tensor):
@@ -426,7 +456,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         node = x.grad_fn
         keys.append(id(node) if node is not None else id(x))
     capture = dict.fromkeys(keys)
-    _engine(roots, bool(retain_graph), capture)
+    _engine(roots, bool(retain_graph), capture, create_graph)
     out = []
     for x, k in zip(inputs, keys):
         g = capture[k]
@@ -439,9 +469,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                    "Set allow_unused=True if this is the desired behavior.")
             out.append(None)
             continue
-        out.append(Tensor(g.copy()))  # the engine may hand one array to several inputs
+        out.append(g if create_graph else Tensor(g.copy()))  # the engine may hand one array to several inputs
     return tuple(out)
 
 
 # gradcheck lives with the testing toolkit (tinygrad_fer.testing); the name stays here, where code and docs import it
-from .testing._gradcheck import gradcheck  # noqa: E402,F401
+from .testing._gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401

@@ -189,11 +189,9 @@ class Tensor(_OpMethods):
 
     # ---- autograd ---------------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        if create_graph:
-            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported yet")
         from .autograd import backward
-        backward(self, gradient, bool(retain_graph), inputs=None if inputs is None else
-                 ([inputs] if isinstance(inputs, Tensor) else list(inputs)))
+        backward(self, gradient, retain_graph, inputs=None if inputs is None else
+                 ([inputs] if isinstance(inputs, Tensor) else list(inputs)), create_graph=create_graph)
 
     def detach(self):
         t = Tensor(self._array)

@@ -94,18 +94,15 @@ class Conv2d(Function):
 
     @staticmethod
     @float32_inside
-    def forward(ctx, x, w, b, stride, padding, dilation, groups, extra_pad):
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
         be = ctx.be
         xp = be.xp
-        if extra_pad != (0, 0):   # 'same' with an even total padding puts the odd pixel at the bottom/right
-            x = xp.pad(x, ((0, 0), (0, 0), (0, extra_pad[0]), (0, extra_pad[1])))
         m, cg, kh, kw = w.shape
         win = Window2d.of((kh, kw), stride, padding, dilation)
         need = ctx.needs_input_grad
         # keep only what the requested gradients read: x for the weight's (its columns made again), w for the input's
         ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
-        ctx.x_shape, ctx.w_shape, ctx.window = x.shape, tuple(w.shape), win    # x as padded for 'same'
-        ctx.groups, ctx.extra_pad = groups, extra_pad
+        ctx.x_shape, ctx.w_shape, ctx.window, ctx.groups = x.shape, tuple(w.shape), win, groups
         ctx.direct = be.direct_conv(x, w, stride, padding, dilation, groups)
         if ctx.direct:
             return be.conv2d(x, w, b, win)
@@ -129,15 +126,35 @@ class Conv2d(Function):
         x, w = ctx.saved_tensors
         be = ctx.be
         xp = be.xp
-        x_shape, w_shape, win, g, extra_pad = ctx.x_shape, ctx.w_shape, ctx.window, ctx.groups, ctx.extra_pad
         need = ctx.needs_input_grad
         if ctx.direct:
-            gx, gw, gb = _direct_backward(be, x, w, grad, win, need)
+            gx, gw, gb = _direct_backward(be, x, w, grad, ctx.window, need)
         else:
-            gx, gw, gb = _gemm_backward(be, ctx.blocks, x, w, grad, x_shape, w_shape, win, g, need)
-        if gx is not None and extra_pad != (0, 0):
-            gx = xp.ascontiguousarray(gx[:, :, :x_shape[2] - extra_pad[0], :x_shape[3] - extra_pad[1]])
-        return gx, gw, gb, None, None, None, None, None
+            gx, gw, gb = _gemm_backward(be, ctx.blocks, x, w, grad, ctx.x_shape, ctx.w_shape, ctx.window, ctx.groups,
+                                        need)
+        return gx, gw, gb, None, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        """The same gradients from differentiable ops (Chainer's design): the input's is the weight applied to g and
+        folded back (a transposed convolution), the weight's is g against the input's columns (a correlation)."""
+        x, w = ctx.saved_tensors
+        n, c, h, wd = ctx.x_shape
+        m, cg, kh, kw = ctx.w_shape
+        win, grp, need = ctx.window, ctx.groups, ctx.needs_input_grad
+        k, s, p, d = _window_pairs(win)
+        length = g.shape[2] * g.shape[3]
+        gm = g.reshape(n, grp, m // grp, length)
+        gx = gw = gb = None
+        if need[0]:
+            cols = w.reshape(grp, m // grp, cg * kh * kw).transpose(1, 2).matmul(gm)
+            gx = fold(cols.reshape(n, c * kh * kw, length), (h, wd), k, d, p, s)
+        if need[1]:
+            cols = unfold(x, k, d, p, s).reshape(n, grp, cg * kh * kw, length)
+            gw = gm.matmul(cols.transpose(2, 3)).sum(0).reshape(m, cg, kh, kw)
+        if need[2]:
+            gb = g.sum((0, 2, 3))
+        return gx, gw, gb, None, None, None, None
 
 
 def _direct_backward(be, x, w, grad, win, need):
@@ -227,7 +244,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"Calculated padded input size per channel: ({hp} x {wp}). Kernel size: "
                            f"({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). Kernel size can't be "
                            f"greater than actual input size")
-    return Conv2d.apply(input, weight, bias, stride, padding, dilation, groups, extra)
+    if extra != (0, 0):   # 'same' with an even total padding puts the odd pixel at the bottom/right
+        from .movement import pad
+        input = pad(input, (0, extra[1], 0, extra[0]))
+    return Conv2d.apply(input, weight, bias, stride, padding, dilation, groups)
 
 
 @accepts_unbatched(4)
@@ -253,14 +273,15 @@ class ConvTranspose2d(Function):
         if b is not None:
             out += b[:, None, None]
         need = ctx.needs_input_grad
-        ctx.save_for_backward(xT if need[1] else None, w if need[0] else None)
+        # x itself too (alive anyway as the input): the gradients taken with create_graph differentiate through it
+        ctx.save_for_backward(xT if need[1] else None, w if need[0] else None, x if need[1] else None)
         ctx.x_shape, ctx.w_shape, ctx.window, ctx.groups = x.shape, tuple(w.shape), win, groups
         return out
 
     @staticmethod
     @float32_inside
     def backward(ctx, grad):
-        xT, w = ctx.saved_tensors
+        xT, w, _ = ctx.saved_tensors
         be = ctx.be
         xp = be.xp
         x_shape, w_shape, win, g = ctx.x_shape, ctx.w_shape, ctx.window, ctx.groups
@@ -281,6 +302,33 @@ class ConvTranspose2d(Function):
                 gxT = _gemm(xp, w.reshape(g, cin // g, cog * kh * kw), cols)
                 gx = xp.ascontiguousarray(gxT.reshape(cin, n, h, wd).transpose(1, 0, 2, 3))
         return gx, gw, gb, None, None, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        """Conv2d's forward path for the input (g's columns against the weight), a correlation for the weight."""
+        _, w, x = ctx.saved_tensors
+        n, cin, h, wd = ctx.x_shape
+        _, cog, kh, kw = ctx.w_shape
+        win, grp, need = ctx.window, ctx.groups, ctx.needs_input_grad
+        k, s, p, d = _window_pairs(win)
+        cols = unfold(g, k, d, p, s)
+        bh, bw = win.out_size(g.shape[2], g.shape[3])
+        if (bh, bw) != (h, wd):     # output_padding >= stride (allowed when < dilation): extra windows
+            cols = cols.reshape(n, -1, bh, bw)[:, :, :h, :wd]
+        cols = cols.reshape(n, grp, cog * kh * kw, h * wd)
+        gx = gw = gb = None
+        if need[0]:
+            gx = w.reshape(grp, cin // grp, cog * kh * kw).matmul(cols).reshape(n, cin, h, wd)
+        if need[1]:
+            gw = x.reshape(n, grp, cin // grp, h * wd).matmul(cols.transpose(2, 3)).sum(0).reshape(cin, cog, kh, kw)
+        if need[2]:
+            gb = g.sum((0, 2, 3))
+        return gx, gw, gb, None, None, None, None, None
+
+
+def _window_pairs(win):
+    """(kernel, stride, padding, dilation) pairs of a Window2d, as unfold/fold take them."""
+    return (win.kh, win.kw), (win.sh, win.sw), (win.ph, win.pw), (win.dh, win.dw)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -334,6 +382,11 @@ class Unfold(Function):
         cols = ctx.be.xp.ascontiguousarray(grad.transpose(1, 0, 2)).reshape(ctx.cols_shape)
         return ctx.be.col2im(cols, ctx.x_shape, ctx.window), None, None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, g):   # fold and unfold are each other's adjoint
+        k, s, p, d = _window_pairs(ctx.window)
+        return fold(g, ctx.x_shape[2:], k, d, p, s), None, None, None, None
+
 
 @accepts_unbatched(3)
 class Fold(Function):
@@ -357,6 +410,11 @@ class Fold(Function):
         n = grad.shape[0]
         gx = ctx.be.xp.ascontiguousarray(cols.reshape(cols.shape[0] * win.kh * win.kw, n, -1).transpose(1, 0, 2))
         return gx, None, None, None, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        k, s, p, d = _window_pairs(ctx.window)
+        return unfold(g, k, d, p, s), None, None, None, None, None, None
 
 
 def _blocks(fn, size, k, d, p, s):

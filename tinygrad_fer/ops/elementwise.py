@@ -70,6 +70,7 @@ def _broadcast_shape(sa, sb):
 
 class Add(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -82,6 +83,7 @@ class Add(Function):
 
 class Sub(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -94,6 +96,7 @@ class Sub(Function):
 
 class Mul(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -110,6 +113,7 @@ class Mul(Function):
 
 class Div(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -128,6 +132,7 @@ class Div(Function):
 
 class Pow(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -155,6 +160,7 @@ class Pow(Function):
 
 class Maximum(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -169,6 +175,7 @@ class Maximum(Function):
 
 class Minimum(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -192,6 +199,7 @@ def _split_ties(ctx, g, wins, ties):
 
 class Where(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, cond, a, b):
@@ -321,6 +329,7 @@ def _check_divisor(a, b, kernel):
 
 class DivRounded(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, a, b, fn):
@@ -337,6 +346,7 @@ class NoDerivative(Function):
     """An op PyTorch gives no derivative (floor_divide; remainder of a number by a tensor): its result still joins
     the graph, and a backward pass through it raises as PyTorch's does."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, a, b, fn, name):
@@ -352,6 +362,7 @@ def _rest_op(name, rest, quotient):
     """a - quotient(a, b) * b (remainder: floored quotient, fmod: truncated): d/da = 1, d/db = -quotient."""
     class Rest(Function):
         raw = True
+        double = "lift"
 
         @staticmethod
         def forward(ctx, a, b):
@@ -439,6 +450,7 @@ def _unary(name, fwd, bwd, float_only=True, saves="out", kernel=False, n_params=
 
     class Unary(Function):
         raw = True
+        double = "lift"
 
         @staticmethod
         def forward(ctx, x, *params):
@@ -479,6 +491,8 @@ def _neg_fwd(xp, x):
 
 
 def _sigmoid_fwd(xp, x):
+    if hasattr(xp, "sigmoid"):   # recorded tensors (a rule run under create_graph)
+        return xp.sigmoid(x)
     # split by sign so exp never overflows
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
@@ -549,6 +563,7 @@ def _clamp_values(xp, x, lo, hi):
 
 class Clamp(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -572,6 +587,7 @@ class ClampTensor(Function):
     """clamp with tensor bounds. PyTorch's gradients: the input where it lies within both bounds (ties included),
     min where the input is below it (and min < max), max where the input is above it or max < min."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -621,6 +637,7 @@ def clamp(input, min=None, max=None):
 
 class Cast(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, np_dtype):
@@ -645,6 +662,7 @@ def type_(self, dtype=None):
 
 class ToDevice(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, dst):

@@ -151,6 +151,7 @@ isposinf, isneginf = _infinity_test(1), _infinity_test(-1)
 
 class NanToNum(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, nan, posinf, neginf):
@@ -183,6 +184,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 def _float_binary(name, fwd, bwd, tensors_only=True, ints=True):
     class Binary(Function):
         raw = True
+        double = "lift"
 
         @staticmethod
         def forward(ctx, a, b):
@@ -277,6 +279,7 @@ def xlogy(input, other):
 
 class Lerp(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, start, end, weight):

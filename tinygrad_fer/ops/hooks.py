@@ -19,6 +19,7 @@ from ..tensor import Tensor, _mark_view
 
 class _Gather(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, *arrays, group):
@@ -36,6 +37,7 @@ class _Gather(Function):
 
 class _Pass(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, placeholder, *, array, group, index):

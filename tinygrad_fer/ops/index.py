@@ -37,6 +37,7 @@ def _is_basic(idx):
 
 class GetItem(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, idx):
@@ -52,6 +53,32 @@ class GetItem(Function):
         else:
             be.add_at(gx, ctx.idx, g)
         return gx, None
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return scatter_into(g, ctx.shape, ctx.idx), None
+
+
+class ScatterInto(Function):
+    """Zeros of `shape` with v added at idx (repeated positions add up): GetItem's gradient as an op of its own, so a
+    gradient can be differentiated again; its own gradient is GetItem."""
+    raw = True
+    double = "lift"
+
+    @staticmethod
+    def forward(ctx, v, shape, idx):
+        ctx.idx = idx
+        out = ctx.be.xp.zeros(shape, dtype=v.dtype)
+        ctx.be.add_at(out, idx, v)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[ctx.idx], None, None
+
+
+def scatter_into(v, shape, idx):
+    return ScatterInto.apply(v, tuple(shape), idx)
 
 
 def getitem(self, idx):
@@ -136,6 +163,7 @@ def _grids(xp, index, dim):
 
 class _Scatter(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, src, index, dim, value, reduce):
@@ -211,6 +239,7 @@ def scatter_add(input, dim, index, src):
 
 class _IndexAdd(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, src, index, dim, alpha):
@@ -252,6 +281,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 class _IndexFill(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, value, index, dim):

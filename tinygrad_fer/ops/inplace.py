@@ -40,6 +40,7 @@ def _view_index(be, root, view):
 class CopySlices(Function):
     """The root after a write into the positions `index`: the old root elsewhere, `value` there."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, base, value, index):
@@ -61,6 +62,7 @@ class CopySlices(Function):
 class AsStrided(Function):
     """A view's history re-read from its root after the root was rewritten in place."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, base, view, index):
@@ -79,6 +81,7 @@ class AsStrided(Function):
 class Overwrite(Function):
     """fill_ / copy_ / zero_ / random fills: the new value is src (broadcast, cast); the old value gets no grad."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, old, src):

@@ -44,6 +44,7 @@ def _size(t):
 class NLLLoss(Function):
     """x: (N, C, *) log-probabilities, t: (N, *) class indices; one gather forward, one scatter backward."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, t, weight, ignore_index, reduction):
@@ -170,6 +171,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, cdim
 class BinaryCrossEntropy(Function):
     """Elementwise loss; logs clamped at -100 and the gradient's denominator at 1e-12, as PyTorch does."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, t, w):
@@ -180,7 +182,6 @@ class BinaryCrossEntropy(Function):
         if w is not None:
             loss = loss * w
         ctx.save_for_backward(x, t, w)
-        ctx.lx, ctx.l1x = lx, l1x
         return loss.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -191,8 +192,9 @@ class BinaryCrossEntropy(Function):
         gx = gt = None
         if ctx.needs_input_grad[0]:
             gx = gw * (x - t) / xp.maximum((1 - x) * x, 1e-12)
-        if ctx.needs_input_grad[1]:
-            gt = gw * (ctx.l1x - ctx.lx)
+        if ctx.needs_input_grad[1]:   # the clamped logs again (rarely wanted: a target that needs a gradient)
+            with np.errstate(divide="ignore"):
+                gt = gw * (xp.maximum(xp.log1p(-x), -100) - xp.maximum(xp.log(x), -100))
         return gx, gt, None
 
 
@@ -221,6 +223,7 @@ def _broadcastable(w, input):
 class BCEWithLogits(Function):
     """(1 - t) x + (1 + (pw - 1) t) softplus(-x), with softplus(-x) = max(-x, 0) + log1p(exp(-|x|)): no overflow."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, t, w, pw):
@@ -231,22 +234,25 @@ class BCEWithLogits(Function):
         if w is not None:
             loss = loss * w
         ctx.save_for_backward(x, t, w, pw)
-        ctx.sp, ctx.lw = sp, lw
         return loss.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         x, t, w, pw = ctx.saved_tensors
+        xp = ctx.be.xp
         gw = g if w is None else g * w
-        sig = _sigmoid_fwd(ctx.be.xp, x)
+        sig = _sigmoid_fwd(xp, x)
         n = ctx.needs_input_grad
         gx = gt = gpw = None
+        # softplus(-x) and the positive weight's factor again from x and t, so they carry their history under
+        # create_graph (cheap next to the loss)
+        sp = None if pw is None else xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
         if n[0]:
-            gx = gw * (sig - t if pw is None else ctx.lw * (sig - 1) + (1 - t))
+            gx = gw * (sig - t if pw is None else (1 + (pw - 1) * t) * (sig - 1) + (1 - t))
         if n[1]:
-            gt = gw * (-x if pw is None else -x + (pw - 1) * ctx.sp)
+            gt = gw * (-x if pw is None else -x + (pw - 1) * sp)
         if pw is not None and n[3]:
-            gpw = gw * t * ctx.sp
+            gpw = gw * t * sp
         return gx, gt, None, gpw
 
 

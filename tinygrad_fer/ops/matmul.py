@@ -10,6 +10,7 @@ def _swap(a):
 
 class Matmul(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -66,6 +67,7 @@ def matmul(input, other):
 
 class Linear(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, w, b):

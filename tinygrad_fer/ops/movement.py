@@ -13,6 +13,7 @@ def _sizes(args):
 
 class Reshape(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -84,6 +85,7 @@ def unflatten(input, dim, sizes):
 
 class Permute(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, order):
@@ -144,6 +146,7 @@ def unsqueeze(input, dim):
 
 class Expand(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -186,6 +189,7 @@ def broadcast_to(input, shape):
 
 class Contiguous(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x):
@@ -206,6 +210,7 @@ def clone(input, memory_format=None):
 
 class Clone(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x):
@@ -218,6 +223,7 @@ class Clone(Function):
 
 class Cat(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, *xs, dim):
@@ -308,6 +314,7 @@ def unbind(input, dim=0):
 
 class Pad(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, widths, value):
@@ -339,6 +346,7 @@ def pad(input, pad, mode="constant", value=None):
 
 class Flip(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, axes):

@@ -1,5 +1,6 @@
 """Batch normalisation: one raw Function, forward and backward written out over the channel axis."""
 from ..autograd import Function
+from ..tensor import Tensor
 
 
 class BatchNorm(Function):
@@ -32,13 +33,16 @@ class BatchNorm(Function):
             out = xhat * weight.reshape(bshape)
         if bias is not None:
             out = out + bias.reshape(bshape)
-        ctx.save_for_backward(xhat, invstd, weight)
-        ctx.axes, ctx.bshape, ctx.training = axes, bshape, training
+        # x too (alive anyway as the input): a gradient taken with create_graph recomputes the statistics from it
+        ctx.save_for_backward(xhat, invstd, weight, x)
+        ctx.axes, ctx.bshape, ctx.training, ctx.eps = axes, bshape, training, eps
+        if not training:
+            ctx.running = (rmean, rvar)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        xhat, invstd, w = ctx.saved_tensors
+        xhat, invstd, w, _ = ctx.saved_tensors
         axes, bshape = ctx.axes, ctx.bshape
         n = ctx.needs_input_grad
         gb = g.sum(axis=axes)
@@ -51,6 +55,31 @@ class BatchNorm(Function):
                 gx = scale.reshape(bshape) * (g - (gb / m).reshape(bshape) - xhat * (gw / m).reshape(bshape))
             else:
                 gx = g * scale.reshape(bshape)
+        return gx, gw if n[1] else None, gb if n[2] else None, None, None, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        """backward's formulas on recorded tensors, the statistics recomputed from x so they carry its history."""
+        _, _, w, x = ctx.saved_tensors
+        axes, bshape, n = ctx.axes, ctx.bshape, ctx.needs_input_grad
+        if ctx.training:
+            xc = x - x.mean(axes, keepdim=True)
+            invstd = ((xc * xc).mean(axes, keepdim=True) + ctx.eps).rsqrt()
+        else:
+            rmean, rvar = (Tensor(a).type(x.dtype) for a in ctx.running)
+            xc = x - rmean.reshape(bshape)
+            invstd = (rvar.reshape(bshape) + ctx.eps).rsqrt()
+        xhat = xc * invstd
+        gb = g.sum(axes)
+        gw = (g * xhat).sum(axes)
+        gx = None
+        if n[0]:
+            scale = invstd if w is None else w.reshape(bshape) * invstd
+            if ctx.training:
+                m = g.numel() // g.shape[1]
+                gx = scale * (g - (gb / m).reshape(bshape) - xhat * (gw / m).reshape(bshape))
+            else:
+                gx = g * scale
         return gx, gw if n[1] else None, gb if n[2] else None, None, None, None, None, None
 
 

@@ -53,6 +53,7 @@ def _window_args(fn, x, kernel_size, stride, padding, dilation, ceil_mode):
 @accepts_unbatched(4)
 class MaxPool2d(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     @float32_inside
@@ -79,6 +80,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 @accepts_unbatched(4)
 class AvgPool2d(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     @float32_inside
@@ -173,6 +175,7 @@ def _over_pixel(lo, hi, size):
 
 class AdaptiveAvgPool2d(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     @float32_inside
@@ -212,6 +215,7 @@ def adaptive_avg_pool2d(input, output_size):
 @accepts_unbatched(4)
 class AdaptiveMaxPool2d(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     @float32_inside

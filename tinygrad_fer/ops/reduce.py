@@ -53,6 +53,7 @@ def _kept_shape(shape, axes):
 
 class Sum(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, np_dtype):
@@ -92,6 +93,7 @@ class MaxMin(Function):
     """max/min over all elements (gradient shared among ties, as PyTorch does) or over one dim (gradient to the
     index PyTorch returns: the first extremum)."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, is_max):
@@ -169,6 +171,7 @@ def _amaxmin(is_max):
 
 class _SharedExtremum(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, y, is_max):
@@ -220,6 +223,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 class _StdSqrt(Function):
     """sqrt of a variance, whose gradient is 0 where the variance is 0 (PyTorch's std_backward), not 0 * inf."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, v):
@@ -252,6 +256,7 @@ def logsumexp(input, dim, keepdim=False):
 
 class Softmax(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, dim, log):
@@ -296,6 +301,7 @@ class Prod(Function):
     """Product over one axis (None: all). Its gradient is the product of the *other* elements, taken as exclusive
     running products from both ends, so zeros need no division (one zero: only its slot gets a gradient)."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, axis, keepdim, dtype):

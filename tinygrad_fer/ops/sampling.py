@@ -11,6 +11,7 @@ class NormalSample(Function):
     """Samples of N(mean, std) for a tensor mean and/or std. PyTorch gives both a zero gradient (the samples are
     not reparameterised), so a graph through them is kept but carries nothing back."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, mean, std, generator):

@@ -24,6 +24,7 @@ def _rev_cumsum(xp, a, axis):
 
 class CumSum(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, dim, np_dtype):
@@ -39,6 +40,7 @@ class CumProd(Function):
     """Its gradient, d out[j] / d x[k] = prod(x[:k]) * prod(x[k+1:j+1]) for j >= k, is summed by a right-to-left
     recurrence S[k] = g[k] + x[k+1] * S[k+1] with no division, so zeros in the input are exact."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, dim, np_dtype):
@@ -86,6 +88,7 @@ def _accumulate(xp, name, a, axis):
 class CumExtremum(Function):
     """Running max/min with the index of its last occurrence (PyTorch updates on ties, and a NaN sticks)."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, dim, is_max):
@@ -109,7 +112,7 @@ class CumExtremum(Function):
 
 
 class LogCumSumExp(Function):
-    raw = True
+    raw = True   # once differentiable: the log-space sums in backward have no exact recorded form yet
 
     @staticmethod
     def forward(ctx, x, dim):

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor, _dim, _mark_view
-from .index import getitem
+from .index import getitem, scatter_into
 from .inplace import _inplace_of
 from .movement import cat, expand, flip, permute, repeat, reshape, transpose, unsqueeze
 
@@ -19,6 +19,7 @@ def _check_tensor(name, x, arg="input"):
 
 class _Triangle(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, upper, k):
@@ -47,6 +48,7 @@ tril, triu = _triangle("tril", False), _triangle("triu", True)
 
 class _Roll(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, shifts, dims):
@@ -289,6 +291,7 @@ def _diag_view(xp, a, offset, d1, d2):
 
 class _Diagonal(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, offset, d1, d2):
@@ -300,6 +303,16 @@ class _Diagonal(Function):
         gx = ctx.be.xp.zeros(ctx.shape, g.dtype)
         _diag_view(ctx.be.xp, gx, *ctx.args)[...] = g
         return gx, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return scatter_into(g, ctx.shape, _diagonal_positions(ctx.shape, *ctx.args)), None, None, None
+
+
+def _diagonal_positions(shape, offset, d1, d2):
+    """The index (a tuple of position arrays) of the diagonal's elements in an array of `shape`."""
+    flat = np.arange(int(np.prod(shape))).reshape(shape)
+    return np.unravel_index(_diag_view(np, flat, offset, d1, d2), shape)
 
 
 def _two_dims(name, n, dim1, dim2):
@@ -320,6 +333,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 class _DiagEmbed(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, offset, d1, d2):

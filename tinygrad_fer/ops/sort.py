@@ -13,6 +13,7 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 class TakeAlong(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, idx, dim):
@@ -111,6 +112,7 @@ class _EvenMedian(Function):
     """The median of all elements; its gradient is shared among the elements equal to it (PyTorch's
     evenly_distribute_backward), the NaNs when it is NaN."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, ignore_nan):

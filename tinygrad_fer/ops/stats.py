@@ -40,6 +40,7 @@ class _NanToZero(Function):
     """NaN replaced by 0; the gradient is g * (x is not NaN), so an infinite g (nanmean of all NaN) gives NaN there
     as in PyTorch."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x):
@@ -79,6 +80,7 @@ def count_nonzero(input, dim=None):
 
 class Trace(Function):
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, np_dtype):
@@ -105,6 +107,7 @@ def trace(input):
 class VectorNorm(Function):
     """(sum |x|^p)^(1/p) for a finite p >= 1; its gradient is 0 where the norm is 0 (PyTorch's subgradient)."""
     raw = True
+    double = "lift"
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
@@ -113,14 +116,16 @@ class VectorNorm(Function):
         out = xp.sqrt((a * a).sum(axis=axes, keepdims=True)) if p == 2 else \
             (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
         ctx.p, ctx.keepdim, ctx.kept = p, keepdim, out.shape
-        ctx.save_for_backward(x, out)
-        return out if keepdim else out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+        if not keepdim:
+            out = out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+        ctx.save_for_backward(x, out)   # the output itself, so a gradient taken with create_graph sees its history
+        return out
 
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         xp, p = ctx.be.xp, ctx.p
-        g = g.reshape(ctx.kept)
+        g, out = g.reshape(ctx.kept), out.reshape(ctx.kept)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = xp.where(out == 0, 0, g / out ** (p - 1))
             d = x if p == 2 else xp.sign(x) * xp.abs(x) ** (p - 1)

@@ -233,8 +233,37 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0, check_undefined_grad=True,
                   check_grad_dtypes=False, check_batched_grad=False, check_fwd_over_rev=False,
                   check_rev_over_rev=True, fast_mode=False, masked=False):
-    """Check second derivatives (the gradients of func's gradients), as torch.autograd.gradgradcheck. It needs
-    backward(create_graph=True), which tinygrad_fer does not support yet: until it does this raises
-    NotImplementedError."""
-    raise NotImplementedError("gradgradcheck needs higher-order gradients (backward with create_graph=True), which "
-                              "tinygrad_fer does not support yet")
+    """Check second derivatives, as torch.autograd.gradgradcheck: gradcheck of the function
+    (inputs, grad_outputs) -> the gradients of func's outputs with respect to its inputs, taken with
+    create_graph=True. grad_outputs default to fixed random float64 tensors that require grad (so the check also
+    covers how the gradients depend on them). gen_non_contig_grad_outputs=True makes them transposed views."""
+    from ..autograd import grad
+    for name, value in (("check_batched_grad", check_batched_grad), ("check_fwd_over_rev", check_fwd_over_rev),
+                        ("masked", masked)):
+        if value:
+            raise NotImplementedError(f"gradgradcheck({name}=True): {_NOT_HERE.get(name, 'needs forward-mode AD')}")
+    if not check_rev_over_rev:
+        return True
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    n = len(inputs)
+    if grad_outputs is None:
+        with grad_mode.enable_grad():
+            outs = [o for o in _outputs(func(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+        rng = np.random.default_rng(1)
+        grad_outputs = []
+        for o in outs:
+            r = rng.standard_normal(tuple(o.shape)[::-1] if gen_non_contig_grad_outputs else tuple(o.shape))
+            t = tensor(r, dtype=dtypes.float64, device=o.device)
+            grad_outputs.append((t.T if gen_non_contig_grad_outputs and t.ndim > 1 else t).requires_grad_())
+    grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+
+    def first_derivatives(*args):
+        xs, vs = args[:n], args[n:]
+        with grad_mode.enable_grad():  # gradcheck evaluates perturbed points with grad mode off
+            outs = [o for o in _outputs(func(*xs)) if isinstance(o, Tensor) and o.requires_grad]
+            wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+            vs = [v.type(o.dtype) for o, v in zip(outs, vs)]
+            gs = grad(outs, wrt, vs, create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None)
+    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, nondet_tol=nondet_tol, fast_mode=fast_mode)
