@@ -1,4 +1,4 @@
-"""The two graph nodes that gradients taken with create_graph=True need (tinygrad_fer/_create_graph.py)."""
+"""The two graph nodes that gradients taken with create_graph=True need (tinygrad_fer/autograd/create_graph.py)."""
 from ..autograd import Function
 from ..tensor import Tensor
 

@@ -12,11 +12,11 @@ How a node's rule is run (autograd.Function):
 """
 import numpy as np
 
-from . import grad_mode
-from ._array_facade import A, GraphBackend, T
-from .autograd import NOT_A_TENSOR, Function
-from .ops.higher_order import NoDoubleBackward
-from .tensor import Tensor, _wrap_out
+from .. import grad_mode
+from .._array_facade import A, GraphBackend, T
+from ..ops.higher_order import NoDoubleBackward
+from ..tensor import Tensor, _wrap_out
+from . import NOT_A_TENSOR, Function
 
 
 def _edge_of(t):

@@ -11,9 +11,10 @@ Every node has one differentiable output, so an edge needs no output index.
 """
 import numpy as np
 
-from . import dtypes, grad_mode
-from .backend_cpu import backend_cpu
-from .tensor import Tensor, _wrap_out
+from .. import dtypes, grad_mode
+from ..backend_cpu import backend_cpu
+from ..tensor import Tensor, _wrap_out
+from . import anomaly
 
 _SAVED_FREED = object()
 NOT_A_TENSOR = "not a tensor"   # the edge of a non-tensor argument (a tensor that needs no gradient has None)
@@ -21,7 +22,7 @@ NOT_A_TENSOR = "not a tensor"   # the edge of a non-tensor argument (a tensor th
 
 class Function:
     raw = False
-    # how a built-in rule runs under create_graph (_create_graph.py): "lift" runs `backward` itself on recorded
+    # how a built-in rule runs under create_graph (create_graph.py): "lift" runs `backward` itself on recorded
     # tensors; a `backward_graph` staticmethod is used where the class has one; otherwise it is once differentiable
     double = None
     __slots__ = ("edges", "needs_input_grad", "be", "saved", "_checks", "_src", "out_shape", "out_dtype", "__dict__")
@@ -127,6 +128,8 @@ class Function:
             result._ctx = ctx
             ctx.edges = tuple(edges)
             ctx.out_shape, ctx.out_dtype = result._array.shape, result._array.dtype
+            if anomaly._on[0]:
+                ctx._trace = anomaly.forward_stack()
             if ctx.saved:
                 _record_versions(ctx, ctx.saved, args, result, out)
         else:
@@ -320,11 +323,12 @@ def _engine(roots, retain_graph, capture=None, create_graph=False):
     .grad; with capture (id of a node or leaf -> None, for autograd.grad) the gradients reaching those are recorded
     there instead and no .grad changes. With create_graph the gradients are Tensors recorded in the graph."""
     if create_graph:
-        from ._create_graph import graph_backward
+        from .create_graph import graph_backward
         roots = [(t, g if isinstance(g, Tensor) else Tensor(g)) for t, g in roots]
     leaf_grads = {}
     grads = {}
     nodes = []
+    check_nan = anomaly._on[0] and anomaly._on[1]
     for t, g in roots:
         if t._ctx is None:
             k = id(t)
@@ -363,9 +367,11 @@ def _engine(roots, retain_graph, capture=None, create_graph=False):
             if len(in_grads) < len(edges):
                 raise RuntimeError(f"function {type(node).__name__}.backward returned {len(in_grads)} gradients, "
                                    f"expected {len(edges)}")
-            for e, pg in zip(edges, in_grads):
+            for i, (e, pg) in enumerate(zip(edges, in_grads)):
                 if pg is None or e is None or e is NOT_A_TENSOR:
                     continue
+                if check_nan:
+                    anomaly.check_gradient(node, i, pg)
                 if isinstance(pg, Tensor) != create_graph:
                     pg = Tensor(pg) if create_graph else pg._array
                 if isinstance(e, Function):
@@ -474,4 +480,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 # gradcheck lives with the testing toolkit (tinygrad_fer.testing); the name stays here, where code and docs import it
-from .testing._gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401
+from ..testing._gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401
+from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled  # noqa: E402,F401
