@@ -8,6 +8,7 @@ as Tensor's base from tensor.py's TYPE_CHECKING import.
 from .ops.blas import BlasMethods
 from .ops.elementwise import ElementwiseMethods
 from .ops.index import IndexMethods
+from .ops.index_write import IndexWriteMethods
 from .ops.inplace import InplaceMethods
 from .ops.linalg_api import LinalgMethods
 from .ops.matmul import MatmulMethods
@@ -23,7 +24,7 @@ from .tensor import Tensor
 
 class TensorMethods(ElementwiseMethods, ReduceMethods, MovementMethods, IndexMethods, MatmulMethods, InplaceMethods,
                     ShapeMethods, ScanMethods, SearchMethods, SortMethods, StatsMethods, BlasMethods,
-                    LinalgMethods):
+                    LinalgMethods, IndexWriteMethods):
     """Every op family's Tensor methods; no two families declare the same name."""
     __slots__ = ()
 
