@@ -13,6 +13,7 @@ from .ops.inplace import InplaceMethods
 from .ops.linalg_api import LinalgMethods
 from .ops.matmul import MatmulMethods
 from .ops.movement import MovementMethods
+from .ops.quantile import QuantileMethods
 from .ops.reduce import ReduceMethods
 from .ops.scan import ScanMethods
 from .ops.search import SearchMethods
@@ -24,7 +25,7 @@ from .tensor import Tensor
 
 class TensorMethods(ElementwiseMethods, ReduceMethods, MovementMethods, IndexMethods, MatmulMethods, InplaceMethods,
                     ShapeMethods, ScanMethods, SearchMethods, SortMethods, StatsMethods, BlasMethods,
-                    LinalgMethods, IndexWriteMethods):
+                    LinalgMethods, IndexWriteMethods, QuantileMethods):
     """Every op family's Tensor methods; no two families declare the same name."""
     __slots__ = ()
 

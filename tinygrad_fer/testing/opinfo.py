@@ -1171,6 +1171,20 @@ def _index_write_sample(kind, reduces=("sum", "mean", "amax", "amin")):
     return sample
 
 
+def _quantile_sample(nan):
+    def sample(d, dt):
+        x = d.array(d.shape(0, 3, min_side=1), dt, nice=False)   # unrounded: a tie's gradient is the sort's choice
+        if nan and d.nice:    # (not in the numeric gradient checks: a NaN output has no finite difference)
+            x = _with_nans(d, x)
+        q = float(d.choice((0.0, 0.25, 0.5, 0.9, 1.0))) if d.bool() else \
+            np.random.default_rng(d.seed()).random(d.int(1, 3)).astype(dt)
+        kw = dict(interpolation=d.choice(("linear", "lower", "higher", "midpoint", "nearest")), keepdim=d.bool())
+        if x.ndim and d.bool():
+            kw["dim"] = d.int(-x.ndim, x.ndim - 1)
+        return Sample((x, q), kw)
+    return sample
+
+
 def _index_put_call(f, x, values, *idx, **kw):
     # out of place and in place alike: the in-place one on a copy, which the gradient goes through
     return f(x if f.__name__ != "<lambda>" else x * 1, tuple(idx), values, **kw)
@@ -1188,6 +1202,8 @@ def _index_write_entries():
     yield OpInfo("index_put_", _index_write_sample("index_put"), call=_index_put_call, namespace="Tensor")
     for n in ("slice_scatter", "select_scatter", "diagonal_scatter"):
         yield OpInfo(n, _index_write_sample(n), method=True)
+    yield OpInfo("quantile", _quantile_sample(False), method=True, constant_args=(1,))
+    yield OpInfo("nanquantile", _quantile_sample(True), method=True, constant_args=(1,))
 
 
 def _linalg_entries():
@@ -1303,6 +1319,34 @@ def _loss_more_sample(kind):
     return sample
 
 
+def _resample_sample(kind):
+    def sample(d, dt):
+        if kind == "interpolate":
+            mode = d.choice(("nearest", "nearest-exact", "area", "linear", "bilinear", "bicubic", "trilinear"))
+            nd = dict(linear=1, bilinear=2, bicubic=2, trilinear=3).get(mode) or d.int(1, 3)
+            x = d.array((d.int(1, 2), d.int(1, 2)) + tuple(d.int(1, 5) for _ in range(nd)), dt)
+            kw = dict(mode=mode)
+            if d.bool():
+                kw["size"] = tuple(d.int(1, 7) for _ in range(nd)) if d.bool() else d.int(1, 7)
+            else:
+                kw["scale_factor"] = d.choice((0.5, 1.0, 1.7, 2.0, 3.0, 1.3))
+                kw["scale_factor"] = (kw["scale_factor"] if d.bool() or nd == 1
+                                      else tuple(d.choice((0.6, 1.5, 2.0, 2.5)) for _ in range(nd)))
+                if any(int(n * s) < 1 for n, s in zip(x.shape[2:], np.broadcast_to(kw["scale_factor"], (nd,)))):
+                    kw["scale_factor"] = 2.0
+                if d.bool():
+                    kw["recompute_scale_factor"] = d.bool()
+            if mode in ("linear", "bilinear", "bicubic", "trilinear") and d.bool():
+                kw["align_corners"] = d.bool()
+            return Sample((x,), kw)
+        r = d.int(1, 3)
+        batch = d.shape(0, 2, max_side=2)
+        if kind == "pixel_shuffle":
+            return Sample((d.array(batch + (d.int(1, 2) * r * r, d.int(1, 3), d.int(1, 3)), dt), r))
+        return Sample((d.array(batch + (d.int(1, 2), d.int(1, 2) * r, d.int(1, 2) * r), dt), r))
+    return sample
+
+
 def _more_nn():
     yield OpInfo("layer_norm", _norm_sample("layer_norm"), namespace="F", module="LayerNorm", scale=10)
     yield OpInfo("group_norm", _norm_sample("group_norm"), namespace="F", module="GroupNorm", scale=10)
@@ -1318,6 +1362,10 @@ def _more_nn():
                    cosine_embedding_loss="CosineEmbeddingLoss", pairwise_distance="PairwiseDistance",
                    triplet_margin_loss="TripletMarginLoss", poisson_nll_loss="PoissonNLLLoss",
                    gaussian_nll_loss="GaussianNLLLoss")
+    yield OpInfo("interpolate", _resample_sample("interpolate"), namespace="F", module="Upsample",
+                 aliases=("upsample",), scale=10)
+    yield OpInfo("pixel_shuffle", _resample_sample("pixel_shuffle"), namespace="F", module="PixelShuffle")
+    yield OpInfo("pixel_unshuffle", _resample_sample("pixel_unshuffle"), namespace="F", module="PixelUnshuffle")
     for n, m in modules.items():
         yield OpInfo(n, _loss_more_sample(n), namespace="F", module=m, scale=10,
                      call=_weight_call if n == "huber_loss" else None,
