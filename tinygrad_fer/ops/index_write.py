@@ -111,6 +111,29 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     return res if out is None else out.copy_(res)
 
 
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """scatter_reduce with whole slices: source's i-th slice along dim reduces into input's index[i]-th."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.name not in ("int64", "int32"):
+        raise IndexError("index_reduce_(): Index is supposed to be a vector")
+    if not isinstance(source, Tensor) or source.dtype is not input.dtype:
+        raise RuntimeError("index_reduce_(): self and source expected to have the same dtype, but got (self) "
+                           f"{input.dtype.name.capitalize()} and (source) "
+                           f"{getattr(getattr(source, 'dtype', None), 'name', type(source).__name__).capitalize()}")
+    d = _dim(dim, max(input.ndim, 1))
+    if source.ndim != input.ndim or any(a != b for i, (a, b) in enumerate(zip(source.shape, input.shape)) if i != d):
+        raise RuntimeError("index_reduce_(): Source/destination tensor must have same slice shapes")
+    if source.shape[d] != index.numel():
+        raise RuntimeError(f"index_reduce_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
+                           f"({source.shape[d]})")
+    shape = [1] * source.ndim
+    shape[d] = -1
+    idx = Tensor(source._be.xp.ascontiguousarray(source._be.xp.broadcast_to(
+        index._array.astype(np.int64).reshape(shape), tuple(source.shape))))
+    return scatter_reduce(input, d, idx, source, reduce, include_self=include_self)
+
+
 class IndexPut(Function):
     """x[indices] = values (or += with accumulate, repeated positions adding up)."""
     raw = True
@@ -328,13 +351,14 @@ class IndexWriteMethods:
     __slots__ = ()
     scatter_reduce, index_put, index_copy, masked_scatter, put = (scatter_reduce, index_put, index_copy,
                                                                   masked_scatter, put)
+    index_reduce, index_reduce_ = index_reduce, _inplace_of("index_reduce")
     slice_scatter, select_scatter, diagonal_scatter = slice_scatter, select_scatter, diagonal_scatter
     scatter_reduce_, index_put_, index_copy_ = (_inplace_of("scatter_reduce"), _inplace_of("index_put"),
                                                 _inplace_of("index_copy"))
     masked_scatter_, put_ = _inplace_of("masked_scatter"), _inplace_of("put")
 
 
-__all__ = ["scatter_reduce", "index_put", "index_put_", "index_copy", "masked_scatter", "put", "slice_scatter",
+__all__ = ["scatter_reduce", "index_reduce", "index_put", "index_put_", "index_copy", "masked_scatter", "put", "slice_scatter",
            "select_scatter", "diagonal_scatter"]
 
 

@@ -1127,6 +1127,10 @@ def _index_write_sample(kind, reduces=("sum", "mean", "amax", "amin")):
             idx = rng.integers(0, shape[dd], idx_shape)      # repeats: several values reduce into one place
             src = d.array(idx_shape, dt)     # PyTorch's backward fails for a src larger than index
             return Sample((x, dim, idx, src, d.choice(reduces)), dict(include_self=d.bool()))
+        if kind == "index_reduce":
+            idx = rng.integers(0, shape[dd], d.int(0, 4))       # repeats reduce several slices into one
+            src = d.array(shape[:dd] + (len(idx),) + shape[dd + 1:], dt)
+            return Sample((x, dim, idx, src, d.choice(reduces)), dict(include_self=d.bool()))
         if kind == "index_copy":
             idx = rng.permutation(shape[dd])[:d.int(0, shape[dd])]   # distinct: each slice written once
             return Sample((x, dim, idx, d.array(shape[:dd] + (len(idx),) + shape[dd + 1:], dt)))
@@ -1193,6 +1197,10 @@ def _index_put_call(f, x, values, *idx, **kw):
 def _index_write_entries():
     yield OpInfo("scatter_reduce", _index_write_sample("scatter_reduce"), method=True, inplace="scatter_reduce_")
     yield OpInfo("scatter_reduce", _index_write_sample("scatter_reduce", ("prod",)), namespace="Tensor",
+                 deviations=dict(gradgrad="prod's rule is once differentiable here (multiply.at has no recorded form)"))
+    yield OpInfo("index_reduce", _index_write_sample("index_reduce", ("mean", "amax", "amin")), method=True,
+                 inplace="index_reduce_")
+    yield OpInfo("index_reduce", _index_write_sample("index_reduce", ("prod",)), namespace="Tensor",
                  deviations=dict(gradgrad="prod's rule is once differentiable here (multiply.at has no recorded form)"))
     yield OpInfo("index_copy", _index_write_sample("index_copy"), method=True, inplace="index_copy_")
     yield OpInfo("masked_scatter", _index_write_sample("masked_scatter"), method=True, inplace="masked_scatter_")
