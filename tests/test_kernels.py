@@ -213,6 +213,32 @@ def _sgd_momentum_(draw):
     return Sample(lambda be: (w(be), g(be), buf(be)) + args, exact=True)
 
 
+def _bn_arrays(draw):
+    n, c, sp, dtype = draw(st.integers(1, 5)), draw(st.integers(1, 6)), draw(st.integers(1, 40)), draw(FLOATS)
+    return n, c, sp, dtype, draw(st.integers(0, 2 ** 31))
+
+
+def _batch_norm_stats(draw):
+    n, c, sp, dtype, seed = _bn_arrays(draw)
+    x = np.random.default_rng(seed).uniform(-3, 5, (n, c, sp)).astype(dtype)
+    return Sample(lambda be: (be.asarray(x),), terms=n * sp)
+
+
+def _batch_norm_apply(draw):
+    n, c, sp, dtype, seed = _bn_arrays(draw)
+    rng = np.random.default_rng(seed)
+    x, mean, invstd, w, b = (rng.standard_normal(s).astype(dtype) for s in ((n, c, sp), c, c, c, c))
+    return Sample(lambda be: tuple(be.asarray(a) for a in (x, mean, np.abs(invstd), w, b)), terms=4)
+
+
+def _batch_norm_backward(draw):
+    n, c, sp, dtype, seed = _bn_arrays(draw)
+    rng = np.random.default_rng(seed)
+    g, x, mean, invstd, w = (rng.standard_normal(s).astype(dtype) for s in ((n, c, sp), (n, c, sp), c, c, c))
+    flags = (draw(st.booleans()), draw(st.booleans()))
+    return Sample(lambda be: tuple(be.asarray(a) for a in (g, x, mean, np.abs(invstd), w)) + flags, terms=n * sp)
+
+
 def _add_at(draw):
     n, k, dtype, two_d = draw(st.integers(1, 20)), draw(st.integers(0, 50)), draw(FLOATS), draw(st.booleans())
     seed = draw(st.integers(0, 2 ** 31))
@@ -229,7 +255,8 @@ def _add_at(draw):
 SAMPLES = {"im2col": _im2col, "col2im": _col2im, "conv2d": _conv2d, "conv2d_weight_grad": _conv2d_weight_grad,
            "max_pool2d": _max_pool2d, "max_pool2d_backward": _max_pool2d_backward, "avg_pool2d": _avg_pool2d,
            "avg_pool2d_backward": _avg_pool2d_backward, "relu": _relu, "relu_backward": _relu_backward,
-           "sgd_momentum_": _sgd_momentum_, "add_at": _add_at}
+           "sgd_momentum_": _sgd_momentum_, "add_at": _add_at, "batch_norm_stats": _batch_norm_stats,
+           "batch_norm_apply": _batch_norm_apply, "batch_norm_backward": _batch_norm_backward}
 
 
 # ---- the comparison --------------------------------------------------------------------------------------------
@@ -242,6 +269,7 @@ def _results(be, fn, args, contiguous):
     as host arrays."""
     out = fn(*args)
     outs = out if isinstance(out, tuple) else () if out is None else (out,)
+    outs = tuple(o for o in outs if o is not None)   # a gradient not asked for (both sides must agree: lengths)
     assert not contiguous or all(o.flags.c_contiguous for o in outs)
     return [a if isinstance(a, np.ndarray) else be.to_numpy(a) for a in outs + tuple(filter(_is_array, args))]
 
@@ -303,9 +331,10 @@ def test_every_override_has_samples(cls):
 
 def test_overrides_are_found():
     """What each backend accelerates, as the enumeration sees it; CUDA inherits the rest (no forwarding wrappers)."""
-    assert overrides(CPUBackend) == ["avg_pool2d", "avg_pool2d_backward", "col2im", "conv2d", "conv2d_weight_grad",
-                                     "direct_conv", "im2col", "max_pool2d", "max_pool2d_backward", "relu",
-                                     "relu_backward", "sgd_momentum_"]
+    assert overrides(CPUBackend) == ["avg_pool2d", "avg_pool2d_backward", "batch_norm_apply", "batch_norm_backward",
+                                     "batch_norm_stats", "col2im", "conv2d", "conv2d_weight_grad", "direct_conv",
+                                     "im2col", "max_pool2d", "max_pool2d_backward", "relu", "relu_backward",
+                                     "sgd_momentum_"]
     assert overrides(CUDABackend) == ["add_at", "col2im", "im2col", "max_pool2d", "max_pool2d_backward"]
 
     class Faster(CPUBackend):

@@ -40,6 +40,7 @@ def inline(fn):
 
 class kernel:
     """Compile the wrapped function with Numba on its first call (parallel, nogil, cached on disk)."""
+    fastmath = False
 
     def __init__(self, fn):
         self.fn, self.jitted = fn, None
@@ -48,16 +49,22 @@ class kernel:
     def __call__(self, *args):
         jitted = self.jitted
         if jitted is None:
-            jitted = self.jitted = _compile(self.fn)
+            jitted = self.jitted = _compile(self.fn, self.fastmath)
         return jitted(*args)
 
 
-def _compile(fn):
+class summing_kernel(kernel):
+    """A kernel whose floating-point sums may be reassociated, so LLVM vectorises them (a sum's rounding then
+    depends on the vector width, not on the thread count: still deterministic on one machine)."""
+    fastmath = frozenset({"reassoc"})
+
+
+def _compile(fn, fastmath=False):
     import numba
     _bind_numba(fn.__globals__, numba)
     fn.__jit_sources__ = _sources(fn)
     cache = _stamp_caches()
-    return numba.njit(parallel=True, nogil=True, cache=cache)(fn)
+    return numba.njit(parallel=True, nogil=True, cache=cache, fastmath=set(fastmath) if fastmath else False)(fn)
 
 
 def _bind_numba(g, numba):

@@ -106,6 +106,18 @@ class Backend(ABC):
         """grad where out > 0 or is NaN, else 0."""
         return kernels_ref.relu_backward(grad, out, xp=self.xp)
 
+    def batch_norm_stats(self, x3):
+        """Per-channel (mean, biased variance) of x3 (N, C, S), in x3's dtype (float64 sums)."""
+        return kernels_ref.batch_norm_stats(x3, xp=self.xp)
+
+    def batch_norm_apply(self, x3, mean, invstd, w, b):
+        """(x - mean) * invstd * w + b per channel of x3 (N, C, S)."""
+        return kernels_ref.batch_norm_apply(x3, mean, invstd, w, b, xp=self.xp)
+
+    def batch_norm_backward(self, g3, x3, mean, invstd, w, training, need_x):
+        """(gx or None, gw, gb) of BatchNorm over (N, C, S)."""
+        return kernels_ref.batch_norm_backward(g3, x3, mean, invstd, w, training, need_x, xp=self.xp)
+
     def sgd_momentum_(self, w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
         """An SGD step with a momentum buffer, in place on w and buf (optim.SGD after its first step)."""
         kernels_ref.sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, xp=self.xp)

@@ -75,6 +75,38 @@ def relu_backward(grad, out, *, xp=np):
     return xp.where(out <= 0, grad.dtype.type(0), grad)
 
 
+def batch_norm_stats(x3, *, xp=np):
+    """Per-channel mean and biased variance of x3 (N, C, S), accumulated in float64, returned in x3's dtype."""
+    x64 = x3.astype(xp.float64)
+    mean = x64.mean(axis=(0, 2))
+    var = ((x64 - mean[:, None]) ** 2).mean(axis=(0, 2))
+    return mean.astype(x3.dtype), var.astype(x3.dtype)
+
+
+def batch_norm_apply(x3, mean, invstd, w, b, *, xp=np):
+    """(x - mean) * invstd * w + b per channel of x3 (N, C, S), as one scale and shift."""
+    scale = invstd * w
+    return x3 * scale[:, None] + (b - mean * scale)[:, None]
+
+
+def batch_norm_backward(g3, x3, mean, invstd, w, training, need_x, *, xp=np):
+    """BatchNorm's gradients (gx, gw, gb) over (N, C, S): gb = sum g, gw = sum g * xhat, and with batch statistics
+    gx = w invstd (g - gb/m - xhat gw/m) (else w invstd g). Sums in float64."""
+    xhat = (x3 - mean[:, None]) * invstd[:, None]
+    gb = g3.astype(xp.float64).sum(axis=(0, 2))
+    gw = (g3.astype(xp.float64) * xhat).sum(axis=(0, 2))
+    gx = None
+    if need_x:
+        scale = (invstd * w)[:, None]
+        if training:
+            m = g3.shape[0] * g3.shape[2]
+            gx = scale * (g3 - (gb / m).astype(g3.dtype)[:, None] - xhat * (gw / m).astype(g3.dtype)[:, None])
+        else:
+            gx = g3 * scale
+        gx = gx.astype(g3.dtype, copy=False)
+    return gx, gw.astype(g3.dtype), gb.astype(g3.dtype)
+
+
 def sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, *, xp=np):
     """One SGD step on w given its momentum buffer, both in place; PyTorch's update and rounding, op for op."""
     d = -g if maximize else g

@@ -5,18 +5,18 @@ from ..tensor import Tensor
 
 class BatchNorm(Function):
     """Normalise over every axis but 1. Training: batch statistics (biased variance), and the running stats are
-    updated in place with the unbiased one. Eval: the running statistics."""
+    updated in place with the unbiased one. Eval: the running statistics. The backend's kernels do the per-channel
+    work in one or two passes over the data (statistics, scale-and-shift; both sums of the backward at once)."""
     raw = True
 
     @staticmethod
     def forward(ctx, x, weight, bias, rmean, rvar, training, momentum, eps):
-        axes = (0,) + tuple(range(2, x.ndim))
-        bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        be = ctx.be
+        c = x.shape[1]
+        x3 = x.reshape(x.shape[0], c, -1)
         if training:
-            n = x.size // x.shape[1]
-            mean = x.mean(axis=axes)
-            xc = x - mean.reshape(bshape)
-            var = (xc * xc).mean(axis=axes)
+            n = x.size // c
+            mean, var = be.batch_norm_stats(x3)
             if rmean is not None:
                 rmean *= 1 - momentum
                 rmean += momentum * mean.astype(rmean.dtype, copy=False)
@@ -24,43 +24,34 @@ class BatchNorm(Function):
                 rvar *= 1 - momentum
                 rvar += (momentum * n / max(n - 1, 1)) * var.astype(rvar.dtype, copy=False)
         else:
-            xc = x - rmean.astype(x.dtype, copy=False).reshape(bshape)
-            var = rvar.astype(x.dtype, copy=False)
-        invstd = (1 / ctx.be.xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-        xhat = xc * invstd.reshape(bshape)
-        out = xhat
-        if weight is not None:
-            out = xhat * weight.reshape(bshape)
-        if bias is not None:
-            out = out + bias.reshape(bshape)
-        # x too (alive anyway as the input): a gradient taken with create_graph recomputes the statistics from it
-        ctx.save_for_backward(xhat, invstd, weight, x)
-        ctx.axes, ctx.bshape, ctx.training, ctx.eps = axes, bshape, training, eps
-        if not training:
+            mean, var = rmean.astype(x.dtype, copy=False), rvar.astype(x.dtype, copy=False)
             ctx.running = (rmean, rvar)
-        return out
+        invstd = (1 / be.xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        w = weight if weight is not None else be.xp.ones(c, x.dtype)
+        b = bias if bias is not None else be.xp.zeros(c, x.dtype)
+        out = be.batch_norm_apply(x3, mean, invstd, w.astype(x.dtype, copy=False), b.astype(x.dtype, copy=False))
+        # x itself (alive anyway as the input): backward recomputes xhat from it, and a gradient taken with
+        # create_graph recomputes the statistics from it, with its history
+        ctx.save_for_backward(x, mean, invstd, weight)
+        ctx.axes, ctx.bshape = (0,) + tuple(range(2, x.ndim)), (1, c) + (1,) * (x.ndim - 2)
+        ctx.training, ctx.eps = training, eps
+        return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
-        xhat, invstd, w, _ = ctx.saved_tensors
-        axes, bshape = ctx.axes, ctx.bshape
-        n = ctx.needs_input_grad
-        gb = g.sum(axis=axes)
-        gw = (g * xhat).sum(axis=axes)
-        gx = None
-        if n[0]:
-            scale = invstd if w is None else w * invstd
-            if ctx.training:
-                m = g.size // g.shape[1]
-                gx = scale.reshape(bshape) * (g - (gb / m).reshape(bshape) - xhat * (gw / m).reshape(bshape))
-            else:
-                gx = g * scale.reshape(bshape)
-        return gx, gw if n[1] else None, gb if n[2] else None, None, None, None, None, None
+        x, mean, invstd, w = ctx.saved_tensors
+        be, n = ctx.be, ctx.needs_input_grad
+        c = x.shape[1]
+        w = w if w is not None else be.xp.ones(c, x.dtype)
+        gx, gw, gb = be.batch_norm_backward(g.reshape(g.shape[0], c, -1), x.reshape(x.shape[0], c, -1), mean, invstd,
+                                            w.astype(x.dtype, copy=False), ctx.training, n[0])
+        return (gx.reshape(x.shape) if gx is not None else None), gw if n[1] else None, gb if n[2] else None, \
+            None, None, None, None, None
 
     @staticmethod
     def backward_graph(ctx, g):
         """backward's formulas on recorded tensors, the statistics recomputed from x so they carry its history."""
-        _, _, w, x = ctx.saved_tensors
+        x, _, _, w = ctx.saved_tensors
         axes, bshape, n = ctx.axes, ctx.bshape, ctx.needs_input_grad
         if ctx.training:
             xc = x - x.mean(axes, keepdim=True)
