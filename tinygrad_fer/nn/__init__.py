@@ -18,6 +18,7 @@ from .lazy import (LazyLinear, LazyConv2d, LazyConvTranspose2d, LazyBatchNorm1d,
 from .normalization_layers import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,  # noqa
                                    LocalResponseNorm)
 from .embedding import Embedding, Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa: F401
+from .resample import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle  # noqa
 from .loss_more import (SmoothL1Loss, HuberLoss, KLDivLoss, SoftMarginLoss, MultiLabelSoftMarginLoss,  # noqa
                         HingeEmbeddingLoss, MarginRankingLoss, CosineEmbeddingLoss, TripletMarginLoss,
                         PoissonNLLLoss, GaussianNLLLoss, PairwiseDistance)

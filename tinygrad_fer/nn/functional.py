@@ -19,11 +19,25 @@ from ..ops.dropout_extra import alpha_dropout, dropout1d, dropout3d, feature_alp
 from ..ops.loss_extra import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss,  # noqa
                               kl_div, margin_ranking_loss, multilabel_soft_margin_loss, pairwise_distance,
                               poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
-from ..ops.movement import flatten, pad, unflatten  # noqa: F401
+from ..ops.movement import flatten, pad as _pad_constant, unflatten  # noqa: F401
+from ..ops.pad_modes import pad_nonconstant as _pad_nonconstant
+from ..ops.interpolate import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.normalization import batch_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.reduce import log_softmax as _log_softmax, softmax as _softmax
 from ..tensor import Tensor
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Constant padding (ops/movement.py) or the 'reflect', 'replicate' and 'circular' modes (ops/pad_modes.py)."""
+    if mode == "constant":
+        return _pad_constant(input, pad, mode, value)
+    return _pad_nonconstant(input, pad, mode, value)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 # ---- activations ---------------------------------------------------------------------------------
@@ -177,3 +191,4 @@ __all__ += ["group_norm", "instance_norm", "layer_norm", "local_response_norm", 
 __all__ += ["cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss", "kl_div",
             "margin_ranking_loss", "multilabel_soft_margin_loss", "pairwise_distance", "poisson_nll_loss",
             "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss"]
+__all__ += ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]

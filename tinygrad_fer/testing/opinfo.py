@@ -1214,6 +1214,51 @@ def _index_write_entries():
     yield OpInfo("nanquantile", _quantile_sample(True), method=True, constant_args=(1,))
 
 
+def _solver_sample(kind):
+    def sample(d, dt):
+        n = d.int(1, 4)
+        batch = d.shape(0, 1, max_side=2)
+        if kind in ("solve_triangular", "triangular_solve", "cholesky_solve", "cholesky_inverse"):
+            upper = d.bool()
+            low = np.tril(d.array(batch + (n, n), F64, -1.0, 1.0)) + (n + 1.0) * np.eye(n)
+            a = (np.swapaxes(low, -1, -2) if upper else low).astype(dt)
+            k = d.int(1, 3)
+            if kind == "cholesky_inverse":
+                return Sample((a,), dict(upper=upper))
+            if kind == "cholesky_solve":
+                return Sample((d.array(batch + (n, k), dt), a), dict(upper=upper))
+            if kind == "triangular_solve":
+                return Sample((d.array(batch + (n, k), dt), a), dict(upper=upper, transpose=d.bool(),
+                                                                      unitriangular=d.bool()))
+            left = d.bool()
+            return Sample((a, d.array(batch + ((n, k) if left else (k, n)), dt)),
+                          dict(upper=upper, left=left, unitriangular=d.bool()))
+        # full-rank rectangular matrices with distinct singular values (unrounded)
+        m = d.int(1, 4)
+        a = d.array(batch + (m, n), dt, nice=False)
+        if kind == "lstsq":
+            return Sample((a, d.array(batch + (m, d.int(1, 2)), dt)))
+        if kind == "cond":
+            return Sample((a,), dict(p=d.choice((None, 2, -2, "nuc"))) if m == n else {})
+        if kind == "cross":
+            shape = list(d.shape(1, 3))
+            dim = d.int(0, len(shape) - 1)
+            shape[dim] = 3
+            other = [1 if (i != dim and d.bool()) else s for i, s in enumerate(shape)]
+            return Sample((d.array(tuple(shape), dt), d.array(tuple(other), dt)), dict(dim=dim - len(shape)))
+        if kind == "vander":
+            return Sample((d.array(d.shape(1, 2), dt),), dict(N=d.int(1, 4)) if d.bool() else {})
+        if kind == "torch.vander":
+            return Sample((d.array((n,), dt),), dict(N=d.int(1, 4), increasing=d.bool()))
+        if kind == "chain_matmul":
+            sides = [d.int(1, 3) for _ in range(d.int(2, 5))]
+            return Sample(tuple(d.array((sides[i], sides[i + 1]), dt) for i in range(len(sides) - 1)))
+        if kind == "matrix_exp":
+            return Sample((d.array(batch + (n, n), dt, -1.5, 1.5),))
+        return Sample((a,))
+    return sample
+
+
 def _linalg_entries():
     sq = _linalg_sample("square")
     for n in ("inv", "det", "slogdet", "matrix_power", "solve", "svdvals", "vector_norm", "matrix_norm", "norm",
@@ -1225,6 +1270,16 @@ def _linalg_entries():
     yield _Dotted("linalg.eigh", _linalg_sample("uplo"), call=_eigh_call, scale=100)
     yield _Dotted("linalg.eigvalsh", _linalg_sample("uplo"), call=_sym_call, scale=10)
     yield _Dotted("linalg.svd", _linalg_sample("svd"), call=_svd_call, scale=100)
+    for n in ("solve_triangular", "pinv", "lstsq", "cond", "matrix_exp", "cross", "vander"):
+        yield _Dotted("linalg." + n, _solver_sample(n), scale=100 if n in ("pinv", "lstsq", "cond") else 10)
+    yield _Dotted("linalg.matrix_rank", _solver_sample("matrix_rank"), grad=False)
+    for n in ("triangular_solve", "cholesky_solve", "cholesky_inverse", "matrix_exp", "cross"):
+        yield OpInfo(n, _solver_sample(n), method=True, scale=10)
+    yield OpInfo("pinverse", _solver_sample("pinv"), method=True, scale=100)
+    yield OpInfo("chain_matmul", _solver_sample("chain_matmul"), scale=10)
+    # PyTorch 2.13's backward of torch.vander fails (an in-place cumprod): compared without gradients, and
+    # tests/test_linalg.py checks ours numerically
+    yield OpInfo("vander", _solver_sample("torch.vander"), grad=False)
     # PyTorch's top-level spellings, also Tensor methods
     for n in ("det", "logdet", "slogdet", "inverse"):
         yield OpInfo(n, sq, method=True, scale=10)
@@ -1337,9 +1392,14 @@ def _resample_sample(kind):
             if d.bool():
                 kw["size"] = tuple(d.int(1, 7) for _ in range(nd)) if d.bool() else d.int(1, 7)
             else:
-                kw["scale_factor"] = d.choice((0.5, 1.0, 1.7, 2.0, 3.0, 1.3))
-                kw["scale_factor"] = (kw["scale_factor"] if d.bool() or nd == 1
-                                      else tuple(d.choice((0.6, 1.5, 2.0, 2.5)) for _ in range(nd)))
+                # PyTorch's nearest (1-D, 3-D) and bicubic backward kernels take size shortcuts their forward ones
+                # do not, so a scale factor that is not the size ratio gives gradients inconsistent with the
+                # forward there (tests/test_nn_resample.py): those modes draw exact ratios
+                odd = mode not in ("nearest", "bicubic")
+                kw["scale_factor"] = d.choice((0.5, 1.0, 1.7, 2.0, 3.0, 1.3) if odd else (0.5, 1.0, 2.0, 3.0))
+                kw["scale_factor"] = (kw["scale_factor"] if d.bool() or nd == 1 else
+                                      tuple(d.choice((0.6, 1.5, 2.0, 2.5) if odd else (0.5, 2.0, 3.0))
+                                            for _ in range(nd)))
                 if any(int(n * s) < 1 for n, s in zip(x.shape[2:], np.broadcast_to(kw["scale_factor"], (nd,)))):
                     kw["scale_factor"] = 2.0
                 if d.bool():

@@ -1,0 +1,113 @@
+"""pad's reflect/replicate/circular modes, interpolate's errors, and the Upsample / PixelShuffle modules against
+PyTorch. (interpolate's and pixel_shuffle's values and gradients per mode are checked from the op registry by
+tests/test_ops.py; pad's registry entry draws the constant mode, so the other modes' values and gradients are
+compared here.)"""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_fer as tg
+import tinygrad_fer.nn as nn
+from helpers import compare
+
+F = nn.functional
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape,pad", [((2, 5), (1, 2)), ((2, 3, 6), (3, 0)), ((2, 3, 6), (-1, 2)),
+                                       ((3, 4, 5), (1, 1, 2, 3)), ((1, 2, 4, 5), (2, -1, 0, 3)),
+                                       ((2, 3, 3, 4), (0, 3, 1, 1, 2, 0)), ((1, 2, 3, 3, 4), (1, 2, 2, 1, 0, 2))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pad_modes_like_torch(mode, shape, pad, dtype):
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    compare(lambda t: F.pad(t, pad, mode=mode), lambda t: torch.nn.functional.pad(t, pad, mode=mode), [x])
+    assert tg.autograd.gradgradcheck(lambda t: F.pad(t, pad, mode=mode) ** 2, [tg.tensor(x.astype(np.float64),
+                                                                                         requires_grad=True)])
+
+
+def test_pad_mode_errors_like_torch():
+    for lib in (tg, torch):
+        f, x = lib.nn.functional.pad, lib.zeros((1, 5))
+        with pytest.raises(NotImplementedError, match="Padding size 2 is not supported for 1D input tensor"):
+            f(lib.zeros(5), (1, 1), mode="reflect")
+        with pytest.raises(NotImplementedError, match="Padding size 4 is not supported for 2D input tensor"):
+            f(x, (1, 1, 0, 0), mode="replicate")
+        with pytest.raises(RuntimeError, match=r"Padding size should be less than the corresponding input "
+                                               r"dimension, but got: padding \(5, 1\) at dimension 1"):
+            f(x, (5, 1), mode="reflect")
+        with pytest.raises(RuntimeError, match="Padding value causes wrapping around more than once"):
+            f(x, (6, 2), mode="circular")
+        with pytest.raises(RuntimeError, match='Padding mode "replicate" doesn\'t take in value argument'):
+            f(x, (1, 1), mode="replicate", value=2.0)
+        with pytest.raises(NotImplementedError, match="Unrecognised padding mode bogus"):
+            f(x, (1, 1), mode="bogus")
+        with pytest.raises(RuntimeError, match=r"Expected 2D or 3D \(batch mode\) tensor with possibly 0 batch size "
+                                               r"and other non-zero dimensions for input, but got: \[1, 0, 3\]"):
+            f(lib.zeros((1, 0, 3)), (1, 1), mode="reflect")
+        assert tuple(f(lib.zeros((0, 3, 2)), (1, 1), mode="replicate").shape) == (0, 3, 4)
+
+
+def test_interpolate_errors_like_torch():
+    for lib in (tg, torch):
+        f, x = lib.nn.functional.interpolate, lib.zeros((1, 1, 4, 4))
+        with pytest.raises(ValueError, match="only one of size or scale_factor should be defined"):
+            f(x, size=2, scale_factor=2)
+        with pytest.raises(ValueError, match="either size or scale_factor should be defined"):
+            f(x)
+        with pytest.raises(ValueError, match="align_corners option can only be set with the interpolating modes"):
+            f(x, scale_factor=2, align_corners=True)
+        with pytest.raises(ValueError, match="Input and output must have the same number of spatial dimensions"):
+            f(x, size=(2,))
+        with pytest.raises(ValueError, match="Input and scale_factor must have the same number of spatial"):
+            f(x, scale_factor=(2.0, 2.0, 2.0))
+        with pytest.raises(ValueError, match="recompute_scale_factor is not meaningful with an explicit size"):
+            f(x, size=2, recompute_scale_factor=True)
+        with pytest.raises(NotImplementedError, match="Got 4D input, but linear mode needs 3D input"):
+            f(x, size=2, mode="linear")
+        with pytest.raises(TypeError, match="expected size to be one of int or Tuple"):
+            f(x, size=(2.5, 2))
+        with pytest.raises(RuntimeError, match="pixel_shuffle expects its input's 'channel' dimension to be "
+                                               "divisible by the square of upscale_factor"):
+            lib.nn.functional.pixel_shuffle(lib.zeros((1, 3, 2, 2)), 2)
+        with pytest.raises(RuntimeError, match="pixel_unshuffle expects width to be divisible by "
+                                               "downscale_factor"):
+            lib.nn.functional.pixel_unshuffle(lib.zeros((1, 1, 4, 3)), 2)
+        with pytest.warns(UserWarning, match="`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate`"):
+            lib.nn.functional.upsample(x, scale_factor=2)
+
+
+@pytest.mark.parametrize("name,args,kw,shape", [
+    ("Upsample", (), dict(scale_factor=2), (1, 2, 3, 3)),
+    ("Upsample", (), dict(size=(5, 4), mode="bilinear"), (2, 1, 3, 3)),
+    ("Upsample", (), dict(scale_factor=(1.5, 2), mode="bicubic", align_corners=True), (1, 1, 4, 3)),
+    ("Upsample", (), dict(scale_factor=2.5, mode="linear", recompute_scale_factor=True), (2, 2, 5)),
+    ("Upsample", (), dict(size=(2, 3, 4), mode="trilinear"), (1, 1, 3, 2, 2)),
+    ("UpsamplingNearest2d", (), dict(scale_factor=3), (1, 2, 2, 3)),
+    ("UpsamplingBilinear2d", (), dict(size=(7, 5)), (1, 2, 3, 3)),
+    ("PixelShuffle", (2,), {}, (2, 8, 3, 2)),
+    ("PixelUnshuffle", (3,), {}, (3, 6, 3)),
+])
+def test_resample_modules_like_torch(name, args, kw, shape):
+    ours, theirs = getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw)
+    assert repr(ours) == repr(theirs)
+    for k in ("size", "scale_factor", "mode", "align_corners", "upscale_factor", "downscale_factor"):
+        assert getattr(ours, k, None) == getattr(theirs, k, None), k
+    assert list(ours.state_dict()) == []
+    x = np.random.default_rng(0).standard_normal(shape)
+    compare(ours, theirs, [x])
+
+
+@pytest.mark.parametrize("mode,shape", [("nearest", (1, 1, 2)), ("nearest", (1, 1, 2, 2, 2)),
+                                        ("bicubic", (1, 1, 2, 2))])
+def test_interpolate_gradient_follows_its_forward_where_torchs_does_not(mode, shape):
+    """With a scale factor that is not the size ratio (2 * 1.3 -> 2), PyTorch's forward uses the scale but its
+    backward kernel the sizes; ours differentiates the forward it computed (the central-difference check), with
+    the same values as PyTorch's forward."""
+    x = np.random.default_rng(0).standard_normal(shape)
+    kw = dict(scale_factor=1.3, mode=mode)
+    np.testing.assert_allclose(F.interpolate(tg.tensor(x), **kw).numpy(),
+                               torch.nn.functional.interpolate(torch.tensor(x), **kw).numpy(), rtol=1e-12)
+    assert tg.autograd.gradcheck(lambda t: F.interpolate(t, **kw), [tg.tensor(x, requires_grad=True)])
+    xt = torch.tensor(x, requires_grad=True)
+    assert not torch.autograd.gradcheck(lambda t: torch.nn.functional.interpolate(t, **kw), [xt],
+                                        raise_exception=False)
