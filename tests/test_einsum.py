@@ -12,8 +12,8 @@ from helpers import compare, raises_like
 def test_sublist_spelling_matches_equation():
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
-    compare(lambda x, y: tg.einsum(x, [0, 1], y, [1, 2], [2, 0]), lambda x, y: torch.einsum(x, [0, 1], y, [1, 2], [2, 0]),
-            [a, b])
+    compare(lambda x, y: tg.einsum(x, [0, 1], y, [1, 2], [2, 0]),
+            lambda x, y: torch.einsum(x, [0, 1], y, [1, 2], [2, 0]), [a, b])
     compare(lambda x: tg.einsum(x, [Ellipsis, 1]), lambda x: torch.einsum(x, [Ellipsis, 1]), [a])
     compare(lambda x, y: tg.einsum("ij,jk", [x, y]), lambda x, y: torch.einsum("ij,jk", [x, y]), [a, b])
 
@@ -46,9 +46,10 @@ def test_errors_like_torch(eq, shapes):
     raises_like(lambda *x: tg.einsum(eq, *x), lambda *x: torch.einsum(eq, *x), *arrays)
 
 
-@pytest.mark.parametrize("eq,shapes,dt", [("ij,jk->ik", [(2, 3), (3, 2)], np.int32), ("ij->i", [(2, 3)], np.int32),
-                                          ("ij,j->", [(2, 3), (3,)], np.int32), ("ij,kl->", [(2, 3), (2, 3)], np.bool_),
-                                          ("ij,ij->i", [(2, 3), (2, 3)], np.bool_), ("i,j->ij", [(2,), (3,)], np.bool_)])
+@pytest.mark.parametrize("eq,shapes,dt", [
+    ("ij,jk->ik", [(2, 3), (3, 2)], np.int32), ("ij->i", [(2, 3)], np.int32), ("ij,j->", [(2, 3), (3,)], np.int32),
+    ("ij,kl->", [(2, 3), (2, 3)], np.bool_), ("ij,ij->i", [(2, 3), (2, 3)], np.bool_),
+    ("i,j->ij", [(2,), (3,)], np.bool_)])
 def test_integer_and_bool_dtypes_like_torch(eq, shapes, dt):
     arrays = [np.ones(s, dt) for s in shapes]
     try:

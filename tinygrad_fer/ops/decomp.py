@@ -179,7 +179,8 @@ class SVD(Function):
         s2 = s * s
         eye = xp.eye(k, dtype=bool)
         e = xp.where(eye, 1, s2[..., None, :] - s2[..., :, None])
-        ga = xp.where(eye, 0, (uhgu * s[..., None, :] + s[..., :, None] * vhgv) / e) + xp.where(eye, gs[..., None, :], 0)
+        ga = xp.where(eye, 0, (uhgu * s[..., None, :] + s[..., :, None] * vhgv) / e)
+        ga = ga + xp.where(eye, gs[..., None, :], 0)
         if m > k:
             gus = gu / s[..., None, :]
             ga = (u @ ga + gus - u @ (_mT(u) @ gus)) @ vh

@@ -358,8 +358,8 @@ class IndexWriteMethods:
     masked_scatter_, put_ = _inplace_of("masked_scatter"), _inplace_of("put")
 
 
-__all__ = ["scatter_reduce", "index_reduce", "index_put", "index_put_", "index_copy", "masked_scatter", "put", "slice_scatter",
-           "select_scatter", "diagonal_scatter"]
+__all__ = ["scatter_reduce", "index_reduce", "index_put", "index_put_", "index_copy", "masked_scatter", "put",
+           "slice_scatter", "select_scatter", "diagonal_scatter"]
 
 
 def index_put_(input, indices, values, accumulate=False):

@@ -2,6 +2,8 @@
 the older torch.qr / torch.svd / torch.cholesky), beside the torch.linalg namespace (tinygrad_fer/linalg.py)."""
 from .decomp import qr_legacy as qr, svd_legacy as svd
 from .linalg import det, inv, logdet, matrix_power, slogdet, cholesky as _linalg_cholesky
+from .linalg_solvers import cholesky_inverse, cholesky_solve, pinverse, triangular_solve
+from .matrix_functions import chain_matmul, cross, matrix_exp, vander
 
 
 def inverse(input, *, out=None):
@@ -17,6 +19,10 @@ class LinalgMethods:
     __slots__ = ()
     det, logdet, slogdet, inverse, cholesky, qr, svd = det, logdet, slogdet, inverse, cholesky, qr, svd
     matrix_power = matrix_power
+    cholesky_solve, cholesky_inverse, pinverse, triangular_solve = (cholesky_solve, cholesky_inverse, pinverse,
+                                                                    triangular_solve)
+    matrix_exp, cross = matrix_exp, cross
 
 
-__all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "qr", "svd", "matrix_power"]
+__all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "qr", "svd", "matrix_power", "cholesky_solve",
+           "cholesky_inverse", "pinverse", "triangular_solve", "matrix_exp", "cross", "vander", "chain_matmul"]
