@@ -160,14 +160,18 @@ class SolveMatrix(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        x = _la(ctx.be.xp, "solve", a, b)
+        xp = ctx.be.xp
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        # one batch shape for both (CuPy's solve does not broadcast); the engine sums the gradients back
+        x = _la(xp, "solve", xp.broadcast_to(a, batch + a.shape[-2:]), xp.broadcast_to(b, batch + b.shape[-2:]))
         ctx.save_for_backward(a, x)
         return x
 
     @staticmethod
     def backward(ctx, g):
         a, x = ctx.saved_tensors
-        gb = _la(ctx.be.xp, "solve", _mT(a), g)
+        xp = ctx.be.xp
+        gb = _la(xp, "solve", xp.broadcast_to(_mT(a), tuple(g.shape[:-2]) + tuple(a.shape[-2:])), g)
         ga = -(gb @ _mT(x)) if ctx.needs_input_grad[0] else None
         return ga, gb
 
