@@ -34,6 +34,7 @@ CASES = [  # module name, constructor keywords, inputs (float arrays are differe
     ("PoissonNLLLoss", dict(log_input=False, eps=1e-4), (PROB, Y * Y)),
     ("GaussianNLLLoss", dict(full=True), (X, Y, PROB)),
     ("GaussianNLLLoss", dict(eps=0.1), (X, Y, PROB[:, 0])),
+    ("MultiLabelMarginLoss", {}, (X, np.array([[2, 0, -1], [1, 1, 2], [-1, 0, 1], [0, 1, 2]]))),
 ]
 LABELS = {"SoftMarginLoss": 1, "HingeEmbeddingLoss": 1, "MultiLabelSoftMarginLoss": 1, "MarginRankingLoss": 2,
           "CosineEmbeddingLoss": 2}
@@ -53,7 +54,7 @@ def test_loss_module_like_torch(name, kw, arrays, reduction):
     label = LABELS.get(name)
     res = []
     for lib, m in ((tg, ours), (torch, theirs)):
-        ts = [lib.tensor(a, requires_grad=i != label) for i, a in enumerate(arrays)]
+        ts = [lib.tensor(a, requires_grad=i != label and a.dtype.kind == "f") for i, a in enumerate(arrays)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # KLDivLoss's 'mean' warns (tested below)
             out = m(*ts)
@@ -130,6 +131,34 @@ def test_unbatched_and_integer_forms_like_torch():
         want = getattr(torch.nn.functional, fn)(*[torch.tensor(a) for a in args], **kw)
         assert got.dtype.name == str(want.dtype).split(".")[-1]
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_multilabel_margin_loss_errors_like_torch():
+    for lib in (tg, torch):
+        f = lib.nn.functional.multilabel_margin_loss
+        with pytest.raises(RuntimeError, match="argument #2 'target' is out of range"):
+            f(lib.tensor(X[:2]), lib.tensor([[0, 5, -1], [1, -1, 0]]))
+        with pytest.raises(RuntimeError, match=r"inconsistent target size: \[2, 2\] for input of size: \[2, 3\]"):
+            f(lib.tensor(X[:2]), lib.tensor([[0, 1], [1, -1]]))
+        with pytest.raises(RuntimeError, match="expected scalar type Long but found Float"):
+            f(lib.tensor(X[:2], dtype=lib.float32), lib.tensor(X[:2], dtype=lib.float32))
+        with pytest.raises(RuntimeError, match="Expected non-empty vector or matrix with optional 0-dim batch size"):
+            f(lib.zeros((2, 3, 2)), lib.zeros((2, 3, 2), dtype=lib.int64))
+
+
+def test_cosine_similarity_module_and_small_norms():
+    """Norms below eps are floored outside autograd: PyTorch's value and gradient there."""
+    ours, theirs = nn.CosineSimilarity(dim=0, eps=1e-6), torch.nn.CosineSimilarity(dim=0, eps=1e-6)
+    assert repr(ours) == repr(theirs) and (ours.dim, ours.eps) == (theirs.dim, theirs.eps)
+    a, b = np.array([[1e-8, 1.0], [0.0, 2.0]]), np.array([[1.0, 1.0], [1.0, 0.0]])
+    res = []
+    for lib, m in ((tg, ours), (torch, theirs)):
+        x = lib.tensor(a, requires_grad=True)
+        out = m(x, lib.tensor(b))
+        out.sum().backward()
+        res.append((out.detach().numpy(), x.grad.numpy()))
+    for u, v in zip(*res):
+        np.testing.assert_allclose(u, v, rtol=1e-10)
 
 
 def test_pairwise_distance_module():

@@ -21,7 +21,7 @@ from .embedding import Embedding, Dropout1d, Dropout3d, AlphaDropout, FeatureAlp
 from .resample import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle  # noqa
 from .loss_more import (SmoothL1Loss, HuberLoss, KLDivLoss, SoftMarginLoss, MultiLabelSoftMarginLoss,  # noqa
                         HingeEmbeddingLoss, MarginRankingLoss, CosineEmbeddingLoss, TripletMarginLoss,
-                        PoissonNLLLoss, GaussianNLLLoss, PairwiseDistance)
+                        PoissonNLLLoss, GaussianNLLLoss, PairwiseDistance, MultiLabelMarginLoss, CosineSimilarity)
 from .loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss,  # noqa: F401
                    MultiMarginLoss)
 from .parallel import DataParallel  # noqa: F401,E402

@@ -18,7 +18,8 @@ from ..ops.embedding import embedding  # noqa: F401
 from ..ops.dropout_extra import alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout  # noqa: F401
 from ..ops.loss_extra import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss,  # noqa
                               kl_div, margin_ranking_loss, multilabel_soft_margin_loss, pairwise_distance,
-                              poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
+                              poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss,
+                              cosine_similarity, multilabel_margin_loss)
 from ..ops.movement import flatten, pad as _pad_constant, unflatten  # noqa: F401
 from ..ops.pad_modes import pad_nonconstant as _pad_nonconstant
 from ..ops.interpolate import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
@@ -192,3 +193,4 @@ __all__ += ["cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss"
             "margin_ranking_loss", "multilabel_soft_margin_loss", "pairwise_distance", "poisson_nll_loss",
             "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss"]
 __all__ += ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
+__all__ += ["cosine_similarity", "multilabel_margin_loss"]

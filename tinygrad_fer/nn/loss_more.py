@@ -1,5 +1,5 @@
 """More loss modules (smooth L1, Huber, KL divergence, margin, ranking, triplet and likelihood losses) and
-PairwiseDistance: each holds its options and calls the functional form in ops/loss_extra.py."""
+PairwiseDistance / CosineSimilarity: each holds its options and calls the functional form in ops/loss_extra.py."""
 from ..ops import loss_extra as L
 from .loss import _Loss, _WeightedLoss
 from .module import Module
@@ -43,6 +43,11 @@ class SoftMarginLoss(_Loss):
 class MultiLabelSoftMarginLoss(_WeightedLoss):
     def forward(self, input, target):
         return L.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    def forward(self, input, target):
+        return L.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class HingeEmbeddingLoss(_Loss):
@@ -112,3 +117,12 @@ class PairwiseDistance(Module):
 
     def forward(self, x1, x2):
         return L.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class CosineSimilarity(Module):
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return L.cosine_similarity(x1, x2, self.dim, self.eps)

@@ -5,6 +5,8 @@ pairwise_distance), hinge embedding, Poisson and Gaussian negative log-likelihoo
 import math
 import warnings
 
+import numpy as np
+
 from .. import grad_mode
 from ..tensor import Tensor
 from .elementwise import clamp, exp, log, log1p, minimum, softplus, where
@@ -172,6 +174,55 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return norm(diff, p, d, keepdim)
 
 
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """Each input divided by its norm (at least eps) along dim, then the dot product: the stable form PyTorch
+    uses. The eps floor is applied outside autograd, as PyTorch's in-place clamp under no_grad is."""
+    _tensors("cosine_similarity", x1=x1, x2=x2)
+    shape = tuple((x1 + x2).shape) if x1.shape != x2.shape else tuple(x1.shape)   # PyTorch's broadcast error
+    x1, x2 = x1.expand(*shape), x2.expand(*shape)   # norms of the broadcast inputs, as PyTorch's
+    norms = []
+    for x in (x1, x2):
+        n = norm(x, 2, dim, True)
+        norms.append(n + (clamp(n, min=eps) - n).detach())
+    return ((x1 / norms[0]) * (x2 / norms[1])).sum(dim)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """For each listed target class j (the list ends at the first -1) and each class i not listed:
+    max(0, 1 - x[j] + x[i]), summed and divided by the number of classes."""
+    _tensors("multilabel_margin_loss", input=input, target=target)
+    reduction = _reduction(reduction, size_average, reduce)
+    if target._array.dtype != np.int64:
+        kind = {"float32": "Float", "float64": "Double", "int32": "Int"}.get(target.dtype.name, target.dtype.name)
+        raise RuntimeError(f"expected scalar type Long but found {kind}")
+    if input._array.dtype not in (np.float32, np.float64):
+        kind = {"int64": "Long", "float16": "Half"}.get(input.dtype.name, input.dtype.name.capitalize())
+        raise NotImplementedError(f'"multilabel_margin_loss_forward_out_frame" not implemented for \'{kind}\'')
+    unbatched = input.ndim <= 1
+    x = input.reshape(1, -1) if unbatched else input
+    t = target._array.reshape(1, -1) if unbatched else target._array
+    if x.ndim != 2:
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+    if tuple(t.shape) != tuple(x.shape):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
+                           f"{list(input.shape)}")
+    n, c = x.shape
+    t = np.asarray(t.get() if hasattr(t, "get") else t)
+    if t.size and bool(((t < -1) | (t >= c)).any()):
+        raise RuntimeError("argument #2 'target' is out of range")
+    listed = np.cumprod(t != -1, axis=1).astype(bool)           # entries before the first -1
+    idx = np.where(listed, t, 0)
+    is_target = np.zeros((n, c), dtype=bool)
+    is_target[np.nonzero(listed)[0], t[listed]] = True
+    xp = input._be.xp
+    xy = x.gather(1, Tensor(xp.asarray(idx)))                     # (n, c): x at each listed target
+    pair = (listed[:, :, None] & ~is_target[:, None, :]).astype(input._array.dtype)
+    z = (1 - xy.unsqueeze(2) + x.unsqueeze(1)).relu()
+    loss = (z * Tensor(xp.asarray(pair))).sum((1, 2)) / c
+    return _reduce(loss.reshape(()) if unbatched else loss, reduction)
+
+
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     _tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
@@ -233,4 +284,5 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 __all__ = ["smooth_l1_loss", "huber_loss", "kl_div", "soft_margin_loss", "multilabel_soft_margin_loss",
            "hinge_embedding_loss", "margin_ranking_loss", "cosine_embedding_loss", "pairwise_distance",
-           "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]
+           "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss", "cosine_similarity",
+           "multilabel_margin_loss"]

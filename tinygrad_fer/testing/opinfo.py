@@ -1455,12 +1455,9 @@ def _more_nn():
     yield OpInfo("pixel_shuffle", _resample_sample("pixel_shuffle"), namespace="F", module="PixelShuffle")
     yield OpInfo("pixel_unshuffle", _resample_sample("pixel_unshuffle"), namespace="F", module="PixelUnshuffle")
     for n, m in modules.items():
-        no_kernel = "computes it; PyTorch's CPU kernel has none for this dtype"
         yield OpInfo(n, _loss_more_sample(n), namespace="F", module=m, scale=10,
                      call=_weight_call if n == "huber_loss" else None,
-                     constant_args=(1,) if n == "soft_margin_loss" else (),
-                     deviations=dict(dtypes=dict(int64=no_kernel, int32=no_kernel, float16=no_kernel))
-                     if n == "multilabel_margin_loss" else {})
+                     constant_args=(1,) if n == "soft_margin_loss" else ())
 
 
 def _build():
