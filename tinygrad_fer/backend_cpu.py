@@ -213,11 +213,64 @@ def _avg_pool_bwd_nb(g, gx, kh, kw, sh, sw, ph, pw, include_pad, divisor):
 
 
 @kernel
+def _avg_pool_inside_nb(x, out, kh, kw, sh, sw, div, zero):
+    # every window inside the plane (no padding, floor mode): _avg_pool_nb's sums in the same order, a row of
+    # outputs at a time, without the per-window bounds and divisor arithmetic
+    n_, c_ = x.shape[0], x.shape[1]
+    oh_, ow_ = out.shape[2], out.shape[3]
+    for p in prange(n_ * c_):
+        n, c = p // c_, p % c_
+        for oh in range(oh_):
+            o = out[n, c, oh]
+            for ow in range(ow_):
+                o[ow] = zero
+            for i in range(kh):
+                r = x[n, c, oh * sh + i]
+                for ow in range(ow_):
+                    s = o[ow]
+                    for j in range(kw):
+                        s += r[ow * sw + j]
+                    o[ow] = s
+            for ow in range(ow_):
+                o[ow] = o[ow] / div
+
+
+@kernel
+def _avg_pool_inside_bwd_nb(g, gx, kh, kw, sh, sw, div):
+    n_, c_ = gx.shape[0], gx.shape[1]
+    oh_, ow_ = g.shape[2], g.shape[3]
+    for p in prange(n_ * c_):
+        n, c = p // c_, p % c_
+        plane = gx[n, c]
+        for y in range(plane.shape[0]):
+            for xx in range(plane.shape[1]):
+                plane[y, xx] = 0
+        for oh in range(oh_):
+            gr = g[n, c, oh]
+            for i in range(kh):
+                r = plane[oh * sh + i]
+                for ow in range(ow_):
+                    v = gr[ow] / div
+                    for j in range(kw):
+                        r[ow * sw + j] += v
+
+
+@kernel
 def _relu_nb(x, out):
     xf, of = x.reshape(x.size), out.reshape(out.size)
     for i in prange(xf.size):
         v = xf[i]
         of[i] = 0 if v < 0 else v
+
+
+@kernel
+def _sigmoid_nb(x, out):
+    xf, of = x.reshape(x.size), out.reshape(out.size)
+    for i in prange(xf.size):
+        v = xf[i]
+        e = np.exp(-abs(v))
+        r = 1 / (1 + e)
+        of[i] = r if v >= 0 else e * r
 
 
 @kernel
@@ -401,12 +454,19 @@ class CPUBackend(Backend):
         n, c, h, w = x.shape
         oh, ow = win.out_size(h, w, ceil_mode)
         out = np.empty((n, c, oh, ow), dtype=x.dtype)
-        _avg_pool_nb(_c(x), out, *win[:6], bool(count_include_pad), int(divisor_override or 0), x.dtype.type(0))
+        if win.ph == win.pw == 0 and not ceil_mode:
+            _avg_pool_inside_nb(_c(x), out, *win[:4], int(divisor_override or win.kh * win.kw), x.dtype.type(0))
+        else:
+            _avg_pool_nb(_c(x), out, *win[:6], bool(count_include_pad), int(divisor_override or 0),
+                         x.dtype.type(0))
         return out
 
     def avg_pool2d_backward(self, grad_out, x_shape, win, ceil_mode, count_include_pad, divisor_override=None):
         gx = np.empty(tuple(x_shape), dtype=grad_out.dtype)
-        _avg_pool_bwd_nb(_c(grad_out), gx, *win[:6], bool(count_include_pad), int(divisor_override or 0))
+        if win.ph == win.pw == 0 and not ceil_mode:
+            _avg_pool_inside_bwd_nb(_c(grad_out), gx, *win[:4], int(divisor_override or win.kh * win.kw))
+        else:
+            _avg_pool_bwd_nb(_c(grad_out), gx, *win[:6], bool(count_include_pad), int(divisor_override or 0))
         return gx
 
     def relu(self, x):
@@ -414,6 +474,13 @@ class CPUBackend(Backend):
             return super().relu(x)
         out = np.empty(x.shape, x.dtype)
         _elementwise(_relu_nb, x.size, _c(x), out)
+        return out
+
+    def sigmoid(self, x):
+        if x.dtype not in _FLOATS:
+            return super().sigmoid(x)
+        out = np.empty(x.shape, x.dtype)
+        _elementwise(_sigmoid_nb, x.size, _c(x), out)
         return out
 
     def relu_backward(self, grad, out):

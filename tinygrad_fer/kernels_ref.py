@@ -65,6 +65,12 @@ def conv2d_weight_grad(x, grad, win, *, xp=np):
     return xp.ascontiguousarray(xp.tensordot(grad.transpose(1, 0, 2, 3), cols, axes=([1, 2, 3], [3, 4, 5])))
 
 
+def sigmoid(x, *, xp=np):
+    """1 / (1 + e^-x), split by sign so exp never overflows."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
 def relu(x, *, xp=np):
     """PyTorch's: -0.0 and NaN pass through."""
     return xp.maximum(x, 0) if x.dtype.kind != "f" else xp.where(x < 0, x.dtype.type(0), x)
