@@ -1,6 +1,7 @@
 """einsum: Einstein summation over any number of operands, contracted pairwise in a greedy order (the pair whose
 result is smallest relative to its inputs first, as opt_einsum's greedy path), so a chain such as 'ij,jk,kl->il'
-never builds the full outer product; each gradient is the einsum of the output's gradient with the other operands.
+never builds the full outer product, each pair as one batched matrix product (BLAS); each gradient is the einsum of
+the output's gradient with the other operands.
 """
 import numpy as np
 
@@ -56,9 +57,7 @@ def _contract(xp, terms, out, sizes):
                     best = ((cost, size), i, j, keep)
         _, i, j, keep = best
         (la, a), (lb, b) = terms[i], terms[j]
-        # two operands: NumPy's einsum with optimize maps this onto tensordot (BLAS)
-        c = xp.einsum(_eq([la, lb], keep), a, b, optimize=True)
-        terms = [t for n, t in enumerate(terms) if n not in (i, j)] + [(keep, c)]
+        terms = [t for n, t in enumerate(terms) if n not in (i, j)] + [_pair(xp, la, a, lb, b, keep, sizes)]
     lb, a = terms[0]
     return _einsum_1(xp, lb, a, out)
 
@@ -75,6 +74,24 @@ def _contract_any(xp, terms, out, sizes):
 def _drop(a, squeezed):
     """a without its broadcast size-1 dims."""
     return a.reshape(tuple(n for n, sq in zip(a.shape, squeezed) if not sq)) if any(squeezed) else a
+
+
+def _pair(xp, la, a, lb, b, keep, sizes):
+    """Two terms contracted as one batched matrix product (BLAS): (batch, left, contracted) @ (batch, contracted,
+    right). Returns the result's labels (batch, left, right) and the array."""
+    for lbl in [k for k in la if k not in lb and k not in keep]:
+        a, la = a.sum(axis=la.index(lbl)), [k for k in la if k != lbl]
+    for lbl in [k for k in lb if k not in la and k not in keep]:
+        b, lb = b.sum(axis=lb.index(lbl)), [k for k in lb if k != lbl]
+    batch = [k for k in la if k in lb and k in keep]
+    con = [k for k in la if k in lb and k not in keep]
+    left = [k for k in la if k not in lb]
+    right = [k for k in lb if k not in la]
+    nb, nl, nc, nr = (_prod(sizes[k] for k in g) for g in (batch, left, con, right))
+    am = a.transpose([la.index(k) for k in batch + left + con]).reshape(nb, nl, nc)
+    bm = b.transpose([lb.index(k) for k in batch + con + right]).reshape(nb, nc, nr)
+    out = (am @ bm).reshape([sizes[k] for k in batch + left + right])
+    return batch + left + right, out
 
 
 class Einsum(Function):
