@@ -225,3 +225,50 @@ def test_embedding_scale_grad_by_freq_second_derivatives_like_torch():
                                                                                [wt, vt]))])
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kw,inp,offsets,psw", [
+    (dict(), np.array([[0, 2, 5], [2, 2, 1]]), None, None),
+    (dict(mode="sum", padding_idx=2), np.array([0, 2, 5, 2, 2, 1]), np.array([0, 2, 2, 5]), np.arange(6.0) - 2),
+    (dict(mode="max", max_norm=1.0), np.array([0, 2, 5, 2, 4, 1]), np.array([0, 3]), None),
+    (dict(mode="mean", include_last_offset=True), np.array([3, 2, 5, 2, 4]), np.array([0, 1, 1, 5]), None),
+])
+def test_embedding_bag_module_like_torch(kw, inp, offsets, psw):
+    ours, theirs = nn.EmbeddingBag(6, 3, **kw).double(), torch.nn.EmbeddingBag(6, 3, **kw).double()
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == ["weight"]
+    if ours.padding_idx is not None:
+        np.testing.assert_array_equal(ours.weight.detach().numpy()[ours.padding_idx], 0)
+    ours.load_state_dict({"weight": tg.tensor(theirs.weight.detach().numpy())})
+    res = []
+    for lib, m in ((tg, ours), (torch, theirs)):
+        p = None if psw is None else lib.tensor(psw, requires_grad=True)
+        out = m(lib.tensor(inp), None if offsets is None else lib.tensor(offsets), p)
+        g = np.random.default_rng(0).standard_normal(tuple(out.shape))
+        (out * lib.tensor(g)).sum().backward()
+        res.append([out.detach().numpy(), m.weight.detach().numpy(), m.weight.grad.numpy()]
+                   + ([] if p is None else [p.grad.numpy()]))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_embedding_bag_errors_like_torch():
+    w = np.ones((4, 2))
+    for lib in (tg, torch):
+        f, ww = lib.nn.functional.embedding_bag, lib.tensor(w)
+        with pytest.raises(ValueError, match="if input is 2D, then offsets has to be None"):
+            f(lib.tensor([[1, 2]]), ww, lib.tensor([0]))
+        with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):
+            f(lib.tensor([1, 2]), ww)
+        with pytest.raises(RuntimeError, match="offsets\\[0\\] has to be 0"):
+            f(lib.tensor([1, 2]), ww, lib.tensor([1]))
+        with pytest.raises(RuntimeError, match="offsets\\[-1\\] can not be greater than input's length 2"):
+            f(lib.tensor([1, 2]), ww, lib.tensor([0, 3]))
+        with pytest.raises(NotImplementedError, match="per_sample_weights is only supported for mode='sum'"):
+            f(lib.tensor([1, 2]), ww, lib.tensor([0]), mode="max", per_sample_weights=lib.ones(2))
+        with pytest.raises(ValueError, match="mode has to be one of sum, mean or max"):
+            f(lib.tensor([[1, 2]]), ww, mode="median")
+        with pytest.raises(RuntimeError, match="Expected tensor for argument #1 'weight' to have one of the "
+                                               "following scalar types"):
+            f(lib.tensor([[1, 2]]), lib.ones((4, 2), dtype=lib.int64))
+        e = lib.nn.EmbeddingBag.from_pretrained(ww, mode="sum")
+        assert not e.weight.requires_grad and repr(e) == "EmbeddingBag(4, 2, mode='sum')"

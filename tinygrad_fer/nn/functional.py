@@ -14,7 +14,7 @@ from ..ops.loss import (_check_target_dtype, _reduce, _reduction, _size, binary_
                         binary_cross_entropy_with_logits, cross_entropy, nll_loss)
 from ..ops.matmul import linear  # noqa: F401
 from ..ops.norm_layers import group_norm, instance_norm, layer_norm, local_response_norm  # noqa: F401
-from ..ops.embedding import embedding  # noqa: F401
+from ..ops.embedding import embedding, embedding_bag  # noqa: F401
 from ..ops.dropout_extra import alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout  # noqa: F401
 from ..ops.loss_extra import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss,  # noqa
                               kl_div, margin_ranking_loss, multilabel_soft_margin_loss, pairwise_distance,
@@ -194,3 +194,4 @@ __all__ += ["cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss"
             "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss"]
 __all__ += ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
 __all__ += ["cosine_similarity", "multilabel_margin_loss"]
+__all__ += ["embedding_bag"]

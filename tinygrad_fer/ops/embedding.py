@@ -92,4 +92,93 @@ class _ScaledLookup(Function):
         return g.new_zeros((ctx.rows, g.shape[-1])).index_add(0, idx.reshape(-1), flat), None, None, None
 
 
-__all__ = ["embedding"]
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """Sums, means or maxima of bags of embedding rows: the rows of a 2-D input, or the runs of a 1-D input that
+    offsets start. padding_idx entries are left out of their bag (and of its count); an empty bag gives zeros."""
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"embedding_bag(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+    if not weight.is_floating_point():
+        raise RuntimeError(f"Expected tensor for argument #1 'weight' to have one of the following scalar types: "
+                           f"Half, BFloat16, Float, Double; but got {weight.dtype} instead (while checking arguments "
+                           f"for embedding_bag)")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
+        b, m = input.shape
+        starts = np.arange(0, b * m, m, dtype=np.int64) if m else np.zeros(b, dtype=np.int64)
+        include_last_offset = False
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        starts = np.asarray(offsets._array.get() if hasattr(offsets._array, "get") else offsets._array,
+                            dtype=np.int64)
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                      f"supported for mode='sum' (got mode='{mode}'). Please open a feature request "
+                                      f"on GitHub.")
+        if tuple(per_sample_weights.shape) != tuple(input.shape):
+            raise ValueError(f"embedding_bag: If per_sample_weights ({list(per_sample_weights.shape)}) is not None, "
+                             f"then it must have the same shape as the input ({list(input.shape)})")
+    if sparse:
+        raise NotImplementedError("embedding_bag(sparse=True): sparse gradients are not implemented in "
+                                  "tinygrad_fer; use sparse=False (dense gradients)")
+    flat = input.reshape(-1)
+    n = flat.shape[0]
+    if starts.size and starts[0] != 0:
+        raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                           f"position 0. However, got {int(starts[0])}")
+    if starts.size and starts[-1] > n:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of "
+                           f"{int(starts[-1])}")
+    if starts.size and bool((np.diff(starts) < 0).any()):
+        raise RuntimeError("offsets must be non-decreasing")
+    # with include_last_offset the last offset only marks the end: PyTorch's last bag runs to the input's end
+    bounds = np.append(starts[:-1] if include_last_offset else starts, n)
+    bags = len(bounds) - 1
+    padding_idx = _padding_index(padding_idx, weight.shape[0])
+    idx = np.asarray(flat._array.get() if hasattr(flat._array, "get") else flat._array)
+    keep = np.ones(n, dtype=bool) if padding_idx is None else idx != padding_idx
+    bag = np.repeat(np.arange(bags), np.diff(bounds))
+    sel = np.nonzero(keep)[0]
+    xp = weight._be.xp
+    d = weight.shape[1]
+    if sel.size == 0:   # zeros, still connected to the inputs PyTorch gives (zero) gradients
+        out = weight.new_zeros((bags, d)) + weight.sum() * 0
+        return out if per_sample_weights is None else out + per_sample_weights.sum() * 0
+    rows = embedding(Tensor(xp.asarray(idx[sel])), weight, None, max_norm, norm_type, scale_grad_by_freq)
+    bag_of = Tensor(xp.asarray(bag[sel]))
+    if mode == "max":
+        # entries are in bag order, so each non-empty bag is one contiguous segment of rows
+        v = rows._array
+        v = np.asarray(v.get() if hasattr(v, "get") else v)
+        b_sel = bag[sel]
+        seg = np.nonzero(np.r_[True, b_sel[1:] != b_sel[:-1]])[0]
+        top = np.maximum.reduceat(v, seg, axis=0)
+        seg_of = np.cumsum(np.r_[True, b_sel[1:] != b_sel[:-1]]) - 1
+        pos = np.where(v == top[seg_of], np.arange(sel.size)[:, None], sel.size)   # the first maximum wins
+        best = np.full((bags, d), -1, dtype=np.int64)
+        best[b_sel[seg]] = np.minimum(np.minimum.reduceat(pos, seg, axis=0), sel.size - 1)   # (a NaN column)
+        filled = Tensor(xp.asarray((best >= 0).astype(weight._array.dtype)))
+        return rows.gather(0, Tensor(xp.asarray(np.maximum(best, 0)))) * filled
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1)[Tensor(xp.asarray(sel))].unsqueeze(1)
+    out = rows.new_zeros((bags, d)).index_add(0, bag_of, rows)
+    if mode == "mean":
+        counts = np.bincount(bag[sel], minlength=bags)
+        out = out / Tensor(xp.asarray(np.maximum(counts, 1)[:, None].astype(weight._array.dtype)))
+    return out
+
+
+__all__ = ["embedding", "embedding_bag"]

@@ -1259,6 +1259,30 @@ def _solver_sample(kind):
     return sample
 
 
+def _lu_sample(kind):
+    def sample(d, dt):
+        from ..ops.lu import _getrf
+        if kind in ("lu_factor", "inv_ex", "solve_ex", "lu_solve", "torch.lu_solve"):
+            a = _square(d, dt)
+        else:
+            a = d.array(d.shape(0, 1, max_side=2) + (d.int(1, 4), d.int(1, 4)), dt, nice=False)
+        if kind == "solve_ex":
+            return Sample((a, d.array(a.shape[:-1] + (d.int(1, 2),), dt)))
+        if kind in ("lu_solve", "torch.lu_solve", "lu_unpack"):
+            lu, piv, _ = _getrf(np, a)       # factors made here, so their own gradients are compared
+            lu = lu.astype(dt)
+            n = a.shape[-1]
+            if kind == "lu_unpack":
+                return Sample((lu, piv))
+            if kind == "torch.lu_solve":
+                return Sample((d.array(a.shape[:-2] + (n, d.int(1, 2)), dt), lu, piv))
+            left = d.bool()
+            b = d.array(a.shape[:-2] + ((n, d.int(1, 2)) if left else (d.int(1, 2), n)), dt)
+            return Sample((lu, piv, b), dict(left=left, adjoint=d.bool()))
+        return Sample((a,))
+    return sample
+
+
 def _linalg_entries():
     sq = _linalg_sample("square")
     for n in ("inv", "det", "slogdet", "matrix_power", "solve", "svdvals", "vector_norm", "matrix_norm", "norm",
@@ -1287,6 +1311,12 @@ def _linalg_entries():
     # PyTorch 2.13's backward of torch.vander fails (an in-place cumprod): compared without gradients, and
     # tests/test_linalg.py checks ours numerically
     yield OpInfo("vander", _solver_sample("torch.vander"), grad=False)
+    for n in ("lu_factor", "lu_factor_ex", "lu", "lu_solve", "inv_ex", "solve_ex"):
+        yield _Dotted("linalg." + n, _lu_sample(n), scale=10)
+    yield _Dotted("linalg.cholesky_ex", _linalg_sample("cholesky"), call=_spd_call, scale=10)
+    yield OpInfo("lu", _lu_sample("lu"), method=True, scale=10)
+    yield OpInfo("lu_unpack", _lu_sample("lu_unpack"))
+    yield OpInfo("lu_solve", _lu_sample("torch.lu_solve"), method=True, scale=10)
     # PyTorch's top-level spellings, also Tensor methods
     for n in ("det", "logdet", "slogdet", "inverse"):
         yield OpInfo(n, sq, method=True, scale=10)
@@ -1434,6 +1464,28 @@ def _resample_sample(kind):
     return sample
 
 
+def _embedding_bag_sample(d, dt):
+    num, dim, mode = d.int(1, 5), d.int(1, 3), d.choice(("sum", "mean", "max"))
+    kw = dict(mode=mode)
+    if d.bool():
+        kw["padding_idx"] = d.int(-num, num - 1)
+    if d.bool():     # a 2-D batch of equal bags
+        idx, offsets = d.labels((d.int(1, 3), d.int(1, 3)), num), None    # (PyTorch fails on empty rows)
+    else:            # one run of indices cut into bags by offsets (empty bags too)
+        idx = d.labels((d.int(0, 6),), num)
+        offsets = np.sort(np.r_[0, np.random.default_rng(d.seed()).integers(0, idx.size + 1, d.int(0, 3))])
+        if d.bool():
+            kw["include_last_offset"] = True
+            offsets = np.r_[offsets, idx.size]
+    psw = d.array(idx.shape, dt) if mode == "sum" and d.bool() else None
+    # unrounded weights: max mode's gradient goes to the first maximum, and ties between rows are PyTorch's choice
+    return Sample((idx, d.array((num, dim), dt, nice=False), offsets, psw), kw)
+
+
+def _embedding_bag_call(f, input, weight, offsets, per_sample_weights, **kw):
+    return f(input, weight, offsets, per_sample_weights=per_sample_weights, **kw)
+
+
 def _more_nn():
     yield OpInfo("layer_norm", _norm_sample("layer_norm"), namespace="F", module="LayerNorm", scale=10)
     yield OpInfo("group_norm", _norm_sample("group_norm"), namespace="F", module="GroupNorm", scale=10)
@@ -1443,6 +1495,8 @@ def _more_nn():
     yield OpInfo("local_response_norm", _norm_sample("local_response_norm"), namespace="F",
                  module="LocalResponseNorm", scale=10, deviations=dict(dtypes=dict(bool=no_pool, int32=no_pool)))
     yield OpInfo("embedding", _embedding_sample, namespace="F", module="Embedding")
+    yield OpInfo("embedding_bag", _embedding_bag_sample, call=_embedding_bag_call, namespace="F",
+                 module="EmbeddingBag")
     modules = dict(smooth_l1_loss="SmoothL1Loss", huber_loss="HuberLoss", kl_div="KLDivLoss",
                    soft_margin_loss="SoftMarginLoss", multilabel_soft_margin_loss="MultiLabelSoftMarginLoss",
                    hinge_embedding_loss="HingeEmbeddingLoss", margin_ranking_loss="MarginRankingLoss",
