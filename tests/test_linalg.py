@@ -132,3 +132,22 @@ def test_matrix_exp_of_large_norm_and_its_double_backward():
     a = np.random.default_rng(8).standard_normal((3, 3)) * 6
     compare(tg.linalg.matrix_exp, torch.linalg.matrix_exp, [a], rtol=1e-9)
     assert tg.autograd.gradgradcheck(tg.linalg.matrix_exp, [tg.tensor(a / 6, requires_grad=True)])
+
+
+def test_ex_variants_report_failures_in_info_like_torch():
+    sing = np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 0.0], [0.0, 3.0]]])
+    for name in ("inv_ex", "lu_factor_ex"):
+        got = getattr(tg.linalg, name)(tg.tensor(sing))
+        want = getattr(torch.linalg, name)(torch.tensor(sing))
+        np.testing.assert_array_equal(got.info.numpy(), want.info.numpy())
+    np.testing.assert_allclose(tg.linalg.inv_ex(tg.tensor(sing)).inverse.numpy()[1], np.diag([0.5, 1 / 3]))
+    lu, piv, _ = tg.linalg.lu_factor_ex(tg.tensor(sing))
+    tlu, tpiv, _ = torch.linalg.lu_factor_ex(torch.tensor(sing))
+    np.testing.assert_allclose(lu.numpy(), tlu.numpy())
+    np.testing.assert_array_equal(piv.numpy(), tpiv.numpy())
+    not_pd = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    assert tg.linalg.cholesky_ex(tg.tensor(not_pd)).info.item() == torch.linalg.cholesky_ex(torch.tensor(not_pd)).info
+    with pytest.raises(tg.linalg.LinAlgError):
+        tg.linalg.lu_factor(tg.tensor(sing))
+    with pytest.raises(tg.linalg.LinAlgError):
+        tg.linalg.inv_ex(tg.tensor(sing), check_errors=True)

@@ -4,6 +4,7 @@ from .decomp import qr_legacy as qr, svd_legacy as svd
 from .linalg import det, inv, logdet, matrix_power, slogdet, cholesky as _linalg_cholesky
 from .linalg_solvers import cholesky_inverse, cholesky_solve, pinverse, triangular_solve
 from .matrix_functions import chain_matmul, cross, matrix_exp, vander
+from .lu import lu_legacy as lu, lu_solve_legacy as lu_solve, lu_unpack
 
 
 def inverse(input, *, out=None):
@@ -22,7 +23,9 @@ class LinalgMethods:
     cholesky_solve, cholesky_inverse, pinverse, triangular_solve = (cholesky_solve, cholesky_inverse, pinverse,
                                                                     triangular_solve)
     matrix_exp, cross = matrix_exp, cross
+    lu, lu_solve = lu, lu_solve
 
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "qr", "svd", "matrix_power", "cholesky_solve",
-           "cholesky_inverse", "pinverse", "triangular_solve", "matrix_exp", "cross", "vander", "chain_matmul"]
+           "cholesky_inverse", "pinverse", "triangular_solve", "matrix_exp", "cross", "vander", "chain_matmul", "lu", "lu_solve",
+           "lu_unpack"]

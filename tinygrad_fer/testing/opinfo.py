@@ -1457,6 +1457,8 @@ def _resample_sample(kind):
                 kw["align_corners"] = d.bool()
             return Sample((x,), kw)
         r = d.int(1, 3)
+        if kind == "channel_shuffle":
+            return Sample((d.array((d.int(1, 2), r * d.int(1, 3)) + d.shape(1, 2, max_side=3), dt), r))
         batch = d.shape(0, 2, max_side=2)
         if kind == "pixel_shuffle":
             return Sample((d.array(batch + (d.int(1, 2) * r * r, d.int(1, 3), d.int(1, 3)), dt), r))
@@ -1508,6 +1510,7 @@ def _more_nn():
                  aliases=("upsample",), scale=10)
     yield OpInfo("pixel_shuffle", _resample_sample("pixel_shuffle"), namespace="F", module="PixelShuffle")
     yield OpInfo("pixel_unshuffle", _resample_sample("pixel_unshuffle"), namespace="F", module="PixelUnshuffle")
+    yield OpInfo("channel_shuffle", _resample_sample("channel_shuffle"), namespace="F", module="ChannelShuffle")
     for n, m in modules.items():
         yield OpInfo(n, _loss_more_sample(n), namespace="F", module=m, scale=10,
                      call=_weight_call if n == "huber_loss" else None,
