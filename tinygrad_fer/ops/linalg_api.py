@@ -27,5 +27,5 @@ class LinalgMethods:
 
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "qr", "svd", "matrix_power", "cholesky_solve",
-           "cholesky_inverse", "pinverse", "triangular_solve", "matrix_exp", "cross", "vander", "chain_matmul", "lu", "lu_solve",
-           "lu_unpack"]
+           "cholesky_inverse", "pinverse", "triangular_solve", "matrix_exp", "cross", "vander", "chain_matmul", "lu",
+           "lu_solve", "lu_unpack"]
