@@ -72,6 +72,12 @@ def test_interpolate_errors_like_torch():
         with pytest.raises(RuntimeError, match="pixel_unshuffle expects width to be divisible by "
                                                "downscale_factor"):
             lib.nn.functional.pixel_unshuffle(lib.zeros((1, 1, 4, 3)), 2)
+        with pytest.raises(RuntimeError, match="Number of channels must be divisible by groups. Got 5 channels and "
+                                               "2 groups"):
+            lib.nn.functional.channel_shuffle(lib.zeros((1, 5, 2)), 2)
+        with pytest.raises(RuntimeError, match=r"channel_shuffle expects input with > 2 dims, but got input with "
+                                               r"sizes \[5\]"):
+            lib.nn.functional.channel_shuffle(lib.zeros(5), 1)
         with pytest.warns(UserWarning, match="`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate`"):
             lib.nn.functional.upsample(x, scale_factor=2)
 
@@ -86,11 +92,12 @@ def test_interpolate_errors_like_torch():
     ("UpsamplingBilinear2d", (), dict(size=(7, 5)), (1, 2, 3, 3)),
     ("PixelShuffle", (2,), {}, (2, 8, 3, 2)),
     ("PixelUnshuffle", (3,), {}, (3, 6, 3)),
+    ("ChannelShuffle", (3,), {}, (2, 6, 2, 1)),
 ])
 def test_resample_modules_like_torch(name, args, kw, shape):
     ours, theirs = getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw)
     assert repr(ours) == repr(theirs)
-    for k in ("size", "scale_factor", "mode", "align_corners", "upscale_factor", "downscale_factor"):
+    for k in ("size", "scale_factor", "mode", "align_corners", "upscale_factor", "downscale_factor", "groups"):
         assert getattr(ours, k, None) == getattr(theirs, k, None), k
     assert list(ours.state_dict()) == []
     x = np.random.default_rng(0).standard_normal(shape)

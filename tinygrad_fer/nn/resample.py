@@ -1,6 +1,7 @@
-"""Upsample (and its UpsamplingNearest2d / UpsamplingBilinear2d spellings), PixelShuffle and PixelUnshuffle: each
+"""Upsample (and its UpsamplingNearest2d / UpsamplingBilinear2d spellings), PixelShuffle, PixelUnshuffle and
+ChannelShuffle: each
 holds its options and calls ops/interpolate.py."""
-from ..ops.interpolate import interpolate, pixel_shuffle, pixel_unshuffle
+from ..ops.interpolate import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle
 from .module import Module
 
 
@@ -56,3 +57,15 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"

@@ -1,5 +1,5 @@
-"""interpolate (nearest, nearest-exact, linear/bilinear/trilinear, bicubic, area) and pixel_shuffle /
-pixel_unshuffle. Resampling is separable: each spatial dim in turn is either gathered (nearest modes) or multiplied
+"""interpolate (nearest, nearest-exact, linear/bilinear/trilinear, bicubic, area), pixel_shuffle /
+pixel_unshuffle and channel_shuffle. Resampling is separable: each spatial dim in turn is either gathered (nearest modes) or multiplied
 by an (in, out) weight matrix whose columns hold the taps of PyTorch's kernels (the source-index and weight formulas
 of its upsample kernels, computed in the input's precision as its CPU kernels do). Gathers and matrix products
 carry their own gradients, so these need no rule of their own."""
@@ -195,4 +195,18 @@ def pixel_unshuffle(input, downscale_factor):
     return x.permute(*order).reshape(*b, c * r * r, h // r, w // r)
 
 
-__all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle"]
+def channel_shuffle(input, groups):
+    """(N, C, *) with C = g k: channel i k + j moves to j g + i (the groups interleave)."""
+    g = int(groups)
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{list(input.shape)}")
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{g}")
+    n, c, *rest = input.shape
+    if c % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {g} groups.")
+    return input.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+__all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
