@@ -4,7 +4,8 @@ from .ops.decomp import eigh, eigvalsh, qr, svd, svdvals
 from .ops.linalg import _torch_name, LinAlgError, cholesky, det, inv, matrix_power, multi_dot, slogdet, solve
 from .ops.linalg_norm import matrix_norm, norm, vector_norm
 from .ops.lu import cholesky_ex, inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
-from .ops.linalg_solvers import cond, lstsq, matrix_rank, pinv, solve_triangular
+from .ops.linalg_solvers import (cond, householder_product, lstsq, matrix_rank, pinv, solve_triangular, tensorinv,
+                                 tensorsolve)
 from .ops.matmul import matmul
 from .ops.matrix_functions import linalg_cross as cross, linalg_vander as vander, matrix_exp
 
@@ -26,4 +27,5 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "inv_ex", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
            "solve_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet",
-           "solve", "solve_triangular", "svd", "svdvals", "vander", "vecdot", "vector_norm"]
+           "solve", "solve_triangular", "svd", "svdvals", "vander", "vecdot", "vector_norm", "tensorinv", "tensorsolve",
+           "householder_product"]

@@ -1,5 +1,5 @@
 """Solvers and ranks built on the factorizations: solve_triangular (and torch.triangular_solve), cholesky_solve,
-cholesky_inverse, pinv (torch.pinverse), lstsq, matrix_rank, cond. Composites of solve, inv, svd and eigh, so the
+cholesky_inverse, pinv (torch.pinverse), lstsq, matrix_rank, cond, tensorinv, tensorsolve, householder_product. Composites of solve, inv, svd and eigh, so the
 gradients are those ops' rules (PyTorch's formulas, for the inputs where they are the derivative)."""
 import numpy as np
 
@@ -154,3 +154,51 @@ def cond(A, p=None, *, out=None):
         return _to_out(r, out)
     _check(A, "cond")
     return _to_out(matrix_norm(A, p) * matrix_norm(inv(A), p), out)
+
+
+def tensorinv(A, ind=2, *, out=None):
+    """The inverse of A seen as a square matrix (its first ind dims by the rest), shaped back as rest + first."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    head, tail = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    rows, cols = int(np.prod(head)), int(np.prod(tail))
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {cols} != {rows}")
+    return _to_out(inv(A.reshape(rows, cols)).reshape(tail + head), out)
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    """X with tensordot(A, X, X.ndim) = B."""
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
+    rest = tuple(A.shape[B.ndim:])
+    n = B.numel()
+    if int(np.prod(rest)) != n:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                           f"prod(self.shape[:other.ndim]), but got {int(np.prod(rest))} != {n}")
+    return _to_out(solve(A.reshape(n, n), B.reshape(n)).reshape(rest), out)
+
+
+def householder_product(A, tau, *, out=None):
+    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, v_i A's i-th column below the diagonal with
+    a 1 on it (LAPACK's orgqr), as products of A and tau: their gradients are those products'."""
+    _check(A, "householder_product", square=False)
+    m, n = A.shape[-2:]
+    k = tau.shape[-1]
+    if not (m >= n >= k):
+        raise RuntimeError(f"torch.linalg.householder_product: input.shape[-2] must be greater than or equal to "
+                           f"input.shape[-1] and input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    from ..tensor import eye
+    v = A[..., :, :k].tril(-1) + eye(m, k, dtype=A.dtype, device=A.device)
+    q = eye(m, dtype=A.dtype, device=A.device).expand(*A.shape[:-2], m, m)
+    for i in range(k):
+        vi = v[..., :, i:i + 1]
+        q = q - (q @ vi) * tau[..., i:i + 1, None] @ vi.mT
+    q = q[..., :, :n]
+    if k == 0:   # no reflector: the identity, still a function of A (with a zero gradient), as PyTorch's
+        from .elementwise import where
+        from ..tensor import tensor
+        q = where(tensor(False, device=A.device), A, q)
+    return _to_out(q, out)

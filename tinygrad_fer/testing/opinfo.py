@@ -1255,6 +1255,18 @@ def _solver_sample(kind):
             return Sample(tuple(d.array((sides[i], sides[i + 1]), dt) for i in range(len(sides) - 1)))
         if kind == "matrix_exp":
             return Sample((d.array(batch + (n, n), dt, -1.5, 1.5),))
+        if kind == "tensorinv":
+            a = _square(d, dt, batch=False, n=6)
+            if d.bool():
+                return Sample((a.reshape((2, 3, 3, 2)),), dict(ind=2))
+            return Sample((a.reshape((6, 2, 3)),), dict(ind=1))
+        if kind == "tensorsolve":
+            a = _square(d, dt, batch=False, n=6)
+            return Sample((a.reshape((2, 3, 6)), d.array((2, 3), dt)))
+        if kind == "householder_product":
+            m = max(m, n)
+            k = d.int(0, n)
+            return Sample((d.array(batch + (m, n), dt), d.array(batch + (k,), dt)))
         return Sample((a,))
     return sample
 
@@ -1295,7 +1307,8 @@ def _linalg_entries():
     yield _Dotted("linalg.eigvalsh", _linalg_sample("uplo"), call=_sym_call, scale=10)
     yield _Dotted("linalg.svd", _linalg_sample("svd"), call=_svd_call, scale=100)
     half_exp = dict(dtypes=dict(float16="PyTorch 2.13's CPU matrix_exp returns infinities in float16; ours refuses"))
-    for n in ("solve_triangular", "pinv", "lstsq", "cond", "matrix_exp", "cross", "vander"):
+    for n in ("solve_triangular", "pinv", "lstsq", "cond", "matrix_exp", "cross", "vander", "tensorinv", "tensorsolve",
+              "householder_product"):
         yield _Dotted("linalg." + n, _solver_sample(n), scale=100 if n in ("pinv", "lstsq", "cond") else 10,
                       deviations=dict(half_exp) if n == "matrix_exp" else {})
     yield _Dotted("linalg.matrix_rank", _solver_sample("matrix_rank"), grad=False)
@@ -1308,6 +1321,7 @@ def _linalg_entries():
         yield OpInfo(n, _solver_sample(n), method=True, scale=10, gradcheck=False)
     yield OpInfo("pinverse", _solver_sample("pinv"), method=True, scale=100)
     yield OpInfo("chain_matmul", _solver_sample("chain_matmul"), scale=10)
+    yield OpInfo("orgqr", _solver_sample("householder_product"), method=True, scale=10)
     # PyTorch 2.13's backward of torch.vander fails (an in-place cumprod): compared without gradients, and
     # tests/test_linalg.py checks ours numerically
     yield OpInfo("vander", _solver_sample("torch.vander"), grad=False)
