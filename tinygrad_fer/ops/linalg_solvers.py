@@ -1,6 +1,7 @@
 """Solvers and ranks built on the factorizations: solve_triangular (and torch.triangular_solve), cholesky_solve,
-cholesky_inverse, pinv (torch.pinverse), lstsq, matrix_rank, cond, tensorinv, tensorsolve, householder_product. Composites of solve, inv, svd and eigh, so the
-gradients are those ops' rules (PyTorch's formulas, for the inputs where they are the derivative)."""
+cholesky_inverse, pinv (torch.pinverse), lstsq, matrix_rank, cond, tensorinv, tensorsolve, householder_product.
+Composites of solve, inv, svd and eigh, so the gradients are those ops' rules (PyTorch's formulas, for the inputs
+where they are the derivative)."""
 import numpy as np
 
 from ..tensor import Tensor
