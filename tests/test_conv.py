@@ -3,12 +3,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import contextlib
 
 import tinygrad_fer as tg
 from tinygrad_fer.backend_cpu import backend_cpu
+from tinygrad_fer.window import Window2d
 from tinygrad_fer.ops.conv import conv2d, conv_transpose2d, unfold, fold
 from helpers import compare, raises_like
 from strategies import SPECIALS, scatter_specials
@@ -99,6 +100,24 @@ def test_conv2d_direct(n, c, m, k, d, hw, same, bias, x_grad, seed, special, int
     compare(lambda *a: conv2d(*a, **kw), lambda *a: F.conv2d(*a, **kw), [x, w, b] if bias else [x, w],
             scale=_scale(np.float32), requires_grad=[x_grad, True, True],
             oracle_dtype=_oracle(dict(special=special), np.float32))
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 3), c=st.sampled_from([64, 70]), m=st.sampled_from([64, 65]), p=st.integers(0, 2),
+       hw=st.tuples(st.integers(1, 9), st.integers(1, 9)), bias=st.booleans(), seed=st.integers(0, 2 ** 31),
+       special=SPECIALS, into=st.sets(st.sampled_from("xw")))
+def test_conv2d_winograd(n, c, m, p, hw, bias, seed, special, into):
+    """3x3, stride 1, >= 64 channels, float32: forward and input gradient by Winograd's F(2x2, 3x3) (odd and even
+    sizes, every padding it takes), against PyTorch; NaN or inf operands take the direct kernels instead."""
+    from tinygrad_fer import winograd
+    assume(hw[0] + 2 * p >= 3 and hw[1] + 2 * p >= 3)
+    rng = np.random.default_rng(seed)
+    x, w, b = (scatter_specials(rng.standard_normal(s).astype(np.float32), special if name in into else None, seed)
+               for name, s in zip("xwb", ((n, c) + hw, (m, c, 3, 3), (m,))))
+    win = Window2d.of((3, 3), (1, 1), (p, p), (1, 1))
+    assert winograd.applies(x, w, b, win) == bool(np.isfinite(x).all() and np.isfinite(w).all())
+    compare(lambda *a: conv2d(*a, padding=p), lambda *a: F.conv2d(*a, padding=p), [x, w, b] if bias else [x, w],
+            scale=_scale(np.float32), oracle_dtype=_oracle(dict(special=special), np.float32))
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")   # PyTorch's note about its own padded copy

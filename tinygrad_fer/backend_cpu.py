@@ -422,6 +422,9 @@ class CPUBackend(Backend):
         return out
 
     def conv2d(self, x, w, b, win):
+        from . import winograd
+        if winograd.applies(x, w, b, win):
+            return winograd.conv2d(x, w, b, win)
         if not _simd_conv(x, w, b, win):
             return super().conv2d(x, w, b, win)
         from . import simd_kernels      # imports Numba: not with the package

@@ -1,0 +1,110 @@
+"""Winograd's minimal filtering F(2x2, 3x3) for 3x3 stride-1 convolutions (Lavin & Gray, 2015).
+
+Each 2x2 block of outputs comes from a 4x4 input tile with 16 multiplications per input/output channel pair instead
+of 36: the input tiles and the weights are transformed (V = B^T d B, U = G g G^T), the 16 transformed positions
+become 16 independent matrix products V[k] @ U[k] over the channels (one batched GEMM), and each product tile is
+transformed back (Y = A^T M A). The transforms run channels-last, so their innermost loop is a long contiguous run
+over channels (CIFAR-sized planes give rows of only 4-16 tiles). The transforms only add and subtract (and halve,
+for the weights): the result differs from the direct sums by a few float32 roundings. Non-finite values would mix
+within a tile (inf - inf), so the backend takes this path only for finite operands.
+"""
+import numpy as np
+
+from ._jit import kernel, prange
+
+_u = np.uint64   # unsigned indices: no negative-index wrap-around test, which keeps LLVM from vectorising
+
+# G: the weight transform, applied as G g G^T
+_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+
+
+@kernel
+def _input_tiles_nb(xh, v, th_, tw_):
+    # xh (N, 2*TH + 2, 2*TW + 2, C) padded input, channels last; v (16, N*TH*TW, C): B^T d B of each 4x4 tile d,
+    # tiles 2 apart. B^T d combines rows [d0 - d2, d1 + d2, d2 - d1, d1 - d3]; (.) B the same over columns. Both
+    # arrays are read and written flat, through one base pointer each: with a view per row and column, LLVM would
+    # need hundreds of aliasing checks and gives up vectorising the loop over channels.
+    n_, hq, wq, c_ = xh.shape
+    xf, vf = xh.reshape(xh.size), v.reshape(v.size)
+    plane = v.shape[1] * c_
+    row = wq * c_
+    for t in prange(n_ * th_):
+        n, th = t // th_, t % th_
+        for tw in range(tw_):
+            base = ((n * hq + 2 * th) * wq + 2 * tw) * c_
+            o = ((n * th_ + th) * tw_ + tw) * c_
+            for c in range(c_):
+                i = base + c
+                a0, a1 = xf[_u(i)] - xf[_u(i + 2 * row)], xf[_u(i + c_)] - xf[_u(i + 2 * row + c_)]
+                a2, a3 = xf[_u(i + 2 * c_)] - xf[_u(i + 2 * row + 2 * c_)], xf[_u(i + 3 * c_)] - xf[_u(i + 2 * row + 3 * c_)]
+                b0, b1 = xf[_u(i + row)] + xf[_u(i + 2 * row)], xf[_u(i + row + c_)] + xf[_u(i + 2 * row + c_)]
+                b2, b3 = xf[_u(i + row + 2 * c_)] + xf[_u(i + 2 * row + 2 * c_)], xf[_u(i + row + 3 * c_)] + xf[_u(i + 2 * row + 3 * c_)]
+                e0, e1 = xf[_u(i + 2 * row)] - xf[_u(i + row)], xf[_u(i + 2 * row + c_)] - xf[_u(i + row + c_)]
+                e2, e3 = xf[_u(i + 2 * row + 2 * c_)] - xf[_u(i + row + 2 * c_)], xf[_u(i + 2 * row + 3 * c_)] - xf[_u(i + row + 3 * c_)]
+                f0, f1 = xf[_u(i + row)] - xf[_u(i + 3 * row)], xf[_u(i + row + c_)] - xf[_u(i + 3 * row + c_)]
+                f2, f3 = xf[_u(i + row + 2 * c_)] - xf[_u(i + 3 * row + 2 * c_)], xf[_u(i + row + 3 * c_)] - xf[_u(i + 3 * row + 3 * c_)]
+                q = o + c
+                vf[_u(q)], vf[_u(q + plane)], vf[_u(q + 2 * plane)], vf[_u(q + 3 * plane)] = a0 - a2, a1 + a2, a2 - a1, a1 - a3
+                vf[_u(q + 4 * plane)], vf[_u(q + 5 * plane)], vf[_u(q + 6 * plane)], vf[_u(q + 7 * plane)] = \
+                    b0 - b2, b1 + b2, b2 - b1, b1 - b3
+                vf[_u(q + 8 * plane)], vf[_u(q + 9 * plane)], vf[_u(q + 10 * plane)], vf[_u(q + 11 * plane)] = \
+                    e0 - e2, e1 + e2, e2 - e1, e1 - e3
+                vf[_u(q + 12 * plane)], vf[_u(q + 13 * plane)], vf[_u(q + 14 * plane)], vf[_u(q + 15 * plane)] = \
+                    f0 - f2, f1 + f2, f2 - f1, f1 - f3
+
+
+@kernel
+def _output_tiles_nb(mo, bias, out, th_, tw_):
+    # mo (16, N*TH*TW, M) products; out (N, 2*TH, 2*TW, M) channels last = A^T m A of each tile plus the bias.
+    # A^T m combines rows [m0 + m1 + m2, m1 - m2 - m3]; (.) A the same over columns. Flat, unsigned indices.
+    n_, oh2, ow2, m_ = out.shape
+    mf, of = mo.reshape(mo.size), out.reshape(out.size)
+    plane = mo.shape[1] * m_
+    row = ow2 * m_
+    for t in prange(n_ * th_):
+        n, th = t // th_, t % th_
+        for tw in range(tw_):
+            o = ((n * oh2 + 2 * th) * ow2 + 2 * tw) * m_
+            base = ((n * th_ + th) * tw_ + tw) * m_
+            for m in range(m_):
+                i = base + m
+                m0, m1, m2, m3 = mf[_u(i)], mf[_u(i + plane)], mf[_u(i + 2 * plane)], mf[_u(i + 3 * plane)]
+                m4, m5, m6, m7 = mf[_u(i + 4 * plane)], mf[_u(i + 5 * plane)], mf[_u(i + 6 * plane)], \
+                    mf[_u(i + 7 * plane)]
+                m8, m9, m10, m11 = mf[_u(i + 8 * plane)], mf[_u(i + 9 * plane)], mf[_u(i + 10 * plane)], \
+                    mf[_u(i + 11 * plane)]
+                m12, m13, m14, m15 = mf[_u(i + 12 * plane)], mf[_u(i + 13 * plane)], mf[_u(i + 14 * plane)], \
+                    mf[_u(i + 15 * plane)]
+                s0, s1, s2, s3 = m0 + m4 + m8, m1 + m5 + m9, m2 + m6 + m10, m3 + m7 + m11
+                q0, q1, q2, q3 = m4 - m8 - m12, m5 - m9 - m13, m6 - m10 - m14, m7 - m11 - m15
+                bv = bias[m]
+                k = o + m
+                of[_u(k)], of[_u(k + m_)] = s0 + s1 + s2 + bv, s1 - s2 - s3 + bv
+                of[_u(k + row)], of[_u(k + row + m_)] = q0 + q1 + q2 + bv, q1 - q2 - q3 + bv
+
+
+def applies(x, w, b, win):
+    """Whether conv2d takes this path: a 3x3 window, stride 1, no dilation, padding at most 2, float32, finite
+    operands, and at least 64 input and output channels: with fewer, the 16 products are too thin for the GEMM to
+    gain what the 4x larger transformed input costs in memory traffic (bench/README.md has the per-layer timings)."""
+    return x.dtype == np.float32 and w.dtype == np.float32 and (b is None or b.dtype == np.float32) \
+        and (win.kh, win.kw, win.sh, win.sw, win.dh, win.dw) == (3, 3, 1, 1, 1, 1) and win.ph <= 2 \
+        and win.pw <= 2 and min(w.shape[0], w.shape[1]) >= 64 and x.shape[2] + 2 * win.ph >= 3 \
+        and x.shape[3] + 2 * win.pw >= 3 and bool(np.isfinite(w).all()) and bool(np.isfinite(x).all())
+
+
+def conv2d(x, w, b, win):
+    """The 3x3 stride-1 convolution of x (N, C, H, W) with w (M, C, 3, 3), padded by (win.ph, win.pw), plus b."""
+    n, c, h, wd = x.shape
+    m = w.shape[0]
+    oh, ow = h + 2 * win.ph - 2, wd + 2 * win.pw - 2
+    th, tw = -(-oh // 2), -(-ow // 2)
+    xh = np.zeros((n, 2 * th + 2, 2 * tw + 2, c), np.float32)    # holds the padded input: 2 * th >= oh
+    xh[:, win.ph:win.ph + h, win.pw:win.pw + wd, :] = x.transpose(0, 2, 3, 1)
+    v = np.empty((16, n * th * tw, c), np.float32)
+    _input_tiles_nb(xh, v, th, tw)
+    u = np.einsum("ai,mcij,bj->abcm", _G, w.astype(np.float64), _G).astype(np.float32).reshape(16, c, m)
+    mo = np.matmul(v, u)
+    out = np.empty((n, 2 * th, 2 * tw, m), np.float32)
+    _output_tiles_nb(mo, np.zeros(m, np.float32) if b is None else np.ascontiguousarray(b), out, th, tw)
+    return np.ascontiguousarray(out[:, :oh, :ow, :].transpose(0, 3, 1, 2))
