@@ -118,3 +118,40 @@ def test_interpolate_gradient_follows_its_forward_where_torchs_does_not(mode, sh
     xt = torch.tensor(x, requires_grad=True)
     assert not torch.autograd.gradcheck(lambda t: torch.nn.functional.interpolate(t, **kw), [xt],
                                         raise_exception=False)
+
+
+def test_grid_sample_and_affine_grid_errors_and_warnings_like_torch():
+    for lib in (tg, torch):
+        f, g = lib.nn.functional, lib.zeros((2, 3, 4, 2))
+        x = lib.zeros((2, 1, 3, 4))
+        with pytest.warns(UserWarning, match="Default grid_sample and affine_grid behavior has changed"):
+            f.grid_sample(x, g)
+        with pytest.warns(UserWarning, match="Default grid_sample and affine_grid behavior has changed"):
+            f.affine_grid(lib.zeros((2, 2, 3)), (2, 1, 3, 4))
+        with pytest.raises(ValueError, match="expected mode to be 'bilinear', 'nearest' or 'bicubic'"):
+            f.grid_sample(x, g, mode="bogus", align_corners=False)
+        with pytest.raises(ValueError, match="expected padding_mode to be 'zeros', 'border', or 'reflection'"):
+            f.grid_sample(x, g, padding_mode="bogus", align_corners=False)
+        with pytest.raises(RuntimeError, match="expected grid and input to have same batch size"):
+            f.grid_sample(x, g[:1], align_corners=False)
+        with pytest.raises(RuntimeError, match="expected grid to have size 2 in last dimension"):
+            f.grid_sample(x, g[..., :1], align_corners=False)
+        with pytest.raises(ValueError, match=r"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
+                                             r"\(2, 1, 3, 4\)"):
+            f.affine_grid(lib.zeros((2, 3, 3)), (2, 1, 3, 4), align_corners=False)
+        with pytest.raises(NotImplementedError, match="affine_grid only supports 4D and 5D sizes"):
+            f.affine_grid(lib.zeros((2, 2, 3)), (2, 1, 3), align_corners=False)
+
+
+def test_spatial_transformer_round_trip_like_torch():
+    """The spatial-transformer tutorial's two calls: a grid from theta, then bilinear sampling, gradients to both
+    the image and theta."""
+    rng = np.random.default_rng(3)
+    x, theta = rng.standard_normal((2, 3, 6, 5)), np.array([[[0.9, 0.1, 0.05], [-0.2, 1.1, 0.1]]] * 2)
+
+    def run(lib):
+        def f(img, th):
+            grid = lib.nn.functional.affine_grid(th, tuple(img.shape), align_corners=False)
+            return lib.nn.functional.grid_sample(img, grid, align_corners=False)
+        return f
+    compare(run(tg), run(torch), [x, theta])

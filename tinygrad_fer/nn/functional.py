@@ -23,6 +23,7 @@ from ..ops.loss_extra import (cosine_embedding_loss, gaussian_nll_loss, hinge_em
 from ..ops.movement import flatten, pad as _pad_constant, unflatten  # noqa: F401
 from ..ops.pad_modes import pad_nonconstant as _pad_nonconstant
 from ..ops.interpolate import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401
 from ..ops.normalization import batch_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.reduce import log_softmax as _log_softmax, softmax as _softmax
@@ -196,3 +197,4 @@ __all__ += ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
 __all__ += ["cosine_similarity", "multilabel_margin_loss"]
 __all__ += ["embedding_bag"]
 __all__ += ["channel_shuffle"]
+__all__ += ["affine_grid", "grid_sample"]

@@ -1263,6 +1263,14 @@ def _solver_sample(kind):
         if kind == "tensorsolve":
             a = _square(d, dt, batch=False, n=6)
             return Sample((a.reshape((2, 3, 6)), d.array((2, 3), dt)))
+        if kind == "ormqr":
+            m = max(m, n)
+            left = d.bool()
+            other = d.array(batch + ((m, d.int(1, 3)) if left else (d.int(1, 3), m)), dt)
+            return Sample((d.array(batch + (m, n), dt), d.array(batch + (d.int(0, n),), dt), other),
+                          dict(left=left, transpose=d.bool()))
+        if kind == "geqrf":
+            return Sample((d.array(batch + (max(m, n), n), dt, nice=False),))
         if kind == "householder_product":
             m = max(m, n)
             k = d.int(0, n)
@@ -1322,6 +1330,8 @@ def _linalg_entries():
     yield OpInfo("pinverse", _solver_sample("pinv"), method=True, scale=100)
     yield OpInfo("chain_matmul", _solver_sample("chain_matmul"), scale=10)
     yield OpInfo("orgqr", _solver_sample("householder_product"), method=True, scale=10)
+    yield OpInfo("ormqr", _solver_sample("ormqr"), method=True, scale=10)
+    yield OpInfo("geqrf", _solver_sample("geqrf"), method=True, grad=False, scale=10)
     # PyTorch 2.13's backward of torch.vander fails (an in-place cumprod): compared without gradients, and
     # tests/test_linalg.py checks ours numerically
     yield OpInfo("vander", _solver_sample("torch.vander"), grad=False)
@@ -1470,6 +1480,18 @@ def _resample_sample(kind):
             if mode in ("linear", "bilinear", "bicubic", "trilinear") and d.bool():
                 kw["align_corners"] = d.bool()
             return Sample((x,), kw)
+        if kind == "grid_sample":
+            n = d.int(1, 2)
+            x = d.array((n, d.int(1, 2), d.int(1, 4), d.int(1, 4)), dt)
+            grid = d.array((n, d.int(1, 3), d.int(1, 3), 2), dt, -1.4, 1.4, nice=False)   # some points outside
+            return Sample((x, grid), dict(mode=d.choice(("bilinear", "nearest", "bicubic")),
+                                          padding_mode=d.choice(("zeros", "border", "reflection")),
+                                          align_corners=d.bool()))
+        if kind == "affine_grid":
+            k = d.choice((2, 2, 3))
+            n = d.int(1, 2)
+            return Sample((d.array((n, k, k + 1), dt), (n, d.int(1, 3)) + tuple(d.int(1, 4) for _ in range(k))),
+                          dict(align_corners=d.bool()))
         r = d.int(1, 3)
         if kind == "channel_shuffle":
             return Sample((d.array((d.int(1, 2), r * d.int(1, 3)) + d.shape(1, 2, max_side=3), dt), r))
@@ -1525,6 +1547,9 @@ def _more_nn():
     yield OpInfo("pixel_shuffle", _resample_sample("pixel_shuffle"), namespace="F", module="PixelShuffle")
     yield OpInfo("pixel_unshuffle", _resample_sample("pixel_unshuffle"), namespace="F", module="PixelUnshuffle")
     yield OpInfo("channel_shuffle", _resample_sample("channel_shuffle"), namespace="F", module="ChannelShuffle")
+    yield OpInfo("grid_sample", _resample_sample("grid_sample"), namespace="F", scale=10)
+    yield OpInfo("affine_grid", _resample_sample("affine_grid"), namespace="F", deviations=dict(dtypes=dict(
+        float16="computes float16 theta; PyTorch's CPU kernels have none for it")))
     for n, m in modules.items():
         yield OpInfo(n, _loss_more_sample(n), namespace="F", module=m, scale=10,
                      call=_weight_call if n == "huber_loss" else None,
