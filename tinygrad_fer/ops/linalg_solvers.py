@@ -1,5 +1,6 @@
 """Solvers and ranks built on the factorizations: solve_triangular (and torch.triangular_solve), cholesky_solve,
-cholesky_inverse, pinv (torch.pinverse), lstsq, matrix_rank, cond, tensorinv, tensorsolve, householder_product.
+cholesky_inverse, pinv (torch.pinverse), lstsq, matrix_rank, cond, tensorinv, tensorsolve, householder_product,
+geqrf and ormqr.
 Composites of solve, inv, svd and eigh, so the gradients are those ops' rules (PyTorch's formulas, for the inputs
 where they are the derivative)."""
 import numpy as np
@@ -191,15 +192,45 @@ def householder_product(A, tau, *, out=None):
     if not (m >= n >= k):
         raise RuntimeError(f"torch.linalg.householder_product: input.shape[-2] must be greater than or equal to "
                            f"input.shape[-1] and input.shape[-1] must be greater than or equal to tau.shape[-1]")
-    from ..tensor import eye
-    v = A[..., :, :k].tril(-1) + eye(m, k, dtype=A.dtype, device=A.device)
-    q = eye(m, dtype=A.dtype, device=A.device).expand(*A.shape[:-2], m, m)
-    for i in range(k):
-        vi = v[..., :, i:i + 1]
-        q = q - (q @ vi) * tau[..., i:i + 1, None] @ vi.mT
-    q = q[..., :, :n]
+    q = _reflections(A, tau)[..., :, :n]
     if k == 0:   # no reflector: the identity, still a function of A (with a zero gradient), as PyTorch's
         from .elementwise import where
         from ..tensor import tensor
         q = where(tensor(False, device=A.device), A, q)
     return _to_out(q, out)
+
+
+def _reflections(A, tau):
+    """The m x m product H_1 ... H_k of the reflectors stored below A's diagonal (LAPACK's layout)."""
+    from ..tensor import eye
+    m, k = A.shape[-2], tau.shape[-1]
+    v = A[..., :, :k].tril(-1) + eye(m, k, dtype=A.dtype, device=A.device)
+    q = eye(m, dtype=A.dtype, device=A.device).expand(*A.shape[:-2], m, m)
+    for i in range(k):
+        vi = v[..., :, i:i + 1]
+        q = q - (q @ vi) * tau[..., i:i + 1, None] @ vi.mT
+    return q
+
+
+class _GeqrfResult(tuple):
+    a = property(lambda self: self[0])
+    tau = property(lambda self: self[1])
+
+
+def geqrf(input, *, out=None):
+    """LAPACK's QR representation (R above the diagonal, the reflectors below, and their scales tau); not
+    differentiable, as in PyTorch."""
+    _check(input, "geqrf", square=False)
+    xp = input._be.xp
+    h, tau = xp.linalg.qr(input._array, mode="raw")    # h is LAPACK's array transposed
+    return _GeqrfResult((Tensor(xp.ascontiguousarray(h.swapaxes(-1, -2))), Tensor(tau)))
+
+
+def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
+    """other multiplied by the Q that input and tau hold (geqrf's), or by its transpose, from the left or right."""
+    if not input.dtype.is_floating_point or input.dtype.name == "float16":
+        raise NotImplementedError(f"\"ormqr_cpu\" not implemented for '{_torch_name(input.dtype)}'")
+    q = _reflections(input, tau)
+    if transpose:
+        q = q.mT
+    return _to_out(q @ other if left else other @ q, out)

@@ -1266,8 +1266,8 @@ def _solver_sample(kind):
         if kind == "ormqr":
             m = max(m, n)
             left = d.bool()
-            other = d.array(batch + ((m, d.int(1, 3)) if left else (d.int(1, 3), m)), dt)
-            return Sample((d.array(batch + (m, n), dt), d.array(batch + (d.int(0, n),), dt), other),
+            other = d.array(batch + ((m, n + d.int(0, 1)) if left else (d.int(1, 3), m)), dt)
+            return Sample((d.array(batch + (m, n), dt), d.array(batch + (n,), dt), other),
                           dict(left=left, transpose=d.bool()))
         if kind == "geqrf":
             return Sample((d.array(batch + (max(m, n), n), dt, nice=False),))
