@@ -18,6 +18,7 @@ from .lazy import (LazyLinear, LazyConv2d, LazyConvTranspose2d, LazyBatchNorm1d,
 from .normalization_layers import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,  # noqa
                                    LocalResponseNorm)
 from .embedding import Embedding, EmbeddingBag, Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa
+from .attention import MultiheadAttention  # noqa: F401
 from .resample import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle,  # noqa
                        ChannelShuffle)
 from .loss_more import (SmoothL1Loss, HuberLoss, KLDivLoss, SoftMarginLoss, MultiLabelSoftMarginLoss,  # noqa

@@ -13,6 +13,7 @@ from ..ops.elementwise import relu as _relu, where as _where
 from ..ops.loss import (_check_target_dtype, _reduce, _reduction, _size, binary_cross_entropy,  # noqa: F401
                         binary_cross_entropy_with_logits, cross_entropy, nll_loss)
 from ..ops.matmul import linear  # noqa: F401
+from ..ops.distances import pdist  # noqa: F401
 from ..ops.norm_layers import group_norm, instance_norm, layer_norm, local_response_norm  # noqa: F401
 from ..ops.embedding import embedding, embedding_bag  # noqa: F401
 from ..ops.dropout_extra import alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout  # noqa: F401
@@ -24,6 +25,7 @@ from ..ops.movement import flatten, pad as _pad_constant, unflatten  # noqa: F40
 from ..ops.pad_modes import pad_nonconstant as _pad_nonconstant
 from ..ops.interpolate import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ..ops.normalization import batch_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.reduce import log_softmax as _log_softmax, softmax as _softmax
@@ -197,4 +199,6 @@ __all__ += ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
 __all__ += ["cosine_similarity", "multilabel_margin_loss"]
 __all__ += ["embedding_bag"]
 __all__ += ["channel_shuffle"]
+__all__ += ["pdist"]
 __all__ += ["affine_grid", "grid_sample"]
+__all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]

@@ -1303,6 +1303,18 @@ def _lu_sample(kind):
     return sample
 
 
+def _distance_sample(kind):
+    def sample(d, dt):
+        m = d.int(1, 3)
+        kw = dict(p=d.choice((0.0, 1.0, 2.0, 3.0, float("inf"))))
+        if kind == "pdist":       # unrounded: no ties for the inf-norm, no zero distances
+            return Sample((d.array((d.int(1, 4), m), dt, nice=False),), kw)
+        batch = d.shape(0, 1, max_side=2)
+        return Sample((d.array(batch + (d.int(1, 3), m), dt, nice=False), d.array(batch + (d.int(1, 3), m), dt,
+                                                                                 nice=False)), kw)
+    return sample
+
+
 def _linalg_entries():
     sq = _linalg_sample("square")
     for n in ("inv", "det", "slogdet", "matrix_power", "solve", "svdvals", "vector_norm", "matrix_norm", "norm",
@@ -1341,6 +1353,8 @@ def _linalg_entries():
     yield OpInfo("lu", _lu_sample("lu"), method=True, scale=10)
     yield OpInfo("lu_unpack", _lu_sample("lu_unpack"))
     yield OpInfo("lu_solve", _lu_sample("torch.lu_solve"), method=True, scale=10)
+    yield OpInfo("cdist", _distance_sample("cdist"), scale=10)
+    yield OpInfo("pdist", _distance_sample("pdist"), scale=10)
     # PyTorch's top-level spellings, also Tensor methods
     for n in ("det", "logdet", "slogdet", "inverse"):
         yield OpInfo(n, sq, method=True, scale=10)
@@ -1524,6 +1538,46 @@ def _embedding_bag_call(f, input, weight, offsets, per_sample_weights, **kw):
     return f(input, weight, offsets, per_sample_weights=per_sample_weights, **kw)
 
 
+def _attention_sample(kind):
+    def sample(d, dt):
+        if kind == "sdpa":
+            batch = d.shape(0, 2, max_side=2)
+            L, S, e, ev = d.int(1, 4), d.int(1, 4), d.int(1, 4), d.int(1, 3)
+            kw = {}
+            mask = None
+            choice = d.int(0, 3)
+            if choice == 1:
+                kw["is_causal"] = True
+            elif choice == 2:     # where to attend; a row with nowhere gives zeros
+                mask = np.random.default_rng(d.seed()).random((L, S)) < 0.7
+            elif choice == 3:
+                mask = d.array((L, S), dt)
+            if d.bool():
+                kw["scale"] = d.choice((0.3, 1.0))
+            return Sample((d.array(batch + (L, e), dt), d.array(batch + (S, e), dt), d.array(batch + (S, ev), dt),
+                           mask), kw)
+        e, h = d.choice(((2, 1), (4, 2), (6, 3))), None
+        e, h = e
+        L, S, n = d.int(1, 3), d.int(1, 3), d.int(1, 2)
+        w = [d.array((3 * e, e), dt), d.array((3 * e,), dt), d.array((e, e), dt), d.array((e,), dt)]
+        kpm = None
+        if d.bool():
+            kpm = np.random.default_rng(d.seed()).random((n, S)) < 0.3
+            kpm[:, 0] = False   # PyTorch's softmax gives NaN rows where a query sees no key
+        return Sample((d.array((L, n, e), dt), d.array((S, n, e), dt), d.array((S, n, e), dt), e, h, *w, kpm),
+                      dict(need_weights=d.bool(), average_attn_weights=d.bool()))
+    return sample
+
+
+def _sdpa_call(f, q, k, v, attn_mask, **kw):
+    return f(q, k, v, attn_mask=attn_mask, **kw)
+
+
+def _mha_call(f, q, k, v, e, h, w_in, b_in, w_out, b_out, kpm, **kw):
+    out, weights = f(q, k, v, e, h, w_in, b_in, None, None, False, 0.0, w_out, b_out, key_padding_mask=kpm, **kw)
+    return out if weights is None else (out, weights)
+
+
 def _more_nn():
     yield OpInfo("layer_norm", _norm_sample("layer_norm"), namespace="F", module="LayerNorm", scale=10)
     yield OpInfo("group_norm", _norm_sample("group_norm"), namespace="F", module="GroupNorm", scale=10)
@@ -1547,6 +1601,10 @@ def _more_nn():
     yield OpInfo("pixel_shuffle", _resample_sample("pixel_shuffle"), namespace="F", module="PixelShuffle")
     yield OpInfo("pixel_unshuffle", _resample_sample("pixel_unshuffle"), namespace="F", module="PixelUnshuffle")
     yield OpInfo("channel_shuffle", _resample_sample("channel_shuffle"), namespace="F", module="ChannelShuffle")
+    yield OpInfo("scaled_dot_product_attention", _attention_sample("sdpa"), call=_sdpa_call, namespace="F",
+                 scale=10)
+    yield OpInfo("multi_head_attention_forward", _attention_sample("mha"), call=_mha_call, namespace="F",
+                 module="MultiheadAttention", scale=10)
     yield OpInfo("grid_sample", _resample_sample("grid_sample"), namespace="F", scale=10)
     yield OpInfo("affine_grid", _resample_sample("affine_grid"), namespace="F", deviations=dict(dtypes=dict(
         float16="computes float16 theta; PyTorch's CPU kernels have none for it")))
