@@ -151,3 +151,16 @@ def test_ex_variants_report_failures_in_info_like_torch():
         tg.linalg.lu_factor(tg.tensor(sing))
     with pytest.raises(tg.linalg.LinAlgError):
         tg.linalg.inv_ex(tg.tensor(sing), check_errors=True)
+
+
+@pytest.mark.parametrize("case", ["columns", "negative_p", "pdist_3d", "cdist_int"])
+def test_distance_errors_like_torch(case):
+    calls = {"columns": lambda lib, a: lib.cdist(a, a[:, :2]), "negative_p": lambda lib, a: lib.cdist(a, a, p=-1.0),
+             "pdist_3d": lambda lib, a: lib.pdist(a[None]), "cdist_int": lambda lib, a: lib.cdist(a.long(), a.long())}
+    raises_like(lambda a: calls[case](tg, a), lambda a: calls[case](torch, a), np.ones((3, 4)))
+
+
+def test_distances_of_equal_rows_have_zero_gradient_like_torch():
+    x = np.array([[1.0, 2.0], [1.0, 2.0], [0.5, -1.0]])
+    compare(tg.pdist, torch.pdist, [x])
+    compare(tg.cdist, torch.cdist, [x, x[:2]])
