@@ -5,6 +5,7 @@ from .linalg import det, inv, logdet, matrix_power, slogdet, cholesky as _linalg
 from .linalg_solvers import cholesky_inverse, cholesky_solve, pinverse, triangular_solve
 from .matrix_functions import chain_matmul, cross, matrix_exp, vander
 from .lu import lu_legacy as lu, lu_solve_legacy as lu_solve, lu_unpack
+from .linalg_norm import frobenius_norm, nuclear_norm
 from .linalg_solvers import geqrf, householder_product as orgqr, ormqr
 
 
@@ -29,4 +30,4 @@ class LinalgMethods:
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "qr", "svd", "matrix_power", "cholesky_solve",
            "cholesky_inverse", "pinverse", "triangular_solve", "matrix_exp", "cross", "vander", "chain_matmul", "lu",
-           "lu_solve", "lu_unpack", "orgqr", "ormqr", "geqrf"]
+           "lu_solve", "lu_unpack", "orgqr", "ormqr", "geqrf", "frobenius_norm", "nuclear_norm"]

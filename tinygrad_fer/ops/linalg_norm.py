@@ -1,6 +1,6 @@
 """linalg's norms: vector_norm, matrix_norm ('fro', 'nuc', 1, -1, 2, -2, inf, -inf) and norm, which picks one of
-the two from ord and dim as PyTorch's does. Composites of reductions and svdvals, so their gradients are those
-ops' rules."""
+the two from ord and dim as PyTorch's does; torch.frobenius_norm and nuclear_norm. Composites of reductions and
+svdvals, so their gradients are those ops' rules."""
 from ..tensor import Tensor, _dim, tensor
 from .stats import norm as _pnorm
 
@@ -86,3 +86,18 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     return vector_norm(A, ord, None, keepdim, dtype=dtype, out=out)
+
+
+def frobenius_norm(input, dim, keepdim=False, *, out=None):
+    """torch.frobenius_norm (deprecated there): the 2-norm over dim."""
+    return vector_norm(input, 2, dim, keepdim, out=out)
+
+
+def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
+    """torch.nuclear_norm (deprecated there): the sum of singular values over dim (a 2-D input's when None)."""
+    if isinstance(dim, bool):    # nuclear_norm(input, keepdim) is its other signature
+        dim, keepdim = None, dim
+    if dim is None and input.ndim != 2:
+        raise RuntimeError(f"Expected a tensor with 2 dimensions, but got a tensor with {input.ndim} dimensions "
+                           "instead.")
+    return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, out=out)

@@ -1255,6 +1255,9 @@ def _solver_sample(kind):
             return Sample(tuple(d.array((sides[i], sides[i + 1]), dt) for i in range(len(sides) - 1)))
         if kind == "matrix_exp":
             return Sample((d.array(batch + (n, n), dt, -1.5, 1.5),))
+        if kind == "nuclear_norm":
+            kw = dict(keepdim=d.bool())
+            return Sample((a,), kw if not batch else dict(kw, dim=(0, 2)))
         if kind == "tensorinv":
             a = _square(d, dt, batch=False, n=6)
             if d.bool():
@@ -1354,6 +1357,8 @@ def _linalg_entries():
     yield OpInfo("lu_unpack", _lu_sample("lu_unpack"))
     yield OpInfo("lu_solve", _lu_sample("torch.lu_solve"), method=True, scale=10)
     yield OpInfo("cdist", _distance_sample("cdist"), scale=10)
+    yield OpInfo("frobenius_norm", lambda d, dt: Sample((d.array(d.shape(1, 3), dt),), dict(dim=-1, keepdim=d.bool())))
+    yield OpInfo("nuclear_norm", _solver_sample("nuclear_norm"), scale=100)
     yield OpInfo("pdist", _distance_sample("pdist"), scale=10)
     # PyTorch's top-level spellings, also Tensor methods
     for n in ("det", "logdet", "slogdet", "inverse"):
