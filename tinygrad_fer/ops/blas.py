@@ -33,7 +33,7 @@ def _scaled_sum(name, input, prod, beta, alpha):
     if beta == 0:
         # PyTorch ignores input then (NaN in it does not propagate), yet input still gets a (zero) gradient
         from .elementwise import where
-        return where(tensor(False), input, prod)
+        return where(tensor(False, device=prod.device), input, prod)
     return prod + (input if beta == 1 else input * beta)
 
 
