@@ -19,6 +19,7 @@ from .normalization_layers import (LayerNorm, GroupNorm, InstanceNorm1d, Instanc
                                    LocalResponseNorm)
 from .embedding import Embedding, EmbeddingBag, Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa
 from .attention import MultiheadAttention  # noqa: F401
+from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
 from .resample import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle,  # noqa
                        ChannelShuffle)
 from .loss_more import (SmoothL1Loss, HuberLoss, KLDivLoss, SoftMarginLoss, MultiLabelSoftMarginLoss,  # noqa
