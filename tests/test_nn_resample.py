@@ -155,3 +155,21 @@ def test_spatial_transformer_round_trip_like_torch():
             return lib.nn.functional.grid_sample(img, grid, align_corners=False)
         return f
     compare(run(tg), run(torch), [x, theta])
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("kw,shape", [(dict(padding=1), (2, 2, 5, 6)), (dict(padding=(2, 1), stride=2), (1, 2, 6, 5)),
+                                      (dict(padding="same", dilation=2), (1, 2, 7, 6)),
+                                      (dict(padding=1, groups=2), (2, 5, 5))])
+def test_conv2d_padding_modes_like_torch(mode, kw, shape):
+    torch.manual_seed(0)
+    theirs = torch.nn.Conv2d(2, 4, 3, padding_mode=mode, **kw).double()
+    ours = nn.Conv2d(2, 4, 3, padding_mode=mode, **kw).double()
+    assert repr(ours) == repr(theirs)
+    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    compare(ours, theirs, [np.random.default_rng(1).standard_normal(shape)])
+    (gw_ours,) = [p.grad for p in ours.parameters()][:1]
+    np.testing.assert_allclose(gw_ours.numpy(), theirs.weight.grad.numpy(), rtol=1e-10)
+    for lib in (tg, torch):
+        with pytest.raises(ValueError, match='Only "zeros" padding mode is supported for ConvTranspose2d'):
+            lib.nn.ConvTranspose2d(2, 3, 3, padding_mode=mode)

@@ -1,4 +1,5 @@
-"""Conv2d and ConvTranspose2d (zero padding; groups, dilation, stride, 'same'/'valid' padding)."""
+"""Conv2d and ConvTranspose2d (groups, dilation, stride, 'same'/'valid' padding; Conv2d's padding_mode
+'reflect', 'replicate' or 'circular' pads with F.pad first)."""
 from ..ops.conv import _pair
 from ..tensor import empty
 from . import functional as F, init
@@ -20,8 +21,6 @@ class _ConvNd(Module):
             raise ValueError("out_channels must be divisible by groups")
         if padding_mode not in _MODES:
             raise ValueError(f"padding_mode must be one of {_MODES}, but got padding_mode='{padding_mode}'")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"padding_mode='{padding_mode}' is not supported; only 'zeros'")
         self.in_channels, self.out_channels = in_channels, out_channels
         name = type(self).__name__
         self.kernel_size, self.stride = _pair(kernel_size, "kernel_size", name), _pair(stride, "stride", name)
@@ -34,6 +33,13 @@ class _ConvNd(Module):
             self.padding = padding
         else:
             self.padding = _pair(padding, "padding", name)
+        # F.pad's widths (last dim first) for the non-zero padding modes, which pad before a padding-free conv
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(0, 0)] * len(self.kernel_size) if self.padding == "valid" else [(p, p) for p in self.padding]
+        self._reversed_padding_repeated_twice = tuple(v for pair in reversed(pairs) for v in pair)
         self.transposed, self.output_padding = transposed, _pair(output_padding, "output_padding", name)
         self.groups, self.padding_mode = groups, padding_mode
         shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
@@ -71,6 +77,9 @@ class Conv2d(_ConvNd):
                          padding_mode, device, dtype)
 
     def forward(self, input):
+        if self.padding_mode != "zeros":
+            return F.conv2d(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), self.weight,
+                            self.bias, self.stride, 0, self.dilation, self.groups)
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
@@ -79,6 +88,8 @@ class ConvTranspose2d(_ConvNd):
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         if isinstance(padding, str):
             raise ValueError(f'padding="{padding}" is not supported for ConvTranspose2d')
+        if padding_mode != "zeros":
+            raise ValueError('Only "zeros" padding mode is supported for ConvTranspose2d')
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
                          groups, bias, padding_mode, device, dtype)
 
