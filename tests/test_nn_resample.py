@@ -78,6 +78,13 @@ def test_interpolate_errors_like_torch():
         with pytest.raises(RuntimeError, match=r"channel_shuffle expects input with > 2 dims, but got input with "
                                                r"sizes \[5\]"):
             lib.nn.functional.channel_shuffle(lib.zeros(5), 1)
+        with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+            f(lib.ones((1, 1, 2, 2), dtype=lib.int64), scale_factor=2)
+        u8 = f(lib.tensor(np.arange(4, dtype=np.uint8).reshape(1, 1, 2, 2)), scale_factor=2)
+        assert str(u8.dtype).endswith("uint8") and u8.numpy()[0, 0, 3, 3] == 3
+        for fn in ("upsample_nearest", "upsample_bilinear"):
+            with pytest.warns(UserWarning, match=f"`nn.functional.{fn}` is deprecated"):
+                getattr(lib.nn.functional, fn)(x, scale_factor=2)
         with pytest.warns(UserWarning, match="`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate`"):
             lib.nn.functional.upsample(x, scale_factor=2)
 

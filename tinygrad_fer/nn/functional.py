@@ -44,6 +44,18 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+def upsample_nearest(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 # ---- activations ---------------------------------------------------------------------------------
 def relu(input, inplace=False):
     return _maybe_inplace(_relu, input, inplace)
@@ -202,3 +214,4 @@ __all__ += ["channel_shuffle"]
 __all__ += ["pdist"]
 __all__ += ["affine_grid", "grid_sample"]
 __all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]
+__all__ += ["upsample_nearest", "upsample_bilinear"]

@@ -139,8 +139,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if any(o <= 0 for o in out) or any(n <= 0 for n in spatial):
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({spatial}) and output "
                            f"({out})")
-    if not input.is_floating_point() and mode != "nearest" and mode != "nearest-exact":
-        raise NotImplementedError(f'"upsample_{mode}" not implemented for \'{input.dtype.name}\'')
+    if not input.is_floating_point():
+        # PyTorch's kernels take floats and uint8 images only; ours gather uint8 exactly (nearest modes)
+        kind = {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte", "int16": "Short",
+                "int8": "Char"}.get(input.dtype.name, input.dtype.name)
+        if input.dtype.name != "uint8":
+            raise NotImplementedError(f'"upsample_{mode}" not implemented for \'{kind}\'')
+        if mode not in ("nearest", "nearest-exact"):
+            raise NotImplementedError(f"interpolate(mode='{mode}') of uint8 input is not implemented in "
+                                      f"tinygrad_fer; convert to float first")
     dt = np.float64 if input._array.dtype == np.float64 else np.float32
     x = input
     for k in range(dim):

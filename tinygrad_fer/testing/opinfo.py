@@ -1499,6 +1499,10 @@ def _resample_sample(kind):
             if mode in ("linear", "bilinear", "bicubic", "trilinear") and d.bool():
                 kw["align_corners"] = d.bool()
             return Sample((x,), kw)
+        if kind in ("upsample_nearest", "upsample_bilinear"):
+            x = d.array((d.int(1, 2), d.int(1, 2), d.int(1, 4), d.int(1, 4)), dt)
+            return Sample((x,), dict(size=(d.int(1, 6), d.int(1, 6))) if d.bool() else dict(scale_factor=d.choice(
+                (1.0, 2.0, 3.0))))
         if kind == "grid_sample":
             n = d.int(1, 2)
             x = d.array((n, d.int(1, 2), d.int(1, 4), d.int(1, 4)), dt)
@@ -1610,6 +1614,8 @@ def _more_nn():
                  scale=10)
     yield OpInfo("multi_head_attention_forward", _attention_sample("mha"), call=_mha_call, namespace="F",
                  module="MultiheadAttention", scale=10)
+    for n in ("upsample_nearest", "upsample_bilinear"):    # PyTorch's deprecated spellings of interpolate
+        yield OpInfo(n, _resample_sample(n), namespace="F", scale=10)
     yield OpInfo("grid_sample", _resample_sample("grid_sample"), namespace="F", scale=10)
     yield OpInfo("affine_grid", _resample_sample("affine_grid"), namespace="F", deviations=dict(dtypes=dict(
         float16="computes float16 theta; PyTorch's CPU kernels have none for it")))
