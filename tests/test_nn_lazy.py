@@ -170,3 +170,46 @@ def test_dtype_set_before_the_first_call_is_kept():
         m = lib.nn.LazyLinear(2, dtype=lib.float64)
         m(lib.zeros((1, 3), dtype=lib.float64))
         assert str(m.weight.dtype).endswith("float64")
+
+
+def _d2l_nets(lib):
+    """d2l's NiN and a ResNet (chapters 8.3 and 8.6) shrunk: lazy convolutions, lazy batch norms, a residual
+    block whose 1x1 convolution is lazy too."""
+    n, F = lib.nn, lib.nn.functional
+
+    class Residual(n.Module):
+        def __init__(self, channels, use_1x1conv=False, strides=1):
+            super().__init__()
+            self.conv1 = n.LazyConv2d(channels, kernel_size=3, padding=1, stride=strides)
+            self.conv2 = n.LazyConv2d(channels, kernel_size=3, padding=1)
+            self.conv3 = n.LazyConv2d(channels, kernel_size=1, stride=strides) if use_1x1conv else None
+            self.bn1, self.bn2 = n.LazyBatchNorm2d(), n.LazyBatchNorm2d()
+
+        def forward(self, X):
+            Y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(X)))))
+            if self.conv3:
+                X = self.conv3(X)
+            Y += X
+            return F.relu(Y)
+    nin = n.Sequential(n.LazyConv2d(8, kernel_size=3, padding=1), n.ReLU(), n.LazyConv2d(8, kernel_size=1), n.ReLU(),
+                       n.MaxPool2d(3, stride=2), n.Dropout(0.5), n.LazyConv2d(10, kernel_size=1),
+                       n.AdaptiveAvgPool2d((1, 1)), n.Flatten())
+    res = n.Sequential(n.LazyConv2d(8, kernel_size=7, stride=2, padding=3), n.LazyBatchNorm2d(), n.ReLU(),
+                       n.MaxPool2d(kernel_size=3, stride=2, padding=1), Residual(8),
+                       Residual(16, use_1x1conv=True, strides=2), n.AdaptiveAvgPool2d((1, 1)), n.Flatten(),
+                       n.LazyLinear(10))
+    return [(nin, (2, 1, 12, 12)), (res, (2, 1, 16, 16))]
+
+
+def test_d2l_nin_and_resnet_from_lazy_layers():
+    outs = {}
+    for lib in (tg, torch):
+        got = []
+        for net, shape in _d2l_nets(lib):
+            net(lib.zeros(shape))
+            touched = []
+            net.apply(_init_cnn(lib, touched))
+            got.append((repr(net), {k: tuple(v.shape) for k, v in net.state_dict().items()}, touched,
+                        tuple(net(lib.ones(shape)).shape)))
+        outs[lib.__name__] = got
+    assert outs["tinygrad_fer"] == outs["torch"]
