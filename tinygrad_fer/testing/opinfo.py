@@ -1568,7 +1568,9 @@ def _attention_sample(kind):
         e, h = d.choice(((2, 1), (4, 2), (6, 3))), None
         e, h = e
         L, S, n = d.int(1, 3), d.int(1, 3), d.int(1, 2)
-        w = [d.array((3 * e, e), dt), d.array((3 * e,), dt), d.array((e, e), dt), d.array((e,), dt)]
+        # weights in [-1, 1]: with [-3, 3] the logits reach the hundreds and float32 rounding of the products
+        # (either library's) shows in the attention weights
+        w = [d.array(s, dt, -1.0, 1.0) for s in ((3 * e, e), (3 * e,), (e, e), (e,))]
         kpm = None
         if d.bool():
             kpm = np.random.default_rng(d.seed()).random((n, S)) < 0.3
