@@ -19,6 +19,8 @@ from .normalization_layers import (LayerNorm, GroupNorm, InstanceNorm1d, Instanc
                                    LocalResponseNorm)
 from .embedding import Embedding, EmbeddingBag, Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa
 from .attention import MultiheadAttention  # noqa: F401
+from .transformer import (Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer,  # noqa
+                          TransformerDecoderLayer)
 from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
 from .resample import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle,  # noqa
                        ChannelShuffle)
