@@ -2,12 +2,16 @@
 single-step cells, composed from linear maps and activations (so every gradient, and gradients of gradients, come
 from those ops). PyTorch's parameter names and shapes, gate order (LSTM: i, f, g, o; GRU: r, z, n) and its
 uniform(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) initialisation. Each layer's input-to-hidden products are one
-matrix product over the whole sequence; the time loop does the hidden-to-hidden ones."""
+matrix product over the whole sequence; the time loop does the hidden-to-hidden ones. A PackedSequence input runs
+as its padded, length-sorted batch with each sequence's state frozen past its end (its reverse direction starts
+at its own last step), and comes back packed."""
 import math
 import warnings
 
+import numpy as np
+
 from ..ops.dropout_extra import _keep
-from ..ops.elementwise import relu, sigmoid, tanh
+from ..ops.elementwise import relu, sigmoid, tanh, where
 from ..ops.matmul import linear
 from ..ops.movement import cat, stack
 from ..tensor import Tensor, empty
@@ -120,16 +124,22 @@ class RNNBase(Module):
             (getattr(self, "weight_hr" + sfx) if self.proj_size > 0 else None)
 
     def forward(self, input, hx=None):
-        if not isinstance(input, Tensor):
-            raise NotImplementedError("packed sequences (nn.utils.rnn.PackedSequence) are not implemented in "
-                                      "tinygrad_fer; pass a padded tensor")
+        from .utils.rnn import PackedSequence, _padded_sorted, _repack
+        packed = input if isinstance(input, PackedSequence) else None
         name = "RNN" if self.mode.startswith("RNN") else self.mode
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
-        batched = input.ndim == 3
-        x = input if batched else input.unsqueeze(1)
-        if batched and self.batch_first:
-            x = x.transpose(0, 1)
+        lengths = None
+        if packed is not None:     # run on the padded, length-sorted batch; a sequence's state stops at its end
+            x, lengths = _padded_sorted(packed)
+            batched = True
+        else:
+            if not isinstance(input, Tensor):
+                raise TypeError(f"{name}: input must be a Tensor or a PackedSequence, not {type(input).__name__}")
+            if input.ndim not in (2, 3):
+                raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
+            batched = input.ndim == 3
+            x = input if batched else input.unsqueeze(1)
+            if batched and self.batch_first:
+                x = x.transpose(0, 1)
         if x.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                                f"{x.shape[-1]}")
@@ -148,6 +158,13 @@ class RNNBase(Module):
             for t, want, what in ((h0, h_shape, "hidden"), (c0, c_shape, "cell")):
                 if t is not None and tuple(t.shape) != want:
                     raise RuntimeError(f"Expected {what} size {want}, got {list(t.shape)}")
+            if packed is not None and packed.sorted_indices is not None:
+                order = Tensor(x._be.xp.asarray(_np_of(packed.sorted_indices)))
+                h0 = h0.index_select(1, order)
+                c0 = None if c0 is None else c0.index_select(1, order)
+        live = None
+        if lengths is not None:    # live[t]: (n, 1) true while step t is inside the sequence
+            live = [Tensor(x._be.xp.asarray((lengths > t)[:, None])) for t in range(seq)]
         hs, cs = [], []
         layer_in = x
         for layer in range(self.num_layers):
@@ -159,7 +176,11 @@ class RNNBase(Module):
                 gi = linear(layer_in, w_ih, b_ih)        # (seq, n, gates): every step's input part at once
                 steps = [None] * seq
                 for t in (range(seq - 1, -1, -1) if d else range(seq)):
-                    h, c = _step(self.mode, gi[t], h, c, w_hh, b_hh, w_hr)
+                    h_new, c_new = _step(self.mode, gi[t], h, c, w_hh, b_hh, w_hr)
+                    if live is not None:
+                        h_new = where(live[t], h_new, h)
+                        c_new = None if c is None else where(live[t], c_new, c)
+                    h, c = h_new, c_new
                     steps[t] = h
                 outs.append(stack(steps) if seq else x.new_zeros((0, n, out_size)))
                 hs.append(h)
@@ -171,14 +192,25 @@ class RNNBase(Module):
                 keep = _keep(layer_in, tuple(layer_in.shape), p)
                 layer_in = layer_in * Tensor(keep / (1 - p) if p < 1 else keep)
         out, h_n = layer_in, stack(hs)
-        if batched and self.batch_first:
-            out = out.transpose(0, 1)
-        if not batched:
-            out, h_n = out.squeeze(1), h_n.squeeze(1)
-        if self.mode == "LSTM":
-            c_n = stack(cs)
-            return out, (h_n, c_n if batched else c_n.squeeze(1))
-        return out, h_n
+        c_n = stack(cs) if self.mode == "LSTM" else None
+        if packed is not None:
+            out = _repack(out, packed.batch_sizes, packed)
+            if packed.unsorted_indices is not None:
+                back = Tensor(x._be.xp.asarray(_np_of(packed.unsorted_indices)))
+                h_n = h_n.index_select(1, back)
+                c_n = None if c_n is None else c_n.index_select(1, back)
+        else:
+            if batched and self.batch_first:
+                out = out.transpose(0, 1)
+            if not batched:
+                out, h_n = out.squeeze(1), h_n.squeeze(1)
+                c_n = None if c_n is None else c_n.squeeze(1)
+        return (out, (h_n, c_n)) if self.mode == "LSTM" else (out, h_n)
+
+
+def _np_of(t):
+    a = t._array
+    return np.asarray(a.get() if hasattr(a, "get") else a)
 
 
 class RNN(RNNBase):
