@@ -431,6 +431,9 @@ class CPUBackend(Backend):
         return simd_kernels.conv2d(x, w, b, win)
 
     def conv2d_weight_grad(self, x, grad, win):
+        from . import winograd
+        if winograd.applies_weight_grad(x, grad, win):
+            return winograd.conv2d_weight_grad(x, grad, win)
         if not _simd_conv(x, grad, None, win):
             return super().conv2d_weight_grad(x, grad, win)
         from . import simd_kernels

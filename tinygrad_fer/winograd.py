@@ -14,8 +14,33 @@ from ._jit import kernel, prange
 
 _u = np.uint64   # unsigned indices: no negative-index wrap-around test, which keeps LLVM from vectorising
 
-# G: the weight transform, applied as G g G^T
-_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+
+
+def _g_rows(g0, g1, g2):
+    """G applied to three rows (G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]])."""
+    return g0, (g0 + g1 + g2) * 0.5, (g0 - g1 + g2) * 0.5, g2
+
+
+def _gt_rows(d0, d1, d2, d3):
+    """G^T applied to four rows."""
+    return d0 + (d1 + d2) * 0.5, (d1 - d2) * 0.5, (d1 + d2) * 0.5 + d3
+
+
+def _weight_tiles(w):
+    """U = G g G^T of every 3x3 filter of w (M, C, 3, 3), laid (16, C, M) for the products: elementwise over the
+    filters (an einsum over the small axes costs milliseconds at 128 x 128 channels)."""
+    w = w.astype(np.float64)
+    rows = _g_rows(w[:, :, 0, :], w[:, :, 1, :], w[:, :, 2, :])                   # 4 x (M, C, 3)
+    u = np.stack([np.stack(_g_rows(r[..., 0], r[..., 1], r[..., 2])) for r in rows])   # (4, 4, M, C)
+    return np.ascontiguousarray(u.astype(np.float32).transpose(0, 1, 3, 2)).reshape(16, w.shape[1], w.shape[0])
+
+
+def _weight_gradient(du):
+    """G^T dU G of every (4, 4) tile of du (4, 4, M, C): the filters' gradients, (M, C, 3, 3)."""
+    du = du.astype(np.float64)
+    rows = _gt_rows(du[0], du[1], du[2], du[3])                                   # 3 x (4, M, C)
+    g = np.stack([np.stack(_gt_rows(r[0], r[1], r[2], r[3]), axis=-1) for r in rows], axis=-2)   # (M, C, 3, 3)
+    return g.astype(np.float32)
 
 
 @kernel
@@ -83,6 +108,36 @@ def _output_tiles_nb(mo, bias, out, th_, tw_):
                 of[_u(k + row)], of[_u(k + row + m_)] = q0 + q1 + q2 + bv, q1 - q2 - q3 + bv
 
 
+@kernel
+def _gradient_tiles_nb(gh, dm, th_, tw_):
+    # gh (N, 2*TH, 2*TW, M) output gradient channels last, zero past the output; dm (16, N*TH*TW, M) = A dY A^T of
+    # each 2x2 block dY: the gradient of the products (A dY combines rows [y0, y0 + y1, y0 - y1, -y1]; (.) A^T the
+    # same over columns)
+    n_, oh2, ow2, m_ = gh.shape
+    gf, df = gh.reshape(gh.size), dm.reshape(dm.size)
+    plane = dm.shape[1] * m_
+    row = ow2 * m_
+    for t in prange(n_ * th_):
+        n, th = t // th_, t % th_
+        for tw in range(tw_):
+            i0 = ((n * oh2 + 2 * th) * ow2 + 2 * tw) * m_
+            base = ((n * th_ + th) * tw_ + tw) * m_
+            for m in range(m_):
+                i = i0 + m
+                y00, y01, y10, y11 = gf[_u(i)], gf[_u(i + m_)], gf[_u(i + row)], gf[_u(i + row + m_)]
+                # rows of A dY: [y00, y01], [y00 + y10, y01 + y11], [y00 - y10, y01 - y11], [-y10, -y11]
+                a0, a1, b0, b1 = y00, y01, y00 + y10, y01 + y11
+                c0, c1, e0, e1 = y00 - y10, y01 - y11, -y10, -y11
+                q = base + m
+                df[_u(q)], df[_u(q + plane)], df[_u(q + 2 * plane)], df[_u(q + 3 * plane)] = a0, a0 + a1, a0 - a1, -a1
+                df[_u(q + 4 * plane)], df[_u(q + 5 * plane)], df[_u(q + 6 * plane)], df[_u(q + 7 * plane)] = \
+                    b0, b0 + b1, b0 - b1, -b1
+                df[_u(q + 8 * plane)], df[_u(q + 9 * plane)], df[_u(q + 10 * plane)], df[_u(q + 11 * plane)] = \
+                    c0, c0 + c1, c0 - c1, -c1
+                df[_u(q + 12 * plane)], df[_u(q + 13 * plane)], df[_u(q + 14 * plane)], df[_u(q + 15 * plane)] = \
+                    e0, e0 + e1, e0 - e1, -e1
+
+
 def applies(x, w, b, win):
     """Whether conv2d takes this path: a 3x3 window, stride 1, no dilation, padding at most 2, float32, finite
     operands, and at least 64 input and output channels: with fewer, the 16 products are too thin for the GEMM to
@@ -93,18 +148,43 @@ def applies(x, w, b, win):
         and x.shape[3] + 2 * win.pw >= 3 and bool(np.isfinite(w).all()) and bool(np.isfinite(x).all())
 
 
-def conv2d(x, w, b, win):
-    """The 3x3 stride-1 convolution of x (N, C, H, W) with w (M, C, 3, 3), padded by (win.ph, win.pw), plus b."""
+def _tiles(x, win):
+    """The transformed input tiles V (16, N*TH*TW, C) and the tile grid (TH, TW), the output size (OH, OW)."""
     n, c, h, wd = x.shape
-    m = w.shape[0]
     oh, ow = h + 2 * win.ph - 2, wd + 2 * win.pw - 2
     th, tw = -(-oh // 2), -(-ow // 2)
     xh = np.zeros((n, 2 * th + 2, 2 * tw + 2, c), np.float32)    # holds the padded input: 2 * th >= oh
     xh[:, win.ph:win.ph + h, win.pw:win.pw + wd, :] = x.transpose(0, 2, 3, 1)
     v = np.empty((16, n * th * tw, c), np.float32)
     _input_tiles_nb(xh, v, th, tw)
-    u = np.einsum("ai,mcij,bj->abcm", _G, w.astype(np.float64), _G).astype(np.float32).reshape(16, c, m)
-    mo = np.matmul(v, u)
+    return v, (th, tw), (oh, ow)
+
+
+def applies_weight_grad(x, grad, win):
+    """Whether conv2d_weight_grad takes this path: as applies(), with the output gradient for the weight."""
+    return x.dtype == np.float32 and grad.dtype == np.float32 and win.kh == win.kw == 3 \
+        and (win.sh, win.sw, win.dh, win.dw) == (1, 1, 1, 1) and win.ph <= 2 and win.pw <= 2 \
+        and min(x.shape[1], grad.shape[1]) >= 64 and bool(np.isfinite(x).all()) and bool(np.isfinite(grad).all())
+
+
+def conv2d_weight_grad(x, grad, win):
+    """The weight gradient (M, C, 3, 3) of conv2d: G^T (sum over tiles of (A dY A^T) * V) G, the sum over tiles one
+    batched GEMM per transformed position."""
+    m = grad.shape[1]
+    v, (th, tw), (oh, ow) = _tiles(x, win)
+    gh = np.zeros((x.shape[0], 2 * th, 2 * tw, m), np.float32)
+    gh[:, :oh, :ow, :] = grad.transpose(0, 2, 3, 1)
+    dm = np.empty((16, v.shape[1], m), np.float32)
+    _gradient_tiles_nb(gh, dm, th, tw)
+    return _weight_gradient(np.matmul(dm.transpose(0, 2, 1), v).reshape(4, 4, m, x.shape[1]))
+
+
+def conv2d(x, w, b, win):
+    """The 3x3 stride-1 convolution of x (N, C, H, W) with w (M, C, 3, 3), padded by (win.ph, win.pw), plus b."""
+    n, c = x.shape[:2]
+    m = w.shape[0]
+    v, (th, tw), (oh, ow) = _tiles(x, win)
+    mo = np.matmul(v, _weight_tiles(w))
     out = np.empty((n, 2 * th, 2 * tw, m), np.float32)
     _output_tiles_nb(mo, np.zeros(m, np.float32) if b is None else np.ascontiguousarray(b), out, th, tw)
     return np.ascontiguousarray(out[:, :oh, :ow, :].transpose(0, 3, 1, 2))
