@@ -4,6 +4,7 @@ rounds interleaved (ours, PyTorch, ours, ...), medians.
 
     python bench/bench_nets.py [--rounds 3] [--steps 20] [--nets fer:50,fer:128,resnet8:128,vgg:64,lenet:256,mlp:128]
     python bench/bench_nets.py --mixed      # the FER step with PyTorch loaded and warmed up in the same process
+    python bench/bench_nets.py --checkout /tmp/before   # ours from another checkout (git worktree add ...)
 
 Prints img/s for both and the ratio (ours / PyTorch). Adam for the MLP and ResNet-8, SGD with momentum otherwise.
 """
@@ -53,9 +54,12 @@ print(json.dumps(batch / sorted(times)[len(times) // 2]))
 """
 
 
-def run(lib, net, batch, steps, mixed=False):
+def run(lib, net, batch, steps, mixed=False, checkout=None):
     code = CHILD.format(here=HERE, lib=lib, net=net, batch=batch, steps=steps, mixed=mixed)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = dict(os.environ)
+    if checkout and lib == "ours":
+        env["PYTHONPATH"] = os.path.abspath(checkout)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -65,6 +69,7 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--nets", default="fer:50,fer:128,resnet8:128,vgg:64,lenet:256,mlp:128")
     ap.add_argument("--mixed", action="store_true", help="the FER step at batch 50 and 128, PyTorch in-process")
+    ap.add_argument("--checkout", help="run ours from this checkout (PYTHONPATH) instead of the installed one")
     a = ap.parse_args()
     cases = [("fer", 50), ("fer", 128)] if a.mixed else [(n.split(":")[0], int(n.split(":")[1]))
                                                           for n in a.nets.split(",")]
@@ -72,7 +77,7 @@ def main():
     for r in range(a.rounds):
         for c in cases:
             for lib in ("ours", "torch"):
-                got[c][lib].append(run(lib, c[0], c[1], a.steps, a.mixed and lib == "ours"))
+                got[c][lib].append(run(lib, c[0], c[1], a.steps, a.mixed and lib == "ours", a.checkout))
         print(f"round {r + 1} done", file=sys.stderr)
     print(f"| net (batch){' with PyTorch in-process' if a.mixed else ''} | ours img/s | PyTorch img/s | ratio |")
     print("|---|---|---|---|")
