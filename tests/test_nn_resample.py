@@ -180,3 +180,19 @@ def test_conv2d_padding_modes_like_torch(mode, kw, shape):
     for lib in (tg, torch):
         with pytest.raises(ValueError, match='Only "zeros" padding mode is supported for ConvTranspose2d'):
             lib.nn.ConvTranspose2d(2, 3, 3, padding_mode=mode)
+
+
+@pytest.mark.parametrize("name,args,shape", [
+    ("ZeroPad1d", ((1, 2),), (2, 3, 4)), ("ZeroPad2d", (1,), (3, 3)), ("ZeroPad3d", ((1, 0, 0, 2, 1, 1),), (1, 2, 2, 3)),
+    ("ConstantPad1d", (2, 3.5), (2, 4)), ("ConstantPad2d", ((1, 0, 2, 1), -1.0), (1, 2, 3, 3)),
+    ("ConstantPad3d", (1, 0.5), (1, 1, 2, 2, 2)), ("ReflectionPad1d", (2,), (2, 3, 4)),
+    ("ReflectionPad2d", ((1, 0, 2, 1),), (1, 2, 3, 4)), ("ReflectionPad3d", (1,), (1, 1, 2, 3, 3)),
+    ("ReplicationPad1d", ((0, 3),), (3, 2)), ("ReplicationPad2d", (2,), (1, 1, 2, 2)),
+    ("ReplicationPad3d", ((1, 1, 0, 0, 2, 0),), (2, 1, 2, 2, 2)), ("CircularPad1d", (1,), (1, 2, 3)),
+    ("CircularPad2d", ((2, 1, 1, 0),), (1, 1, 3, 3)), ("CircularPad3d", (1,), (1, 1, 2, 2, 2)),
+])
+def test_padding_layers_like_torch(name, args, shape):
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs) and ours.padding == theirs.padding
+    assert getattr(ours, "value", None) == getattr(theirs, "value", None)
+    compare(ours, theirs, [np.random.default_rng(0).standard_normal(shape)])
