@@ -41,6 +41,12 @@ from . import linalg  # noqa: F401,E402
 from . import _tensor_api  # noqa: F401,E402  (gives Tensor the op methods declared in ops/)
 from .autograd import functional as _autograd_functional  # noqa: F401,E402  (autograd.functional)
 
+# PyTorch's out= on the functions scripts most often call with it (the Tensor methods take none, as in PyTorch)
+from .ops.out import accepts_out as _accepts_out  # noqa: E402
+for _name in ("add", "sub", "mul", "div", "pow", "matmul", "mm", "bmm", "neg", "abs", "exp", "log", "sqrt", "sin",
+              "cos", "tanh", "sigmoid", "clamp", "maximum", "minimum", "cat", "stack", "sum", "mean", "where"):
+    globals()[_name] = _accepts_out(globals()[_name])
+del _name
 clip = clamp
 concat = concatenate = cat
 multiply, divide, subtract, negative = mul, div, sub, neg

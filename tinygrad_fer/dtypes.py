@@ -63,6 +63,15 @@ def from_np(np_dtype):
     return d
 
 
+_SCALAR_TYPE = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def scalar_type_name(np_dtype):
+    """PyTorch's name for a dtype in its error messages (Float, Long, ...)."""
+    return _SCALAR_TYPE.get(np.dtype(np_dtype).name, np.dtype(np_dtype).name)
+
+
 def to_dtype(d):
     """Accept our dtype, a NumPy dtype/type, or a name like 'float32'."""
     if isinstance(d, DType):
