@@ -221,3 +221,21 @@ def test_normal_gradients_are_zero_as_in_torch():
     lambda m: m.normal(1.0, m.ones(2, dtype=m.int32))])
 def test_normal_rejects_what_torch_rejects(make):
     same_outcome(make, message=False)
+
+
+def test_set_default_device_like_torch():
+    try:
+        for lib in (tg, torch):
+            lib.set_default_device("cpu")
+            assert lib.get_default_device() == lib.device("cpu") and lib.zeros(2).device == lib.device("cpu")
+            lib.set_default_device(None)
+            assert lib.get_default_device() == lib.device("cpu")
+        tg.set_default_device("cuda")
+        assert tg.get_default_device() == tg.device("cuda")
+        if not tg.cuda.is_available():    # factories now make CUDA tensors: without a GPU they say so
+            with pytest.raises(RuntimeError, match="CUDA|cupy|GPU"):
+                tg.zeros(2)
+        assert tg.zeros(2, device="cpu").device == tg.device("cpu")   # an explicit device still wins
+    finally:
+        tg.set_default_device(None)
+    assert tg.zeros(2).device == tg.device("cpu")

@@ -6,7 +6,7 @@ A Tensor records the graph of the ops it takes part in; each op carries its back
 from . import _process_tuning  # noqa: F401  (first, before NumPy loads OpenBLAS: OpenMP, malloc, BLAS threads)
 from math import pi, e, inf, nan  # noqa: F401  (PyTorch's constants are these Python floats)
 from . import dtypes
-from .backend import device
+from .backend import device, get_default_device, set_default_device
 from .dtypes import (bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa: F401
                      get_default_dtype, set_default_dtype)
 from .dtypes import DType as dtype  # noqa: F401

@@ -36,12 +36,25 @@ class device:
 
 
 CPU = device("cpu")
+_default = [None]   # set_default_device's device; None: the CPU
+
+
+def set_default_device(dev):
+    """torch.set_default_device: the device factory functions (tensor, zeros, randn, ...) use when given none."""
+    _default[0] = None if dev is None else device(dev)
+
+
+def get_default_device():
+    return _default[0] or CPU
 
 
 def get(dev):
-    """The backend (a backend_base.Backend) of a device (None means CPU)."""
+    """The backend (a backend_base.Backend) of a device (None means the default device, the CPU unless
+    set_default_device said otherwise)."""
     if dev is None:
-        return backend_cpu
+        dev = _default[0]
+        if dev is None:
+            return backend_cpu
     t = dev.type if isinstance(dev, device) else device(dev).type
     if t == "cpu":
         return backend_cpu
