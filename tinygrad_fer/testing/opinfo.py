@@ -1383,6 +1383,11 @@ def _norm_sample(kind):
             shape = d.shape(1, 4, min_side=2)
             norm = shape[d.int(0, len(shape) - 1):]
             return Sample((d.array(shape, dt, nice=False), norm, *affine(norm)), dict(eps=d.choice((1e-5, 0.1))))
+        if kind == "rms_norm":
+            shape = d.shape(1, 4, min_side=2)
+            norm = shape[d.int(0, len(shape) - 1):]
+            return Sample((d.array(shape, dt, nice=False), norm, d.array(norm, dt) if d.bool() else None),
+                          dict(eps=d.choice((None, 1e-5, 0.1))))
         if kind == "group_norm":
             g, c = d.int(1, 3), d.int(1, 2)
             x = d.array((d.int(1, 2), g * c) + d.shape(0, 2, 1, 3), dt, nice=False)
@@ -1399,6 +1404,12 @@ def _norm_sample(kind):
         return Sample((x, d.int(1, 4)), dict(alpha=d.choice((1e-4, 0.5)), beta=d.choice((0.75, 0.5)),
                                              k=d.choice((1.0, 2.0))))
     return sample
+
+
+def _bilinear_sample(d, dt):
+    batch, i1, i2, o = d.shape(0, 2), d.int(1, 3), d.int(1, 3), d.int(1, 3)
+    return Sample((d.array(batch + (i1,), dt), d.array(batch + (i2,), dt), d.array((o, i1, i2), dt),
+                   d.array((o,), dt) if d.bool() else None))
 
 
 def _embedding_sample(d, dt):
@@ -1442,7 +1453,9 @@ def _loss_more_sample(kind):
         if kind == "margin_ranking_loss":
             return Sample((x, d.array(shape, dt), sign(shape)), dict(margin=d.choice((0.0, 0.5)), reduction=red))
         batch = (d.int(1, 3),) if d.bool() else ()
-        vec = batch + (d.int(1, 4),)
+        # at least two features: the 2-norm of one value is |x|, whose second derivative PyTorch's float32 norm
+        # rule leaves as rounding noise instead of 0
+        vec = batch + (d.int(2, 4),)
         if kind == "cosine_embedding_loss":
             return Sample((d.array(vec, dt), d.array(vec, dt), sign(batch)),
                           dict(margin=d.choice((0.0, 0.5, -0.5)), reduction=red))
@@ -1461,6 +1474,9 @@ def _loss_more_sample(kind):
         if kind == "pairwise_distance":
             return Sample((d.array(vec, dt), d.array(vec[-1:] if d.bool() else vec, dt)),
                           dict(p=d.choice((1.0, 2.0, 3.0)), keepdim=d.bool()))
+        if kind == "triplet_margin_with_distance_loss":
+            return Sample(tuple(d.array(vec, dt) for _ in range(3)),
+                          dict(margin=d.choice((0.5, 1.0)), swap=d.bool(), reduction=red))
         if kind == "triplet_margin_loss":
             return Sample(tuple(d.array(vec, dt) for _ in range(3)),
                           dict(margin=d.choice((0.5, 1.0)), p=d.choice((1, 2)), swap=d.bool(), reduction=red))
@@ -1598,6 +1614,8 @@ def _more_nn():
     yield OpInfo("local_response_norm", _norm_sample("local_response_norm"), namespace="F",
                  module="LocalResponseNorm", scale=10, deviations=dict(dtypes=dict(bool=no_pool, int32=no_pool)))
     yield OpInfo("embedding", _embedding_sample, namespace="F", module="Embedding")
+    yield OpInfo("rms_norm", _norm_sample("rms_norm"), namespace="F", module="RMSNorm", scale=10)
+    yield OpInfo("bilinear", _bilinear_sample, namespace="F", module="Bilinear", scale=10)
     yield OpInfo("embedding_bag", _embedding_bag_sample, call=_embedding_bag_call, namespace="F",
                  module="EmbeddingBag")
     modules = dict(smooth_l1_loss="SmoothL1Loss", huber_loss="HuberLoss", kl_div="KLDivLoss",
@@ -1606,7 +1624,8 @@ def _more_nn():
                    cosine_embedding_loss="CosineEmbeddingLoss", pairwise_distance="PairwiseDistance",
                    triplet_margin_loss="TripletMarginLoss", poisson_nll_loss="PoissonNLLLoss",
                    gaussian_nll_loss="GaussianNLLLoss", cosine_similarity="CosineSimilarity",
-                   multilabel_margin_loss="MultiLabelMarginLoss")
+                   multilabel_margin_loss="MultiLabelMarginLoss",
+                   triplet_margin_with_distance_loss="TripletMarginWithDistanceLoss")
     yield OpInfo("interpolate", _resample_sample("interpolate"), namespace="F", module="Upsample",
                  aliases=("upsample",), scale=10)
     yield OpInfo("pixel_shuffle", _resample_sample("pixel_shuffle"), namespace="F", module="PixelShuffle")
@@ -1645,7 +1664,8 @@ NOT_OPS = frozenset(
     "arange as_tensor empty empty_like eye from_numpy full full_like linspace ones ones_like zeros zeros_like rand "
     "rand_like randn randn_like randint randint_like randperm manual_seed seed load save get_default_dtype "
     "set_default_dtype is_grad_enabled is_inference_mode_enabled allclose equal tensor one_hot dropout "
-    "dropout2d dropout1d dropout3d alpha_dropout feature_alpha_dropout normal is_tensor is_floating_point numel initial_seed set_num_threads get_num_threads".split())
+    "dropout2d dropout1d dropout3d alpha_dropout feature_alpha_dropout normal is_tensor is_floating_point numel initial_seed set_num_threads get_num_threads "
+    "set_default_device get_default_device".split())
 
 
 # Tensor methods that are another spelling of a registered op (tests/test_ops.py checks they agree with it)
