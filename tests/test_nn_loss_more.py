@@ -166,3 +166,26 @@ def test_pairwise_distance_module():
     assert repr(ours) == repr(theirs) and (ours.norm, ours.eps, ours.keepdim) == (theirs.norm, theirs.eps, True)
     np.testing.assert_allclose(ours(tg.tensor(X), tg.tensor(Y)).numpy(),
                                theirs(torch.tensor(X), torch.tensor(Y)).numpy(), rtol=1e-12)
+
+
+def test_triplet_margin_with_distance_loss_and_nll_loss_2d_like_torch():
+    ours, theirs = nn.TripletMarginWithDistanceLoss(margin=0.5, swap=True), \
+        torch.nn.TripletMarginWithDistanceLoss(margin=0.5, swap=True)
+    assert repr(ours) == repr(theirs)
+    res = []
+    for lib, m in ((tg, ours), (torch, theirs)):
+        ts = [lib.tensor(a, requires_grad=True) for a in (X, Y, PROB)]
+        out = m(*ts)
+        out.backward()
+        res.append([out.detach().numpy()] + [t.grad.numpy() for t in ts])
+        cos = lib.nn.TripletMarginWithDistanceLoss(
+            distance_function=lambda a, b: 1 - lib.nn.functional.cosine_similarity(a, b), reduction="none")
+        res[-1].append(cos(*(lib.tensor(a) for a in (X, Y, PROB))).numpy())
+        with pytest.raises(ValueError, match="margin must be greater than 0, got 0"):
+            lib.nn.functional.triplet_margin_with_distance_loss(ts[0], ts[1], ts[2], margin=0)
+        with pytest.warns(FutureWarning, match="`NLLLoss2d` has been deprecated"):
+            m2 = lib.nn.NLLLoss2d()
+        res[-1].append(m2(lib.tensor(X).log_softmax(1).reshape(4, 3, 1, 1),
+                          lib.tensor(np.array([[[0]], [[2]], [[1]], [[1]]]))).numpy())
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

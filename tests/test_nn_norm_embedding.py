@@ -272,3 +272,30 @@ def test_embedding_bag_errors_like_torch():
             f(lib.tensor([[1, 2]]), lib.ones((4, 2), dtype=lib.int64))
         e = lib.nn.EmbeddingBag.from_pretrained(ww, mode="sum")
         assert not e.weight.requires_grad and repr(e) == "EmbeddingBag(4, 2, mode='sum')"
+
+
+@pytest.mark.parametrize("name,args,kw,shape", [
+    ("RMSNorm", (5,), {}, (2, 3, 5)),
+    ("RMSNorm", ([3, 5],), dict(eps=1e-3), (2, 3, 5)),
+    ("RMSNorm", (4,), dict(elementwise_affine=False), (4,)),
+    ("BatchNorm3d", (3,), {}, (2, 3, 2, 2, 3)),
+])
+def test_rms_norm_and_batch_norm_3d_like_torch(name, args, kw, shape):
+    ours, theirs = getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw).double()
+    if list(theirs.parameters()):
+        _same_module(ours.double(), theirs, _x(*shape))
+    else:
+        assert repr(ours) == repr(theirs) and list(ours.state_dict()) == []
+        np.testing.assert_allclose(ours(tg.tensor(_x(*shape))).numpy(), theirs(torch.tensor(_x(*shape))).numpy(),
+                                   rtol=1e-12)
+
+
+def test_lazy_batch_norm_3d_and_errors():
+    for lib in (tg, torch):
+        m = lib.nn.LazyBatchNorm3d()
+        m(lib.zeros((2, 4, 1, 2, 2)))
+        assert type(m) is lib.nn.BatchNorm3d and m.num_features == 4
+        with pytest.raises(ValueError, match=r"expected 5D input \(got 4D input\)"):
+            m(lib.zeros((2, 4, 2, 2)))
+        with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[4\], expected input with shape \[\*4\]"):
+            lib.nn.functional.rms_norm(lib.zeros((2, 3)), [4])

@@ -196,3 +196,28 @@ def test_padding_layers_like_torch(name, args, shape):
     assert repr(ours) == repr(theirs) and ours.padding == theirs.padding
     assert getattr(ours, "value", None) == getattr(theirs, "value", None)
     compare(ours, theirs, [np.random.default_rng(0).standard_normal(shape)])
+
+
+def test_bilinear_softmax2d_and_parameter_containers_like_torch():
+    torch.manual_seed(0)
+    theirs = torch.nn.Bilinear(3, 2, 4).double()
+    ours = nn.Bilinear(3, 2, 4).double()
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == ["weight", "bias"]
+    assert np.abs(ours.weight.detach().numpy()).max() <= 1 / np.sqrt(3)
+    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    r = np.random.default_rng(0)
+    compare(ours, theirs, [r.standard_normal((5, 3)), r.standard_normal((5, 2))])
+    compare(nn.Softmax2d(), torch.nn.Softmax2d(), [r.standard_normal((2, 3, 2, 2))])
+    for lib in (tg, torch):
+        with pytest.raises(ValueError, match="Softmax2d: expected input to be 3D or 4D, got 2D instead"):
+            lib.nn.Softmax2d()(lib.zeros((2, 2)))
+        pl = lib.nn.ParameterList([lib.nn.Parameter(lib.zeros((2, 3))), lib.zeros(3)])
+        pl.append(lib.ones(1))
+        assert list(pl.state_dict()) == ["0", "1", "2"] and len(pl) == 3
+        assert type(pl[1]).__name__ == "Parameter" and tuple(pl[-1].shape) == (1,)
+        pd = lib.nn.ParameterDict({"a": lib.zeros(2), "b": lib.nn.Parameter(lib.ones(1))})
+        pd["c"] = lib.zeros(3)
+        assert list(pd.state_dict()) == ["a", "b", "c"] and list(pd.keys()) == ["a", "b", "c"]
+        assert type(pd["a"]).__name__ == "Parameter" and "b" in pd
+        del pd["b"]
+        assert list(pd) == ["a", "c"] and len(list(lib.nn.Module.parameters(pd))) == 2

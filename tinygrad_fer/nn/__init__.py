@@ -16,9 +16,11 @@ from .lazy import (LazyLinear, LazyConv2d, LazyConvTranspose2d, LazyBatchNorm1d,
                    LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, UninitializedParameter,
                    UninitializedBuffer)
 from .normalization_layers import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,  # noqa
-                                   LocalResponseNorm)
+                                   LocalResponseNorm, RMSNorm, BatchNorm3d)
 from .embedding import Embedding, EmbeddingBag, Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa
 from .attention import MultiheadAttention  # noqa: F401
+from .misc_layers import Bilinear, Softmax2d, ParameterList, ParameterDict  # noqa: F401
+from .lazy import LazyBatchNorm3d  # noqa: F401
 from .padding import (ZeroPad1d, ZeroPad2d, ZeroPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,  # noqa: F401
                       ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                       ReplicationPad3d, CircularPad1d, CircularPad2d, CircularPad3d)
@@ -29,7 +31,8 @@ from .resample import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, Pixe
                        ChannelShuffle)
 from .loss_more import (SmoothL1Loss, HuberLoss, KLDivLoss, SoftMarginLoss, MultiLabelSoftMarginLoss,  # noqa
                         HingeEmbeddingLoss, MarginRankingLoss, CosineEmbeddingLoss, TripletMarginLoss,
-                        PoissonNLLLoss, GaussianNLLLoss, PairwiseDistance, MultiLabelMarginLoss, CosineSimilarity)
+                        PoissonNLLLoss, GaussianNLLLoss, PairwiseDistance, MultiLabelMarginLoss, CosineSimilarity,
+                        TripletMarginWithDistanceLoss, NLLLoss2d)
 from .loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss,  # noqa: F401
                    MultiMarginLoss)
 from .parallel import DataParallel  # noqa: F401,E402

@@ -9,7 +9,7 @@ from .conv import Conv2d, ConvTranspose2d
 from .linear import Linear
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d
-from .normalization_layers import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .normalization_layers import BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .parameter import Parameter
 
 _USE = ("Attempted to use an uninitialized parameter in {}. This error happens when you are using a `LazyModule` "
@@ -240,6 +240,7 @@ def _lazy_norm(concrete):
 
 LazyBatchNorm1d = _lazy_norm(BatchNorm1d)
 LazyBatchNorm2d = _lazy_norm(BatchNorm2d)
+LazyBatchNorm3d = _lazy_norm(BatchNorm3d)
 # PyTorch's lazy instance norms default to affine and tracked statistics, unlike InstanceNorm1d/2d/3d themselves
 LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d)
 LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d)

@@ -1,8 +1,8 @@
-"""LayerNorm, GroupNorm, InstanceNorm1d/2d/3d and LocalResponseNorm: each holds its options and parameters (weight
+"""LayerNorm, RMSNorm, GroupNorm, InstanceNorm1d/2d/3d, LocalResponseNorm and BatchNorm3d: each holds its options and parameters (weight
 ones, bias zeros) and calls the functional form."""
 import warnings
 
-from ..ops.norm_layers import group_norm, instance_norm, layer_norm, local_response_norm
+from ..ops.norm_layers import group_norm, instance_norm, layer_norm, local_response_norm, rms_norm
 from ..tensor import empty
 from . import init
 from .module import Module
@@ -48,6 +48,34 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape, self.eps = tuple(normalized_shape), eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(empty(self.normalized_shape, device=device, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class BatchNorm3d(_BatchNorm):
+    _ndims = (5,)
 
 
 class GroupNorm(Module):

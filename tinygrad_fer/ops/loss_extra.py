@@ -241,6 +241,24 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduce(_clamp_min0(margin + d_pos - d_neg), reduction)
 
 
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """The triplet loss with any distance (pairwise_distance by default)."""
+    _tensors("triplet_margin_with_distance_loss", anchor=anchor, positive=positive, negative=negative)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    reduction = _reduction(reduction)
+    a, pd, n = anchor.ndim, positive.ndim, negative.ndim
+    if not a == pd == n:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a}D, positive {pd}D, and negative {n}D inputs")
+    dist = distance_function if distance_function is not None else pairwise_distance
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_neg = minimum(d_neg, dist(positive, negative))
+    return _reduce(_clamp_min0(margin + d_pos - d_neg), reduction)
+
+
 # ---- likelihoods ---------------------------------------------------------------------------------
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
@@ -285,4 +303,4 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 __all__ = ["smooth_l1_loss", "huber_loss", "kl_div", "soft_margin_loss", "multilabel_soft_margin_loss",
            "hinge_embedding_loss", "margin_ranking_loss", "cosine_embedding_loss", "pairwise_distance",
            "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss", "cosine_similarity",
-           "multilabel_margin_loss"]
+           "multilabel_margin_loss", "triplet_margin_with_distance_loss"]

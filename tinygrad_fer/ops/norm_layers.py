@@ -1,5 +1,7 @@
-"""Layer, group, instance and local-response normalisation, composed from differentiable ops (so their gradients,
+"""Layer, group, instance, RMS and local-response normalisation, composed from differentiable ops (so their gradients,
 and gradients of gradients, come from the ops' own rules)."""
+import numpy as np
+
 from .. import grad_mode
 from ..tensor import Tensor
 from .movement import pad
@@ -43,6 +45,26 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out = out + bias
     return out
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the trailing normalized_shape dims, times weight; eps defaults to the
+    dtype's machine epsilon, as PyTorch's."""
+    _check_tensor("rms_norm", input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "   # (PyTorch's "[*4]")
+                           f"[*{', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {list(shape)}")
+    _check_float("rms_norm", input)
+    if eps is None:
+        eps = float(np.finfo(input._array.dtype).eps)
+    dims = tuple(range(input.ndim - k, input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
 
 
 def _channel_affine(out, weight, bias):
@@ -129,4 +151,4 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     return input / ((win / size) * alpha + k) ** beta
 
 
-__all__ = ["layer_norm", "group_norm", "instance_norm", "local_response_norm"]
+__all__ = ["layer_norm", "group_norm", "instance_norm", "local_response_norm", "rms_norm"]
