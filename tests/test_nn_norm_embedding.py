@@ -299,3 +299,39 @@ def test_lazy_batch_norm_3d_and_errors():
             m(lib.zeros((2, 4, 2, 2)))
         with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[4\], expected input with shape \[\*4\]"):
             lib.nn.functional.rms_norm(lib.zeros((2, 3)), [4])
+
+
+def test_rrelu_training_draws_slopes_in_range():
+    assert repr(nn.RReLU()) == repr(torch.nn.RReLU()) and repr(nn.RReLU(0.1, 0.3, True)) == \
+        repr(torch.nn.RReLU(0.1, 0.3, True))
+    tg.manual_seed(0)
+    x = tg.tensor(-np.linspace(0.5, 2.0, 400), requires_grad=True)
+    m = nn.RReLU(0.1, 0.3)
+    y = m(x)
+    slopes = (y / x).detach().numpy()
+    assert 0.1 <= slopes.min() < 0.12 and 0.28 < slopes.max() <= 0.3 and len(np.unique(slopes)) > 300
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), slopes)          # the drawn slope is the gradient
+    m.eval()
+    np.testing.assert_allclose((m(x) / x).detach().numpy(), 0.2)
+    for lib in (tg, torch):
+        with pytest.raises(NotImplementedError, match="\"leaky_relu_cpu\" not implemented for 'Long'"):
+            lib.nn.functional.rrelu(lib.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_gumbel_softmax_samples(hard):
+    """Rows are distributions (one-hot when hard); the choice frequencies follow softmax(logits); the gradient is
+    the soft sample's (straight-through when hard)."""
+    tg.manual_seed(0)
+    logits = tg.tensor(np.log(np.array([[0.6, 0.3, 0.1]] * 4000)), requires_grad=True)
+    y = nn.functional.gumbel_softmax(logits, tau=0.5, hard=hard)
+    v = y.detach().numpy()
+    np.testing.assert_allclose(v.sum(1), 1.0, rtol=1e-12)
+    if hard:
+        assert set(np.unique(v)) == {0.0, 1.0}
+    freq = np.bincount(v.argmax(1), minlength=3) / len(v)
+    np.testing.assert_allclose(freq, [0.6, 0.3, 0.1], atol=0.03)
+    (y * tg.tensor(np.array([1.0, 2.0, 3.0]))).sum().backward()
+    assert np.all(np.isfinite(logits.grad.numpy())) and np.abs(logits.grad.numpy()).sum() > 0
+    np.testing.assert_allclose(logits.grad.numpy().sum(1), 0.0, atol=1e-10)   # softmax's gradient sums to zero

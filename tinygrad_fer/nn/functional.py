@@ -17,7 +17,8 @@ from ..ops.distances import pdist  # noqa: F401
 from ..ops.norm_layers import group_norm, instance_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from ..ops.bilinear import bilinear  # noqa: F401
 from ..ops.embedding import embedding, embedding_bag  # noqa: F401
-from ..ops.dropout_extra import alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout  # noqa: F401
+from ..ops.dropout_extra import (alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout,  # noqa: F401
+                                 gumbel_softmax, rrelu)
 from ..ops.loss_extra import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss,  # noqa
                               kl_div, margin_ranking_loss, multilabel_soft_margin_loss, pairwise_distance,
                               poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss,
@@ -218,3 +219,4 @@ __all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]
 __all__ += ["upsample_nearest", "upsample_bilinear"]
 __all__ += ["rms_norm", "bilinear"]
 __all__ += ["triplet_margin_with_distance_loss"]
+__all__ += ["rrelu", "gumbel_softmax"]

@@ -1,8 +1,9 @@
-"""Bilinear, Softmax2d, and the parameter containers ParameterList and ParameterDict (tensors assigned to them
+"""Bilinear, RReLU, Softmax2d, and the parameter containers ParameterList and ParameterDict (tensors assigned to them
 become Parameters, registered under their index or key, as in PyTorch)."""
 import math
 
 from ..ops.bilinear import bilinear
+from ..ops.dropout_extra import rrelu
 from ..ops.reduce import softmax
 from ..tensor import Tensor, empty
 from . import init
@@ -33,6 +34,18 @@ class Bilinear(Module):
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class RReLU(Module):
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
 
 
 class Softmax2d(Module):

@@ -1,12 +1,14 @@
-"""Channel dropout for 1-D and 3-D feature maps, and alpha dropout (which keeps SELU's zero mean and unit variance):
-an input times a random mask (plus an offset for alpha dropout), so the gradient is the mask's."""
+"""Channel dropout for 1-D and 3-D feature maps, alpha dropout (which keeps SELU's zero mean and unit variance),
+randomized leaky ReLU and Gumbel-softmax sampling: an input times (or plus) random constants, so the gradient is
+theirs."""
 import math
 import warnings
 
 import numpy as np
 
 from ..tensor import Tensor
-from .elementwise import _maybe_inplace
+from .elementwise import _maybe_inplace, where
+from .reduce import softmax
 
 # -SELU's scale * alpha: the value SELU tends to for very negative inputs, which alpha dropout drops to
 _ALPHA = 1.7580993408473766
@@ -85,4 +87,37 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     return _alpha(input, lambda x: tuple(x.shape[:2]) + (1,) * (x.ndim - 2), p, training, inplace)
 
 
-__all__ = ["dropout1d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU whose negative slope is drawn uniformly from [lower, upper] per element in training, and is
+    their mean otherwise."""
+    if not input.is_floating_point():
+        kind = {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(input.dtype.name, input.dtype.name)
+        raise NotImplementedError(f'"leaky_relu_cpu" not implemented for \'{kind}\'')
+
+    def op(x):
+        if training:
+            be, dt = x._be, x._array.dtype
+            slope = be.rng.random(tuple(x.shape), dtype=dt if dt in (np.float32, np.float64) else np.float64)
+            slope = Tensor((lower + (upper - lower) * slope).astype(dt, copy=False))
+        else:
+            slope = (lower + upper) / 2
+        return where(x > 0, x, x * slope)   # zero takes the slope, as PyTorch's
+    return _maybe_inplace(op, input, inplace)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + Gumbel noise) / tau); hard=True returns the one-hot argmax with the soft sample's
+    gradient (straight-through)."""
+    be, dt = logits._be, logits._array.dtype
+    u = be.rng.random(tuple(logits.shape), dtype=dt if dt in (np.float32, np.float64) else np.float64)
+    xp = be.xp
+    gumbels = Tensor((-xp.log(-xp.log1p(-u))).astype(dt, copy=False))   # -log(Exp(1)), Exp(1) = -log(1 - U)
+    y = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y
+    index = y.argmax(dim, keepdim=True)
+    y_hard = y.new_zeros(tuple(y.shape)).scatter(dim, index, 1.0)
+    return y_hard - y.detach() + y
+
+
+__all__ = ["dropout1d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "rrelu", "gumbel_softmax"]

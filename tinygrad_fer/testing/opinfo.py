@@ -1615,6 +1615,10 @@ def _more_nn():
                  module="LocalResponseNorm", scale=10, deviations=dict(dtypes=dict(bool=no_pool, int32=no_pool)))
     yield OpInfo("embedding", _embedding_sample, namespace="F", module="Embedding")
     yield OpInfo("rms_norm", _norm_sample("rms_norm"), namespace="F", module="RMSNorm", scale=10)
+    # in evaluation (its functional default) rrelu is leaky_relu with the mean slope; training draws the slopes
+    yield OpInfo("rrelu", lambda d, dt: Sample((d.array(d.shape(), dt),), dict(lower=d.choice((0.1, 0.125)),
+                                                                               upper=d.choice((0.3, 0.5)))),
+                 namespace="F", module="RReLU")
     yield OpInfo("bilinear", _bilinear_sample, namespace="F", module="Bilinear", scale=10)
     yield OpInfo("embedding_bag", _embedding_bag_sample, call=_embedding_bag_call, namespace="F",
                  module="EmbeddingBag")
@@ -1664,7 +1668,7 @@ NOT_OPS = frozenset(
     "arange as_tensor empty empty_like eye from_numpy full full_like linspace ones ones_like zeros zeros_like rand "
     "rand_like randn randn_like randint randint_like randperm manual_seed seed load save get_default_dtype "
     "set_default_dtype is_grad_enabled is_inference_mode_enabled allclose equal tensor one_hot dropout "
-    "dropout2d dropout1d dropout3d alpha_dropout feature_alpha_dropout normal is_tensor is_floating_point numel initial_seed set_num_threads get_num_threads "
+    "dropout2d dropout1d dropout3d alpha_dropout feature_alpha_dropout gumbel_softmax normal is_tensor is_floating_point numel initial_seed set_num_threads get_num_threads "
     "set_default_device get_default_device".split())
 
 
