@@ -1,5 +1,7 @@
 """The image datasets under torchvision.datasets' module path."""
-from .cifar import CIFAR10
+from .cifar import CIFAR10, CIFAR100
+from .fakedata import FakeData
+from .folder import IMG_EXTENSIONS, DatasetFolder, ImageFolder, default_loader, has_file_allowed_extension, pil_loader
 from .mnist import MNIST, FashionMNIST
 
-__all__ = ["CIFAR10", "FashionMNIST", "MNIST"]
+__all__ = ["CIFAR10", "CIFAR100", "DatasetFolder", "FakeData", "FashionMNIST", "ImageFolder", "MNIST"]
