@@ -189,3 +189,37 @@ def test_triplet_margin_with_distance_loss_and_nll_loss_2d_like_torch():
                           lib.tensor(np.array([[[0]], [[2]], [[1]], [[1]]]))).numpy())
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_ctc_loss_module_through_log_softmax_like_torch():
+    """CTCLoss on log_softmax outputs: values and logits' gradients as PyTorch's, and that gradient is the true
+    derivative (central differences); concatenated and padded targets agree; impossible alignments give inf or,
+    with zero_infinity, zero."""
+    r = np.random.default_rng(0)
+    logits = r.standard_normal((6, 3, 5))
+    padded = np.array([[1, 2, 2], [3, 4, 0], [2, 0, 0]])
+    il, tl = [6, 5, 4], [3, 2, 1]
+    res = []
+    for lib in (tg, torch):
+        m = lib.nn.CTCLoss(blank=0, zero_infinity=False)
+        assert repr(m) == "CTCLoss()" and m.blank == 0 and m.reduction == "mean"
+        x = lib.tensor(logits, requires_grad=True)
+        loss = m(x.log_softmax(2), lib.tensor(padded), lib.tensor(il), lib.tensor(tl))
+        loss.backward()
+        cat = lib.nn.functional.ctc_loss(x.detach().log_softmax(2), lib.tensor([1, 2, 2, 3, 4, 2]), il, tl,
+                                         reduction="none")
+        impossible = lib.nn.functional.ctc_loss(x.detach().log_softmax(2), lib.tensor([[1, 1, 1]] * 3), [4, 4, 4],
+                                                [3, 3, 3], reduction="none")
+        zeroed = lib.nn.CTCLoss(zero_infinity=True, reduction="sum")(
+            x.detach().log_softmax(2), lib.tensor([[1, 1, 1]] * 3), [4, 6, 4], [3, 3, 3])
+        res.append([loss.detach().numpy(), x.grad.numpy(), cat.numpy(), impossible.numpy(), zeroed.numpy()])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert np.isinf(res[0][3]).all()
+    xt = tg.tensor(logits, requires_grad=True)
+    assert tg.autograd.gradcheck(lambda z: nn.functional.ctc_loss(z.log_softmax(2), tg.tensor(padded), il, tl), [xt])
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match="blank must be in label range"):
+            lib.nn.functional.ctc_loss(lib.zeros((3, 1, 3)), lib.tensor([[1]]), [3], [1], blank=3)
+        with pytest.raises(RuntimeError, match="Expected input_lengths to have value at most 3, but got value 4"):
+            lib.nn.functional.ctc_loss(lib.zeros((3, 1, 3)), lib.tensor([[1]]), [4], [1])

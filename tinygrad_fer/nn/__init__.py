@@ -32,7 +32,7 @@ from .resample import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, Pixe
 from .loss_more import (SmoothL1Loss, HuberLoss, KLDivLoss, SoftMarginLoss, MultiLabelSoftMarginLoss,  # noqa
                         HingeEmbeddingLoss, MarginRankingLoss, CosineEmbeddingLoss, TripletMarginLoss,
                         PoissonNLLLoss, GaussianNLLLoss, PairwiseDistance, MultiLabelMarginLoss, CosineSimilarity,
-                        TripletMarginWithDistanceLoss, NLLLoss2d)
+                        TripletMarginWithDistanceLoss, NLLLoss2d, CTCLoss)
 from .loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss,  # noqa: F401
                    MultiMarginLoss)
 from .parallel import DataParallel  # noqa: F401,E402

@@ -16,6 +16,7 @@ from ..ops.matmul import linear  # noqa: F401
 from ..ops.distances import pdist  # noqa: F401
 from ..ops.norm_layers import group_norm, instance_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from ..ops.bilinear import bilinear  # noqa: F401
+from ..ops.ctc import ctc_loss  # noqa: F401
 from ..ops.embedding import embedding, embedding_bag  # noqa: F401
 from ..ops.dropout_extra import (alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout,  # noqa: F401
                                  gumbel_softmax, rrelu)
@@ -220,3 +221,4 @@ __all__ += ["upsample_nearest", "upsample_bilinear"]
 __all__ += ["rms_norm", "bilinear"]
 __all__ += ["triplet_margin_with_distance_loss"]
 __all__ += ["rrelu", "gumbel_softmax"]
+__all__ += ["ctc_loss"]

@@ -3,6 +3,7 @@ PairwiseDistance / CosineSimilarity: each holds its options and calls the functi
 import warnings
 
 from ..ops import loss_extra as L
+from ..ops.ctc import ctc_loss
 from .loss import NLLLoss, _Loss, _WeightedLoss
 from .module import Module
 
@@ -112,6 +113,16 @@ class NLLLoss2d(NLLLoss):
                       "see https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.", FutureWarning,
                       stacklevel=2)
         super().__init__(weight, size_average, ignore_index, reduce, reduction)
+
+
+class CTCLoss(_Loss):
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                        self.zero_infinity)
 
 
 class PoissonNLLLoss(_Loss):

@@ -1605,6 +1605,16 @@ def _mha_call(f, q, k, v, e, h, w_in, b_in, w_out, b_out, kpm, **kw):
     return out if weights is None else (out, weights)
 
 
+def _ctc_sample(d, dt):
+    T, N, C = d.int(1, 6), d.int(1, 3), d.int(2, 5)
+    rng = np.random.default_rng(d.seed())
+    tl = rng.integers(0, 4, N)
+    il = rng.integers(max(1, T - 2), T + 1, N)
+    targets = rng.integers(1, C, (N, max(int(tl.max()), 1)))     # 0 is the blank
+    return Sample((d.array((T, N, C), dt, -3.0, 0.0), targets, [int(v) for v in il], [int(v) for v in tl]),
+                  dict(reduction=d.choice(("mean", "sum", "none")), zero_infinity=d.bool()))
+
+
 def _more_nn():
     yield OpInfo("layer_norm", _norm_sample("layer_norm"), namespace="F", module="LayerNorm", scale=10)
     yield OpInfo("group_norm", _norm_sample("group_norm"), namespace="F", module="GroupNorm", scale=10)
@@ -1615,6 +1625,9 @@ def _more_nn():
                  module="LocalResponseNorm", scale=10, deviations=dict(dtypes=dict(bool=no_pool, int32=no_pool)))
     yield OpInfo("embedding", _embedding_sample, namespace="F", module="Embedding")
     yield OpInfo("rms_norm", _norm_sample("rms_norm"), namespace="F", module="RMSNorm", scale=10)
+    yield OpInfo("ctc_loss", _ctc_sample, namespace="F", module="CTCLoss", scale=10, gradcheck=False, deviations=dict(
+        gradcheck="PyTorch's rule: the gradient with respect to the logits whose log_softmax log_probs is, not the "
+                  "derivative in log_probs itself", gradgrad="differentiable once, as PyTorch's"))
     # in evaluation (its functional default) rrelu is leaky_relu with the mean slope; training draws the slopes
     yield OpInfo("rrelu", lambda d, dt: Sample((d.array(d.shape(), dt),), dict(lower=d.choice((0.1, 0.125)),
                                                                                upper=d.choice((0.3, 0.5)))),
@@ -1650,10 +1663,52 @@ def _more_nn():
                      constant_args=(1,) if n == "soft_margin_loss" else ())
 
 
+def _mode_sample(d, dt):
+    shape = d.shape(1, 3, 1, 5)
+    a = np.round(d.array(shape, dt, -2.0, 2.0, nice=False)).astype(dt)   # few distinct values: real modes
+    return Sample((a,), dict(dim=d.int(-len(shape), len(shape) - 1), keepdim=d.bool()))
+
+
+def _as_strided_sample(d, dt):
+    size, stride = (d.int(1, 3), d.int(1, 3)), (d.int(0, 2), d.int(0, 2))
+    reach = (size[0] - 1) * stride[0] + (size[1] - 1) * stride[1]     # the last element's distance from the first
+    n = reach + 1 + d.int(0, 4)
+    return Sample((d.array((n,), dt), size, stride, d.int(0, n - 1 - reach)))
+
+
+def _int_binary(lo, hi):
+    """Integer operands (bitwise ops refuse floats in both libraries)."""
+    def sample(d, dt):
+        sa, sb = _broadcast_pair(d)
+        return Sample(tuple(np.round(d.array(s, F64, lo, hi, nice=False)).astype(np.int64) for s in (sa, sb)))
+    return sample
+
+
+def _more_positions():
+    """Bitwise ops (no gradient; float inputs raise in both libraries, so the per-dtype test carries them and
+    tests/test_bitwise_positions.py the integer layouts), isclose, and ops made of computed positions."""
+    for n in "bitwise_and bitwise_or bitwise_xor".split():
+        yield OpInfo(n, _int_binary(-40, 40), method=True, grad=False)
+    yield OpInfo("bitwise_not", lambda d, dt: Sample(_int_binary(-40, 40)(d, dt).args[:1]), method=True, grad=False)
+    for n in "bitwise_left_shift bitwise_right_shift".split():
+        yield OpInfo(n, _int_binary(-3, 70), method=True, grad=False)
+    yield OpInfo("isclose", lambda d, dt: Sample((lambda a: (a, np.where(d.array(a.shape, F64) > 0, a,
+                                                                         a + 1e-6)))(d.array(d.shape(), dt)),
+                                                 dict(rtol=1e-5, atol=1e-7)), method=True, grad=False)
+    yield OpInfo("mode", _mode_sample, method=True, gradcheck=False,
+                 deviations=dict(gradcheck="piecewise: the mode and its position change when a tied element moves"))
+    yield OpInfo("diagflat", lambda d, dt: Sample((d.array(d.shape(1, 2, 1, 3), dt),), dict(offset=d.int(-2, 2))),
+                 method=True)
+    yield OpInfo("cartesian_prod", lambda d, dt: Sample(tuple(d.array((d.int(1, 3),), dt) for _ in range(d.int(1, 3)))))
+    yield OpInfo("as_strided", _as_strided_sample, method=True, deviations=dict(
+        noncontiguous="addresses a contiguous tensor's own elements only (PyTorch: the storage under a view); a "
+                      "strided input raises, telling to call .contiguous()"))
+
+
 def _build():
     ops = [*_more_search(), *_unaries(), *_binaries(), *_reductions(), *_movements(), *_linear_algebra(), *_nn(),
            *_more_elementwise(), *_more_reductions(), *_more_shaping(), *_more_activations(), *_more_linalg(),
-           *_more_nn()]
+           *_more_nn(), *_more_positions()]
     reg = {(o.namespace, o.name): o for o in ops}
     for key, dts in _DTYPE_DEVIATIONS.items():
         reg[key].deviations["dtypes"] = dts
@@ -1669,7 +1724,7 @@ NOT_OPS = frozenset(
     "rand_like randn randn_like randint randint_like randperm manual_seed seed load save get_default_dtype "
     "set_default_dtype is_grad_enabled is_inference_mode_enabled allclose equal tensor one_hot dropout "
     "dropout2d dropout1d dropout3d alpha_dropout feature_alpha_dropout gumbel_softmax normal is_tensor is_floating_point numel initial_seed set_num_threads get_num_threads "
-    "set_default_device get_default_device".split())
+    "set_default_device get_default_device tril_indices triu_indices".split())
 
 
 # Tensor methods that are another spelling of a registered op (tests/test_ops.py checks they agree with it)
