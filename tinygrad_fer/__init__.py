@@ -31,6 +31,8 @@ from .ops.search import *  # noqa: F401,F403
 from .ops.sort import *  # noqa: F401,F403
 from .ops.stats import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
+from .ops.bitwise import *  # noqa: F401,F403
+from .ops.positions import *  # noqa: F401,F403
 from .ops.einsum import *  # noqa: F401,F403
 from .ops.blas import *  # noqa: F401,F403
 from .ops.linalg_api import *  # noqa: F401,F403

@@ -5,6 +5,7 @@ tensor.py cannot import the ops (they import it), so it defines Tensor over a st
 the package's __init__ once the ops are loaded, puts TensorMethods in its place; static analysers read TensorMethods
 as Tensor's base from tensor.py's TYPE_CHECKING import.
 """
+from .ops.bitwise import BitwiseMethods
 from .ops.blas import BlasMethods
 from .ops.elementwise import ElementwiseMethods
 from .ops.index import IndexMethods
@@ -13,6 +14,7 @@ from .ops.inplace import InplaceMethods
 from .ops.linalg_api import LinalgMethods
 from .ops.matmul import MatmulMethods
 from .ops.movement import MovementMethods
+from .ops.positions import PositionMethods
 from .ops.quantile import QuantileMethods
 from .ops.reduce import ReduceMethods
 from .ops.scan import ScanMethods
@@ -25,7 +27,7 @@ from .tensor import Tensor
 
 class TensorMethods(ElementwiseMethods, ReduceMethods, MovementMethods, IndexMethods, MatmulMethods, InplaceMethods,
                     ShapeMethods, ScanMethods, SearchMethods, SortMethods, StatsMethods, BlasMethods,
-                    LinalgMethods, IndexWriteMethods, QuantileMethods):
+                    LinalgMethods, IndexWriteMethods, QuantileMethods, BitwiseMethods, PositionMethods):
     """Every op family's Tensor methods; no two families declare the same name."""
     __slots__ = ()
 

@@ -708,17 +708,10 @@ def _logical(name, int_ok):
 
 
 logical_and, logical_or, logical_xor = (_logical(n, True) for n in ("logical_and", "logical_or", "logical_xor"))
-bitwise_and, bitwise_or, bitwise_xor = (_logical(n, False) for n in ("bitwise_and", "bitwise_or", "bitwise_xor"))
 
 
 def logical_not(a):
     return Tensor(a._be.xp.logical_not(a._array))
-
-
-def bitwise_not(a):
-    if a._array.dtype.kind == "f":
-        raise TypeError("bitwise_not is only supported for integer and boolean tensors")
-    return Tensor(a._be.xp.invert(a._array))
 
 
 def _no_grad_unary(ufunc):
@@ -753,6 +746,21 @@ def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     return bool(a._be.xp.allclose(a._array, b._array, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol |other| elementwise (equal infinities are close; NaNs only with equal_nan)."""
+    if input._array.dtype != other._array.dtype:
+        raise RuntimeError(f"{dtypes.scalar_type_name(input._array.dtype)} did not match "
+                           f"{dtypes.scalar_type_name(other._array.dtype)}")
+    for v, what in ((rtol, "rtol"), (atol, "atol")):
+        if v < 0:
+            raise RuntimeError(f"{what} must be greater than or equal to zero, but got {v}")
+    a, b = _binary_operands(input, other)
+    xp = a._be.xp
+    if a._array.dtype == np.bool_:
+        return Tensor(xp.asarray(a._array == b._array))
+    return Tensor(xp.asarray(xp.isclose(a._array, b._array, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
 def equal(a, b):
     return a.shape == b.shape and bool((a._array == b._array).all())
 
@@ -778,8 +786,8 @@ class ElementwiseMethods(MathMethods):
     __abs__ = abs = abs
     __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = eq, ne, lt, le, gt, ge
     eq, ne, lt, le, gt, ge = eq, ne, lt, le, gt, ge
-    __and__, __or__, __xor__, __invert__ = bitwise_and, bitwise_or, bitwise_xor, bitwise_not
     logical_and, logical_or, logical_not, logical_xor = logical_and, logical_or, logical_not, logical_xor
+    isclose = isclose
     maximum, minimum = maximum, minimum
     exp, log, sqrt, rsqrt, sin, cos, log1p, expm1 = exp, log, sqrt, rsqrt, sin, cos, log1p, expm1
     log2, log2_ = log2, _inplace_of("log2")
@@ -828,6 +836,6 @@ class ElementwiseMethods(MathMethods):
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "clamp",
            "maximum", "minimum", "where", "relu", "sigmoid", "tanh", "log1p", "expm1", "sign", "isnan", "isinf",
            "isfinite", "floor", "ceil", "round", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
-           "logical_not", "logical_xor", "allclose", "equal", "reciprocal", "square", "remainder", "fmod", "floor_divide",
+           "logical_not", "logical_xor", "allclose", "isclose", "equal", "reciprocal", "square", "remainder", "fmod", "floor_divide",
            "log2"]
 __all__ += _math_all

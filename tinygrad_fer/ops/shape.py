@@ -366,6 +366,12 @@ def diag(input, diagonal=0):
     return globals()["diagonal"](input, diagonal).clone()
 
 
+def diagflat(input, offset=0):
+    """The flattened input on the offset-th diagonal of a square matrix."""
+    _check_tensor("diagflat", input)
+    return diag(input.reshape(-1), offset)
+
+
 def broadcast_tensors(*tensors):
     ts = _tensors("broadcast_tensors", tensors)
     try:
@@ -409,6 +415,7 @@ class ShapeMethods:
     """Tensor's shaping methods of this module (tinygrad_fer/_tensor_api.py makes Tensor inherit them)."""
     __slots__ = ()
     tril, triu, tril_, triu_ = tril, triu, _inplace_of("tril"), _inplace_of("triu")
+    diagflat = diagflat
     roll, movedim, moveaxis, narrow, select, tile = roll, movedim, movedim, narrow, select, tile
     repeat_interleave, rot90 = repeat_interleave, rot90
     tensor_split, hsplit, vsplit, dsplit = tensor_split, hsplit, vsplit, dsplit
@@ -423,4 +430,4 @@ moveaxis = movedim
 # the public ops, which the package namespace re-exports
 __all__ = ["tril", "triu", "roll", "movedim", "moveaxis", "narrow", "select", "tile", "repeat_interleave", "rot90",
            "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "dstack", "column_stack", "tensor_split",
-           "hsplit", "vsplit", "dsplit", "diagonal", "diag", "diag_embed", "broadcast_tensors", "meshgrid"]
+           "hsplit", "vsplit", "dsplit", "diagonal", "diag", "diag_embed", "broadcast_tensors", "meshgrid", "diagflat"]

@@ -97,6 +97,32 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return _select(x, d, k - 1, keepdim, scalar)
 
 
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along dim (the smallest of equally frequent ones) and the index of its last
+    occurrence, as PyTorch's CPU kernel; the value's gradient goes to that element."""
+    x, d, scalar = _as_1d(input, dim)
+    xp = x._be.xp
+    a = xp.moveaxis(x._array, d, -1)
+    rows = a.reshape(-1, a.shape[-1])
+    if rows.shape[-1] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    s = xp.sort(rows, axis=-1)
+    n = s.shape[-1]
+    # the length of the run of equal values ending at each sorted position; the first longest run wins
+    start = xp.concatenate([xp.ones((s.shape[0], 1), bool), s[:, 1:] != s[:, :-1]], axis=1)
+    first = xp.where(start, xp.arange(n), 0)
+    first = xp.maximum.accumulate(first, axis=1)
+    length = xp.arange(n) - first + 1
+    best = xp.take_along_axis(s, xp.argmax(length == length.max(axis=1, keepdims=True), axis=1)[:, None], 1)
+    last = n - 1 - xp.argmax((rows == best)[:, ::-1], axis=1)
+    idx = last.reshape(a.shape[:-1])
+    idx = xp.expand_dims(idx, d)
+    v, i = TakeAlong.apply(x, idx, d), Tensor(idx)
+    if not keepdim or scalar:
+        v, i = v.squeeze(d), i.squeeze(d)
+    return values_indices(v, i)
+
+
 def _median_pos(xp, a, d, ignore_nan):
     """Sorted position of the lower median along d: NaN propagates (its first occurrence), unless ignore_nan."""
     if a.dtype.kind != "f":
@@ -154,6 +180,7 @@ class SortMethods:
     """Tensor's sorting methods (tinygrad_fer/_tensor_api.py makes Tensor inherit them)."""
     __slots__ = ()
     sort, argsort, msort, topk, kthvalue, median, nanmedian = sort, argsort, msort, topk, kthvalue, median, nanmedian
+    mode = mode
 
 
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian"]
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode"]
