@@ -115,7 +115,6 @@ def convert_image_dtype(a, dtype):
     """torchvision's convert_image_dtype on a backend array: floats live in [0, 1], integers in [0, max];
     int -> float divides by max, float -> int multiplies by (max + 1 - eps) and truncates, int -> int
     shifts by the bit-width difference."""
-    xp = xp_of(a)
     src, dst = a.dtype, np.dtype(dtype)
     if src == dst:
         return a

@@ -271,3 +271,11 @@ class RandomHorizontalFlip(Transform):
 
     def __repr__(self):
         return f"RandomHorizontalFlip(p={self.p})"
+
+
+# torchvision's PIL-aware transforms live beside this module; torchvision.transforms (this module under the
+# compat runner) exports them all
+from ._image import InterpolationMode  # noqa: E402
+from .color import ColorJitter, GaussianBlur, Grayscale, RandomErasing  # noqa: E402
+from .geometry import CenterCrop, Pad, RandomAffine, RandomResizedCrop, RandomRotation, Resize  # noqa: E402
+from .pil_convert import ConvertImageDtype, PILToTensor, ToPILImage  # noqa: E402
