@@ -195,6 +195,11 @@ def _relu(draw):
     return Sample(lambda be: (x(be),), exact=True, contiguous=False)
 
 
+def _erf(draw):
+    x, complement = _array(draw, draw(ELEMENTWISE_SHAPES), draw(FLOATS), draw(SPECIALS)), draw(st.booleans())
+    return Sample(lambda be: (x(be), complement), terms=4, contiguous=False, signed_zeros=True)
+
+
 def _sigmoid(draw):
     x = _array(draw, draw(ELEMENTWISE_SHAPES), draw(FLOATS), draw(SPECIALS))
     return Sample(lambda be: (x(be),), terms=4, contiguous=False, signed_zeros=True)   # exp's last bit may differ
@@ -260,7 +265,7 @@ def _add_at(draw):
 SAMPLES = {"im2col": _im2col, "col2im": _col2im, "conv2d": _conv2d, "conv2d_weight_grad": _conv2d_weight_grad,
            "max_pool2d": _max_pool2d, "max_pool2d_backward": _max_pool2d_backward, "avg_pool2d": _avg_pool2d,
            "avg_pool2d_backward": _avg_pool2d_backward, "relu": _relu, "relu_backward": _relu_backward,
-           "sigmoid": _sigmoid,
+           "sigmoid": _sigmoid, "erf": _erf,
            "sgd_momentum_": _sgd_momentum_, "add_at": _add_at, "batch_norm_stats": _batch_norm_stats,
            "batch_norm_apply": _batch_norm_apply, "batch_norm_backward": _batch_norm_backward}
 
@@ -339,8 +344,8 @@ def test_overrides_are_found():
     """What each backend accelerates, as the enumeration sees it; CUDA inherits the rest (no forwarding wrappers)."""
     assert overrides(CPUBackend) == ["avg_pool2d", "avg_pool2d_backward", "batch_norm_apply", "batch_norm_backward",
                                      "batch_norm_stats", "col2im", "conv2d", "conv2d_weight_grad", "direct_conv",
-                                     "im2col", "max_pool2d", "max_pool2d_backward", "relu", "relu_backward",
-                                     "sgd_momentum_", "sigmoid"]
+                                     "erf", "im2col", "max_pool2d", "max_pool2d_backward", "relu",
+                                     "relu_backward", "sgd_momentum_", "sigmoid"]
     assert overrides(CUDABackend) == ["add_at", "col2im", "im2col", "max_pool2d", "max_pool2d_backward"]
 
     class Faster(CPUBackend):

@@ -98,6 +98,10 @@ class Backend(ABC):
         return kernels_ref.avg_pool2d_backward(grad_out, x_shape, win, ceil_mode, count_include_pad,
                                                divisor_override, xp=self.xp)
 
+    def erf(self, x, complement=False):
+        """erf of a float array (erfc with complement)."""
+        return kernels_ref.erf(x, complement, xp=self.xp)
+
     def sigmoid(self, x):
         """The logistic function of a float array, overflow-free."""
         return kernels_ref.sigmoid(x, xp=self.xp)

@@ -10,6 +10,8 @@ Numba loads on the first kernel call, not with the package (_jit.py compiles, in
 cache on the helpers' files too); the process-wide settings the kernels' speed depends on (OpenMP waiting, glibc's
 allocator, OpenBLAS's threads) are made in _process_tuning.py.
 """
+import math
+
 import numpy as np
 
 from ._jit import inline, kernel, prange, summing_kernel
@@ -264,6 +266,14 @@ def _relu_nb(x, out):
 
 
 @kernel
+def _erf_nb(x, out, complement):
+    xf, of = x.reshape(x.size), out.reshape(out.size)
+    for i in prange(xf.size):
+        v = np.float64(xf[i])   # float64 libm: the result rounds once to float32
+        of[i] = math.erfc(v) if complement else math.erf(v)
+
+
+@kernel
 def _sigmoid_nb(x, out):
     xf, of = x.reshape(x.size), out.reshape(out.size)
     for i in prange(xf.size):
@@ -480,6 +490,13 @@ class CPUBackend(Backend):
             return super().relu(x)
         out = np.empty(x.shape, x.dtype)
         _elementwise(_relu_nb, x.size, _c(x), out)
+        return out
+
+    def erf(self, x, complement=False):
+        if x.dtype not in _FLOATS:
+            return super().erf(x, complement)
+        out = np.empty(x.shape, x.dtype)
+        _elementwise(_erf_nb, x.size, _c(x), out, bool(complement))
         return out
 
     def sigmoid(self, x):

@@ -8,6 +8,8 @@ batch or pixels in Python (only over the kernel's KH*KW taps). Geometry comes as
 Column layout: (C, KH, KW, N, OH, OW), i.e. a (C*KH*KW, N*OH*OW) matrix whose rows split by group into contiguous
 blocks, so one GEMM per group reads it without a transpose.
 """
+import math
+
 import numpy as np
 
 
@@ -63,6 +65,15 @@ def conv2d_weight_grad(x, grad, win, *, xp=np):
     """The weight gradient (M, C, KH, KW) of conv2d(x, w, b, win) for the output gradient grad (N, M, OH, OW)."""
     cols = im2col(x, win, xp=xp)                                           # (C, KH, KW, N, OH, OW)
     return xp.ascontiguousarray(xp.tensordot(grad.transpose(1, 0, 2, 3), cols, axes=([1, 2, 3], [3, 4, 5])))
+
+
+def erf(x, complement=False, *, xp=np):
+    """erf(x), or erfc(x) with complement: math's (exact to float64 rounding) per element, or cupyx's."""
+    if xp is not np:
+        from cupyx.scipy import special
+        return special.erfc(x) if complement else special.erf(x)
+    f = math.erfc if complement else math.erf
+    return np.asarray(np.frompyfunc(f, 1, 1)(x), dtype=x.dtype) if x.size else x.copy()
 
 
 def sigmoid(x, *, xp=np):
