@@ -9,13 +9,17 @@
 `tinygrad_fer.utils.data` is the same package under PyTorch's path.
 """
 from . import transforms
-from .cifar import CIFAR10
+from .cifar import CIFAR10, CIFAR100
 from .collate import default_collate, default_convert
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .fakedata import FakeData
+from .folder import DatasetFolder, ImageFolder
 from .loader import DataLoader
 from .mnist import MNIST, FashionMNIST
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+from .workers import get_worker_info
 
-__all__ = ["BatchSampler", "CIFAR10", "ConcatDataset", "DataLoader", "Dataset", "FashionMNIST", "MNIST",
-           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
-           "default_collate", "default_convert", "random_split", "transforms"]
+__all__ = ["BatchSampler", "CIFAR10", "CIFAR100", "ConcatDataset", "DataLoader", "Dataset", "DatasetFolder",
+           "FakeData", "FashionMNIST", "ImageFolder", "MNIST", "RandomSampler", "Sampler", "SequentialSampler",
+           "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert",
+           "get_worker_info", "random_split", "transforms"]

@@ -1,4 +1,5 @@
-"""DataLoader: batches from a map-style dataset, in the main process.
+"""DataLoader: batches from a map-style dataset, in the main process or (num_workers > 0) in worker processes
+that each build whole batches (tinygrad_fer/data/workers.py).
 
 Fast path: with the default collate_fn, a dataset offering `_batch_getter()` (TensorDataset, CIFAR10, MNIST,
 Subsets of them) builds each batch with one fancy-index per array; otherwise samples are fetched one by one
@@ -9,10 +10,9 @@ first field when the batch is a list/tuple (images of an (images, labels) batch)
 e.g. `DataLoader(ds, 128, shuffle=True, batch_transform=transforms.Compose([RandomCrop(32, 4),
 RandomHorizontalFlip()]))`. This is how whole-batch augmentation runs after collation.
 """
-import numpy as np
-
 from .collate import default_collate, default_convert
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .workers import Fetcher, MultiProcessIter, get_worker_info  # noqa: F401
 
 
 class DataLoader:
@@ -20,12 +20,24 @@ class DataLoader:
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
                  pin_memory_device="", batch_transform=None):
-        # num_workers/pin_memory/timeout/prefetch... are accepted for source compatibility; loading runs in
-        # this process (the fast path makes worker processes unnecessary for array-backed data)
+        # pin_memory / pin_memory_device are accepted for source compatibility: there is no pinned host memory
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
+                             "to enable multiprocessing, otherwise set prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        if prefetch_factor is not None and (not isinstance(prefetch_factor, int) or prefetch_factor < 1):
+            raise ValueError(f"prefetch_factor option should be a positive integer, got {prefetch_factor!r}")
+        # persistent_workers with num_workers=0 is accepted and means nothing, as in PyTorch 2.13
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError(f"worker_init_fn must be callable, got {type(worker_init_fn).__name__}")
+        self.timeout, self.worker_init_fn, self.multiprocessing_context = timeout, worker_init_fn, multiprocessing_context
+        self.prefetch_factor, self.persistent_workers, self.pin_memory = prefetch_factor, persistent_workers, pin_memory
+        self._iterator, self._epochs_started = None, 0
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
@@ -52,24 +64,28 @@ class DataLoader:
     def __len__(self):
         return len(self.batch_sampler) if self._auto_collation else len(self.sampler)
 
-    def _apply_batch_transform(self, batch):
-        if self.batch_transform is None:
-            return batch
-        if isinstance(batch, (list, tuple)) and not hasattr(batch, "_fields"):
-            return type(batch)([self.batch_transform(batch[0]), *batch[1:]])
-        return self.batch_transform(batch)
+    def _fetcher(self):
+        return Fetcher(self.dataset, self._auto_collation, self.collate_fn, self._custom_collate,
+                       self.batch_transform)
+
+    def _batches(self):
+        if not self._auto_collation:
+            return self.sampler
+        return self.batch_sampler._batches() if isinstance(self.batch_sampler, BatchSampler) else self.batch_sampler
 
     def __iter__(self):
-        ds = self.dataset
-        if not self._auto_collation:
-            for i in self.sampler:
-                yield self._apply_batch_transform(self.collate_fn(ds[i]))
-            return
-        fast = None if self._custom_collate else getattr(ds, "_batch_getter", lambda: None)()
-        batches = self.batch_sampler._batches() if isinstance(self.batch_sampler, BatchSampler) else self.batch_sampler
-        for idx in batches:
-            if fast is not None:
-                batch = fast(np.asarray(idx, dtype=np.int64))
-            else:
-                batch = self.collate_fn([ds[i] for i in (idx.tolist() if isinstance(idx, np.ndarray) else idx)])
-            yield self._apply_batch_transform(batch)
+        if self.num_workers == 0:
+            return self._single_process()
+        self._epochs_started += 1
+        if self.persistent_workers and self._iterator is not None:
+            self._iterator.reset(self._batches())
+            return self._iterator
+        it = MultiProcessIter(self, self._fetcher(), self._batches())
+        if self.persistent_workers:
+            self._iterator = it
+        return it
+
+    def _single_process(self):
+        fetch = self._fetcher()
+        for idx in self._batches():
+            yield fetch(idx)

@@ -1,0 +1,172 @@
+"""DataLoader(num_workers > 0): real worker processes building whole batches, the batches of num_workers=0,
+worker_init_fn / get_worker_info / seeding, persistent workers, timeout, and worker errors surfacing in the main
+process with their traceback (PyTorch's messages)."""
+import os
+import random
+import time
+
+import numpy as np
+import pytest
+
+import tinygrad_fer as tg
+from tinygrad_fer.data import DataLoader, Dataset, TensorDataset
+from tinygrad_fer.data import transforms as T
+from tinygrad_fer.data.loader import get_worker_info
+
+
+class Numbers(Dataset):
+    def __init__(self, n=23):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return np.full((2,), i, np.float32), i
+
+
+class Pids(Numbers):
+    def __getitem__(self, i):
+        return os.getpid()
+
+
+def as_lists(loader):
+    out = []
+    for batch in loader:
+        if isinstance(batch, (list, tuple)):
+            out.append([b.numpy().tolist() if isinstance(b, tg.Tensor) else b for b in batch])
+        else:
+            out.append(batch.numpy().tolist())
+    return out
+
+
+@pytest.mark.parametrize("kwargs", [dict(batch_size=4), dict(batch_size=5, shuffle=True, generator=3),
+                                    dict(batch_size=4, drop_last=True), dict(batch_size=None),
+                                    dict(batch_size=3, collate_fn=lambda b: tg.tensor([x[1] * 2 for x in b]))])
+def test_batches_identical_to_main_process(kwargs):
+    want = as_lists(DataLoader(Numbers(), **kwargs))
+    assert as_lists(DataLoader(Numbers(), num_workers=2, **kwargs)) == want
+    assert as_lists(DataLoader(Numbers(), num_workers=3, prefetch_factor=1, **kwargs)) == want
+
+
+def test_global_seed_shuffle_and_fast_path_identical():
+    x = tg.tensor(np.arange(60, dtype=np.float32).reshape(30, 2))
+    y = tg.tensor(np.arange(30))
+    tg.manual_seed(11)
+    want = as_lists(DataLoader(TensorDataset(x, y), batch_size=7, shuffle=True))
+    tg.manual_seed(11)
+    assert as_lists(DataLoader(TensorDataset(x, y), batch_size=7, shuffle=True, num_workers=2)) == want
+
+
+def test_workers_are_processes_that_build_whole_batches():
+    batches = as_lists(DataLoader(Pids(), batch_size=4, num_workers=2))
+    assert all(len(set(b)) == 1 for b in batches)                      # one process per batch
+    pids = [b[0] for b in batches]
+    assert os.getpid() not in pids and len(set(pids)) == 2
+    assert pids[0::2] == [pids[0]] * len(pids[0::2]) and pids[1::2] == [pids[1]] * len(pids[1::2])  # round robin
+
+
+class InfoDataset(Numbers):
+    def __getitem__(self, i):
+        info = get_worker_info()
+        return [info.id, info.num_workers, info.seed, random.randint(0, 10**9), int(tg.randint(0, 10**9, (1,)).item()),
+                getattr(info.dataset, "marker", -1)]
+
+
+def test_worker_init_fn_info_and_seeds():
+    assert get_worker_info() is None
+    ds = InfoDataset(8)
+
+    def init(worker_id):
+        get_worker_info().dataset.marker = 100 + worker_id
+    tg.manual_seed(5)
+    rows = list(DataLoader(ds, batch_size=None, num_workers=2, worker_init_fn=init))
+    ids = [r[0] for r in rows]
+    assert ids == [0, 1] * 4 and all(r[1] == 2 for r in rows)
+    assert [r[5] for r in rows] == [100 + i for i in ids]                 # the worker's own copy of the dataset
+    seeds = {r[0]: r[2] for r in rows}
+    assert seeds[1] == seeds[0] + 1                                      # base_seed + worker id
+    tg.manual_seed(5)
+    again = list(DataLoader(ds, batch_size=None, num_workers=2, worker_init_fn=init))
+    assert again == rows                       # Python's random and the engine's RNG are seeded per worker
+    assert len({r[3] for r in rows}) == 8 and len({r[4] for r in rows}) == 8
+
+
+def test_random_transforms_in_workers_are_reproducible():
+    class Images(Numbers):
+        def __getitem__(self, i):
+            return T.RandomErasing(p=1.0, value="random")(np.zeros((1, 6, 6), np.float32)), i
+    tg.manual_seed(2)
+    a = as_lists(DataLoader(Images(10), batch_size=3, num_workers=2))
+    tg.manual_seed(2)
+    assert as_lists(DataLoader(Images(10), batch_size=3, num_workers=2)) == a
+
+
+class Failing(Numbers):
+    def __getitem__(self, i):
+        if i == 5:
+            raise ValueError(f"bad sample {i}")
+        if i == 7:
+            return {}["missing-key"]
+        return i
+
+
+def test_worker_exception_surfaces_with_traceback():
+    it = iter(DataLoader(Failing(10), batch_size=2, num_workers=2))
+    assert next(it).tolist() == [0, 1] and next(it).tolist() == [2, 3]
+    with pytest.raises(ValueError) as err:
+        next(it)
+    msg = str(err.value)
+    assert msg.startswith("Caught ValueError in DataLoader worker process 0.\nOriginal Traceback (most recent call")
+    assert "in __getitem__" in msg and "bad sample 5" in msg
+    with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process 1") as err:
+        next(it)
+    assert "missing-key" in str(err.value)
+    assert next(it).tolist() == [8, 9]           # the loader goes on, as PyTorch's does
+
+
+def test_worker_init_fn_error_and_dead_worker():
+    def init(worker_id):
+        raise RuntimeError(f"no init for {worker_id}")
+    with pytest.raises(RuntimeError, match="(?s)Caught RuntimeError in DataLoader worker process 0.*no init for 0"):
+        list(DataLoader(Numbers(4), batch_size=2, num_workers=1, worker_init_fn=init))
+
+    class Dies(Numbers):
+        def __getitem__(self, i):
+            os._exit(3)
+    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+\) exited unexpectedly"):
+        list(DataLoader(Dies(4), batch_size=2, num_workers=1))
+
+
+def test_timeout():
+    class Slow(Numbers):
+        def __getitem__(self, i):
+            time.sleep(3)
+            return i
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="DataLoader timed out after 0.5 seconds"):
+        list(DataLoader(Slow(2), batch_size=1, num_workers=1, timeout=0.5))
+    assert time.monotonic() - start < 2.5
+
+
+def test_persistent_workers_serve_every_epoch():
+    loader = DataLoader(Pids(8), batch_size=2, num_workers=2, persistent_workers=True, pin_memory=True)
+    first = {b[0] for b in as_lists(loader)}
+    it = iter(loader)
+    next(it)                                       # an abandoned epoch is drained before the next one
+    second = {b[0] for b in as_lists(loader)}
+    assert first == second and len(first) == 2
+    loader._iterator.shutdown()
+    fresh = DataLoader(Pids(8), batch_size=2, num_workers=2)
+    assert {b[0] for b in as_lists(fresh)}.isdisjoint({b[0] for b in as_lists(fresh)})   # new workers each epoch
+
+
+def test_argument_checks():
+    with pytest.raises(ValueError, match="prefetch_factor option could only be specified in multiprocessing"):
+        DataLoader(Numbers(), prefetch_factor=2)
+    with pytest.raises(ValueError, match="prefetch_factor option should be a positive integer"):
+        DataLoader(Numbers(), num_workers=2, prefetch_factor=0)
+    with pytest.raises(ValueError, match="timeout option should be non-negative"):
+        DataLoader(Numbers(), num_workers=2, timeout=-1)
+    assert DataLoader(Numbers(), persistent_workers=True).prefetch_factor is None     # accepted, as PyTorch 2.13
+    assert DataLoader(Numbers(), num_workers=2).prefetch_factor == 2
