@@ -346,7 +346,7 @@ def test_to_tensor_pil_images(mode):
     raw = (raw * 255 if mode == "1" else raw).reshape(3, 5, len(pic.getbands()))
     assert out.shape == (len(pic.getbands()), 3, 5)
     np.testing.assert_array_equal(out, torchvision_to_tensor(raw))
-    assert out.dtype == {"I": np.int32, "F": np.float32}.get(mode, np.float32)
+    assert isinstance(out, Tensor) and np.asarray(out).dtype == {"I": np.int32, "F": np.float32}.get(mode, np.float32)
 
 
 def test_normalize_by_hand():

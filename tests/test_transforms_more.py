@@ -348,3 +348,10 @@ def test_compose_pipeline_pil_to_normalized_tensor():
     out = pipe(img)
     ref = np.asarray(img.resize((10, 8), Image.BILINEAR).crop((1, 0, 9, 8))).transpose(2, 0, 1)
     np.testing.assert_allclose(np.asarray(out), (ref / np.float32(255) - 0.5) / 0.5, rtol=1e-6, atol=1e-6)
+
+
+def test_to_tensor_on_pil_gives_a_tensor_for_lambda_flatten():
+    img = rgb_image(4, 5)
+    out = T.Compose([T.ToTensor(), T.Lambda(lambda x: tg.flatten(x))])(img)
+    assert isinstance(out, tg.Tensor) and tuple(out.shape) == (60,)
+    np.testing.assert_allclose(out.numpy(), chw(img).reshape(-1) / np.float32(255), rtol=1e-6)

@@ -54,12 +54,17 @@ class Compose:
 
 
 class Lambda(Transform):
-    """fn(array) -> array. batched=True declares that fn handles (N, C, H, W) batches as well as (C, H, W)."""
+    """fn(x) -> y on whatever it is given (a Tensor, an array, a PIL image), as torchvision's Lambda, so
+    `Lambda(lambda x: torch.flatten(x))` gets a Tensor. batched=True declares that fn handles (N, C, H, W)
+    batches as well as (C, H, W)."""
 
     def __init__(self, fn, batched=False):
         if not callable(fn):
             raise TypeError(f"Argument lambd should be callable, got {type(fn).__name__}")
-        self.fn, self.batched = fn, batched
+        self.fn, self.lambd, self.batched = fn, fn, batched
+
+    def __call__(self, x):
+        return self.fn(x)
 
     def apply(self, a):
         return self.fn(a)
@@ -87,7 +92,8 @@ class ToTensor(Transform):
 
     A Tensor is already channels first, as every Tensor image is (C, H, W) or (N, C, H, W), and the datasets
     hand their transforms Tensors: only its dtype is converted (torchvision's ToTensor refuses tensors).
-    Arrays (numpy or cupy) come back as arrays, Tensors as Tensors, PIL images as numpy arrays."""
+    Arrays (numpy or cupy) come back as arrays, Tensors and PIL images as Tensors (as torchvision's, so
+    `Lambda(lambda x: torch.flatten(x))` after it works on PIL datasets such as FakeData and ImageFolder)."""
 
     def __call__(self, pic):
         if is_tensor(pic):
@@ -98,7 +104,7 @@ class ToTensor(Transform):
             return wrap(_to_float(a[None] if a.ndim == 2 else a, xp_of(a)))
         pil = _pil_image_type()
         if pil is not None and isinstance(pic, pil):
-            return self._from_pil(pic)
+            return wrap(self._from_pil(pic))
         if isinstance(pic, (np.ndarray, xp_of(pic).ndarray)):
             return self.apply(pic)
         raise TypeError(f"pic should be PIL Image or ndarray. Got {type(pic)}")
