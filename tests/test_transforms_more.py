@@ -355,3 +355,23 @@ def test_to_tensor_on_pil_gives_a_tensor_for_lambda_flatten():
     out = T.Compose([T.ToTensor(), T.Lambda(lambda x: tg.flatten(x))])(img)
     assert isinstance(out, tg.Tensor) and tuple(out.shape) == (60,)
     np.testing.assert_allclose(out.numpy(), chw(img).reshape(-1) / np.float32(255), rtol=1e-6)
+
+
+def test_random_crop_and_flip_take_pil_images():
+    img = rgb_image(10, 13)
+    rng = np.random.default_rng(4)
+    top, left = int(rng.integers(0, 10 + 4 - 8 + 1)), int(rng.integers(0, 13 + 4 - 8 + 1))
+    out = T.RandomCrop(8, padding=2, generator=4)(img)
+    padded = np.pad(np.asarray(img), ((2, 2), (2, 2), (0, 0)))
+    assert isinstance(out, Image.Image) and out.size == (8, 8)
+    np.testing.assert_array_equal(np.asarray(out), padded[top:top + 8, left:left + 8])
+    grown = T.RandomCrop((12, 13), pad_if_needed=True, padding_mode="edge", generator=0)(img)
+    assert grown.size == (13, 12)
+    # torchvision pads both sides by the shortfall (2 rows above and below), then crops at a random row
+    t = int(np.random.default_rng(0).integers(0, 14 - 12 + 1))     # 2: the bottom rows
+    np.testing.assert_array_equal(np.asarray(grown),
+                                  np.pad(np.asarray(img), ((2, 2), (0, 0), (0, 0)), "edge")[t:t + 12])
+    np.testing.assert_array_equal(np.asarray(T.RandomHorizontalFlip(p=1.0)(img)), np.asarray(img)[:, ::-1])
+    assert T.RandomHorizontalFlip(p=0.0)(img) is img
+    with pytest.raises(ValueError, match="Required crop size"):
+        T.RandomCrop(20)(img)

@@ -221,6 +221,28 @@ class RandomCrop(Transform):
         widths = [(0, 0)] * (a.ndim - 2) + [(top, bottom), (left, right)]
         return xp.pad(a, widths, mode=_PAD_MODES[self.padding_mode])
 
+    def __call__(self, x):
+        if _pil_image_type() is not None and isinstance(x, _pil_image_type()):
+            return self._pil(x)
+        return super().__call__(x)
+
+    def _pil(self, img):
+        # torchvision's PIL path: Pillow padding (F.pad), then one uniform offset and img.crop
+        from .geometry import pad
+        if self.padding is not None:
+            img = pad(img, list(self.padding), self.fill, self.padding_mode)
+        th, tw = self.size
+        if self.pad_if_needed:
+            dh, dw = max(th - img.size[1], 0), max(tw - img.size[0], 0)
+            if dh or dw:
+                img = pad(img, [dw, dh, dw, dh], self.fill, self.padding_mode)
+        w, h = img.size
+        if h < th or w < tw:
+            raise ValueError(f"Required crop size {(th, tw)} is larger than input image size {(h, w)}")
+        rng = rng_or_global(self._rng)
+        top, left = int(rng.integers(0, h - th + 1)), int(rng.integers(0, w - tw + 1))
+        return img.crop((left, top, left + tw, top + th))
+
     def apply(self, a):
         _check_image(a, "RandomCrop")
         xp = xp_of(a)
@@ -262,6 +284,12 @@ class RandomHorizontalFlip(Transform):
             raise ValueError(f"p must lie in [0, 1], got {p}")
         self.p, self.generator = p, generator
         self._rng = as_generator(generator)
+
+    def __call__(self, x):
+        if _pil_image_type() is not None and isinstance(x, _pil_image_type()):
+            flip = rng_or_global(self._rng).random(1)[0] < self.p
+            return x.transpose(0) if flip else x       # 0: Image.Transpose.FLIP_LEFT_RIGHT
+        return super().__call__(x)
 
     def apply(self, a):
         _check_image(a, "RandomHorizontalFlip")
