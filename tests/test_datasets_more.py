@@ -112,7 +112,8 @@ def test_image_folder_transforms_and_loader(tmp_path):
 
 def test_image_folder_filters_and_errors(tmp_path):
     make_tree(tmp_path, {"a": ["1.png", "keep.txt"], "b": ["2.png"], "c": ["notes.txt"]})
-    with pytest.raises(FileNotFoundError, match="Found no valid file for the classes c. Supported extensions are: .jpg"):
+    with pytest.raises(FileNotFoundError,
+                       match="Found no valid file for the classes c. Supported extensions are: .jpg"):
         datasets.ImageFolder(tmp_path)
     ds = datasets.ImageFolder(tmp_path, allow_empty=True)
     assert ds.classes == ["a", "b", "c"] and ds.targets == [0, 1]

@@ -170,3 +170,54 @@ def test_argument_checks():
         DataLoader(Numbers(), num_workers=2, timeout=-1)
     assert DataLoader(Numbers(), persistent_workers=True).prefetch_factor is None     # accepted, as PyTorch 2.13
     assert DataLoader(Numbers(), num_workers=2).prefetch_factor == 2
+
+
+# ---- IterableDataset: against torch.utils.data itself ---------------------------------------------------------
+
+torch = pytest.importorskip("torch")
+
+
+def make_stream(base, n, shard):
+    class Stream(base):
+        def __iter__(self):
+            info = (torch.utils.data.get_worker_info() if base is torch.utils.data.IterableDataset
+                    else get_worker_info())
+            if shard and info is not None:        # each worker reads every num_workers-th item
+                return iter(range(info.id, n, info.num_workers))
+            return iter(range(n))
+
+        def __len__(self):
+            return n
+    return Stream()
+
+
+def flat(batches):
+    return [b.tolist() if hasattr(b, "tolist") else b for b in batches]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("kwargs", [dict(batch_size=2), dict(batch_size=3, drop_last=True), dict(batch_size=None),
+                                    dict(batch_size=2, collate_fn=lambda b: [x * 10 for x in b])])
+@pytest.mark.parametrize("shard", [False, True])
+def test_iterable_dataset_batches_match_torch(workers, kwargs, shard):
+    from tinygrad_fer.data import IterableDataset
+    ours = DataLoader(make_stream(IterableDataset, 7, shard), num_workers=workers, **kwargs)
+    theirs = torch.utils.data.DataLoader(make_stream(torch.utils.data.IterableDataset, 7, shard),
+                                         num_workers=workers, **kwargs)
+    assert flat(ours) == flat(theirs)
+    assert len(ours) == len(theirs)
+
+
+def test_iterable_dataset_errors_chain_and_persistent():
+    from tinygrad_fer.data import ChainDataset, IterableDataset
+    stream = make_stream(IterableDataset, 5, False)
+    for kw, name in ((dict(shuffle=True), "shuffle=True"), (dict(sampler=[0]), "sampler=[0]"),
+                     (dict(batch_sampler=[[0]]), "batch_sampler=[[0]]")):
+        with pytest.raises(ValueError, match=rf"DataLoader with IterableDataset: expected unspecified "
+                                             rf"{name.split('=')[0]} option, but got {name.replace('[', '.')}"):
+            DataLoader(stream, **kw)
+    chained = stream + make_stream(IterableDataset, 2, False)
+    assert isinstance(chained, ChainDataset) and list(chained) == [0, 1, 2, 3, 4, 0, 1] and len(chained) == 7
+    loader = DataLoader(make_stream(IterableDataset, 5, True), batch_size=2, num_workers=2, persistent_workers=True)
+    assert flat(loader) == flat(loader) == [[0, 2], [1, 3], [4]]
+    loader._iterator.shutdown()

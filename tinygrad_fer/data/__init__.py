@@ -11,7 +11,7 @@
 from . import transforms
 from .cifar import CIFAR10, CIFAR100
 from .collate import default_collate, default_convert
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .fakedata import FakeData
 from .folder import DatasetFolder, ImageFolder
 from .loader import DataLoader
@@ -19,7 +19,7 @@ from .mnist import MNIST, FashionMNIST
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 from .workers import get_worker_info
 
-__all__ = ["BatchSampler", "CIFAR10", "CIFAR100", "ConcatDataset", "DataLoader", "Dataset", "DatasetFolder",
-           "FakeData", "FashionMNIST", "ImageFolder", "MNIST", "RandomSampler", "Sampler", "SequentialSampler",
-           "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert",
-           "get_worker_info", "random_split", "transforms"]
+__all__ = ["BatchSampler", "CIFAR10", "CIFAR100", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
+           "DatasetFolder", "FakeData", "FashionMNIST", "ImageFolder", "IterableDataset", "MNIST", "RandomSampler",
+           "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate",
+           "default_convert", "get_worker_info", "random_split", "transforms"]

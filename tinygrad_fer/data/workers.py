@@ -73,15 +73,30 @@ class Fetcher:
     """Index list -> finished batch: the loader's whole per-batch work, the same in the main process and in a
     worker (picklable, so it also travels to spawned workers; the fast batch getter is made where it runs)."""
 
-    def __init__(self, dataset, auto_collation, collate_fn, custom_collate, batch_transform):
+    def __init__(self, dataset, auto_collation, collate_fn, custom_collate, batch_transform, batch_size=None,
+                 drop_last=False):
         self.dataset, self.auto_collation, self.collate_fn = dataset, auto_collation, collate_fn
         self.custom_collate, self.batch_transform = custom_collate, batch_transform
+        self.batch_size, self.drop_last = batch_size, drop_last
         self._fast = False      # not looked up yet (None: the dataset has no fast path)
+        self._stream, self._epoch = None, None
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_fast"] = False
+        state["_fast"], state["_stream"], state["_epoch"] = False, None, None
         return state
+
+    def next_batch(self, epoch):
+        """The next batch of an IterableDataset's stream (a new stream for a new epoch); StopIteration at its
+        end (a short last batch is dropped with drop_last)."""
+        if self._epoch != epoch:
+            self._stream, self._epoch = iter(self.dataset), epoch
+        if not self.auto_collation:
+            return self._transform(self.collate_fn(next(self._stream)))
+        items = list(itertools.islice(self._stream, self.batch_size))
+        if not items or (self.drop_last and len(items) < self.batch_size):
+            raise StopIteration
+        return self._transform(self.collate_fn(items))
 
     def _transform(self, batch):
         if self.batch_transform is None:
@@ -124,12 +139,14 @@ def _worker_loop(fetch, index_queue, result_queue, worker_id, num_workers, seed,
                 continue
             if task is None:
                 break
-            batch_id, idx = task
+            batch_id, idx, epoch = task
             if init_error is not None:
                 data, init_error = init_error, None
             else:
                 try:
-                    data = fetch(idx)
+                    data = fetch.next_batch(epoch) if idx is None else fetch(idx)
+                except StopIteration:
+                    data = _StreamEnd(worker_id)
                 except Exception:
                     data = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
             result_queue.put((batch_id, data))
@@ -137,6 +154,13 @@ def _worker_loop(fetch, index_queue, result_queue, worker_id, num_workers, seed,
         pass
     # exit without waiting to flush results the main process will not read
     result_queue.cancel_join_thread()
+
+
+class _StreamEnd:
+    """A worker's IterableDataset stream is exhausted: it gets no more tasks this epoch."""
+
+    def __init__(self, worker_id):
+        self.worker_id = worker_id
 
 
 def _peek_seed(epoch):
@@ -160,6 +184,7 @@ class MultiProcessIter:
         self.prefetch = loader.prefetch_factor
         self.timeout = loader.timeout
         self.result_queue = ctx.Queue()
+        self.iterable, self.epoch = batches is None, 0
         self._start_epoch(batches)
         seed = _peek_seed(loader._epochs_started)
         self.index_queues, self.workers = [], []
@@ -176,7 +201,10 @@ class MultiProcessIter:
         self._prime()
 
     def _start_epoch(self, batches):
-        self.tasks = enumerate(batches)
+        self.epoch += 1
+        # an IterableDataset's tasks are "your next batch", to every worker until its stream ends
+        self.tasks = ((i, None) for i in itertools.count()) if self.iterable else enumerate(batches)
+        self.active = set(range(self.n))
         self.next_worker = itertools.cycle(range(self.n))
         self.sent = self.received = 0
         self.cache = {}
@@ -188,13 +216,18 @@ class MultiProcessIter:
             self._put()
 
     def _put(self):
+        if not self.active:
+            return
         if self.pending:
             task = self.pending.pop(0)
         else:
             task = next(self.tasks, None)
             if task is None:
                 return
-        self.index_queues[next(self.next_worker)].put(task)
+        worker = next(self.next_worker)
+        while worker not in self.active:
+            worker = next(self.next_worker)
+        self.index_queues[worker].put((*task, self.epoch))
         self.sent += 1
 
     def reset(self, batches):
@@ -212,6 +245,10 @@ class MultiProcessIter:
             if self.received in self.cache:
                 data = self.cache.pop(self.received)
                 self.received += 1
+                if isinstance(data, _StreamEnd):
+                    self.active.discard(data.worker_id)
+                    self._put()
+                    continue
                 self._put()
                 if isinstance(data, ExceptionWrapper):
                     data.reraise()
