@@ -375,3 +375,29 @@ def test_random_crop_and_flip_take_pil_images():
     assert T.RandomHorizontalFlip(p=0.0)(img) is img
     with pytest.raises(ValueError, match="Required crop size"):
         T.RandomCrop(20)(img)
+
+
+def test_vertical_flip_grayscale_and_random_choices():
+    img = rgb_image(6, 7)
+    np.testing.assert_array_equal(np.asarray(T.RandomVerticalFlip(p=1.0)(img)), np.asarray(img)[::-1])
+    a = chw(img)
+    np.testing.assert_array_equal(T.RandomVerticalFlip(p=1.0)(tg.Tensor(a)).numpy(), a[:, ::-1])
+    batch = np.stack([a, a + 1])
+    flips = np.random.default_rng(3).random(2) < 0.5               # one draw per sample, as RandomHorizontalFlip
+    got = T.RandomVerticalFlip(generator=3)(batch)
+    for i in range(2):
+        np.testing.assert_array_equal(got[i], batch[i][:, ::-1] if flips[i] else batch[i])
+    gray = T.RandomGrayscale(p=1.0)(img)
+    assert gray.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(gray)[:, :, 1], np.asarray(img.convert("L")))
+    assert T.RandomGrayscale(p=0.0)(img) is img
+    assert T.RandomApply([T.Grayscale()], p=0.0)(img) is img
+    assert T.RandomApply([T.Grayscale()], p=1.0)(img).mode == "L"
+    add = [T.Lambda(lambda x, k=k: x + [k]) for k in range(3)]
+    order = np.random.default_rng(4).permutation(3).tolist()
+    assert T.RandomOrder(add, generator=4)([]) == order
+    assert T.RandomChoice(add, p=[0, 1, 0])([]) == [1]
+    picks = {tuple(T.RandomChoice(add, generator=s)([])) for s in range(20)}
+    assert picks == {(0,), (1,), (2,)}
+    with pytest.raises(ValueError, match="Length of p doesn't match the number of transforms"):
+        T.RandomChoice(add, p=[1])

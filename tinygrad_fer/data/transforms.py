@@ -278,6 +278,7 @@ class RandomCrop(Transform):
 
 class RandomHorizontalFlip(Transform):
     """Mirror each sample left-right with probability p (one draw per sample)."""
+    _axis, _pil_transpose = -1, 0      # Image.Transpose.FLIP_LEFT_RIGHT
 
     def __init__(self, p=0.5, generator=None):
         if not 0 <= p <= 1:
@@ -288,23 +289,28 @@ class RandomHorizontalFlip(Transform):
     def __call__(self, x):
         if _pil_image_type() is not None and isinstance(x, _pil_image_type()):
             flip = rng_or_global(self._rng).random(1)[0] < self.p
-            return x.transpose(0) if flip else x       # 0: Image.Transpose.FLIP_LEFT_RIGHT
+            return x.transpose(self._pil_transpose) if flip else x
         return super().__call__(x)
 
     def apply(self, a):
-        _check_image(a, "RandomHorizontalFlip")
+        _check_image(a, type(self).__name__)
         xp = xp_of(a)
         n = a.shape[0] if a.ndim == 4 else 1
         flip = rng_or_global(self._rng).random(n) < self.p
         if a.ndim == 3:
-            return xp.ascontiguousarray(a[..., ::-1]) if flip[0] else a
+            return xp.ascontiguousarray(xp.flip(a, self._axis)) if flip[0] else a
         out = a.copy()
         idx = xp.asarray(np.flatnonzero(flip))
-        out[idx] = a[idx][..., ::-1]
+        out[idx] = xp.flip(a[idx], self._axis)
         return out
 
     def __repr__(self):
-        return f"RandomHorizontalFlip(p={self.p})"
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomVerticalFlip(RandomHorizontalFlip):
+    """Mirror each sample top-bottom with probability p (one draw per sample)."""
+    _axis, _pil_transpose = -2, 1      # Image.Transpose.FLIP_TOP_BOTTOM
 
 
 # torchvision's PIL-aware transforms live beside this module; torchvision.transforms (this module under the
@@ -313,3 +319,4 @@ from ._image import InterpolationMode  # noqa: E402
 from .color import ColorJitter, GaussianBlur, Grayscale, RandomErasing  # noqa: E402
 from .geometry import CenterCrop, Pad, RandomAffine, RandomResizedCrop, RandomRotation, Resize  # noqa: E402
 from .pil_convert import ConvertImageDtype, PILToTensor, ToPILImage  # noqa: E402
+from .random_apply import RandomApply, RandomChoice, RandomGrayscale, RandomOrder  # noqa: E402
