@@ -97,12 +97,35 @@ def test_resize_pil_is_pillow_resize(interp, pil):
     np.testing.assert_array_equal(np.asarray(out), np.asarray(img.resize((7, 6), pil)))
     out = T.Resize((4, 9), interpolation=mode)(img)
     np.testing.assert_array_equal(np.asarray(out), np.asarray(img.resize((9, 4), pil)))
+    if interp == "nearest":
+        return              # Tensors: torch's floor-indexed nearest (test_resize_tensor_nearest_and_no_antialias)
     # the uint8 Tensor gets Pillow's pixels, a batch gets each image's
     t = T.Resize((4, 9), interpolation=mode)(tg.Tensor(chw(img)))
     np.testing.assert_array_equal(t.numpy(), chw(out))
     batch = np.stack([chw(img), chw(rgb_image(seed=1))])
     b = T.Resize((4, 9), interpolation=mode)(batch)
     np.testing.assert_array_equal(b[1], chw(rgb_image(seed=1).resize((9, 4), pil)))
+
+
+def test_resize_tensor_nearest_and_no_antialias():
+    # torchvision's tensor resize: interpolate(nearest / nearest-exact), and without antialias plain
+    # interpolate(bilinear / bicubic, align_corners=False), integers rounded and clamped
+    u8 = np.random.default_rng(5).integers(0, 256, (2, 3, 10, 13), dtype=np.uint8)
+    x = u8.astype(np.float32) / 255
+    F = torch.nn.functional
+    for mode in ("nearest", "nearest-exact"):
+        got = T.Resize((7, 17), interpolation=T.InterpolationMode(mode))(tg.Tensor(u8)).numpy()
+        np.testing.assert_array_equal(got, F.interpolate(torch.from_numpy(u8), size=(7, 17), mode=mode).numpy())
+    for mode in ("bilinear", "bicubic"):
+        t = T.Resize((6, 8), interpolation=T.InterpolationMode(mode), antialias=False)
+        want = F.interpolate(torch.from_numpy(x), size=(6, 8), mode=mode, align_corners=False)
+        np.testing.assert_allclose(t(tg.Tensor(x)).numpy(), want.numpy(), atol=1e-6)
+        want8 = F.interpolate(torch.from_numpy(u8).float(), size=(6, 8), mode=mode, align_corners=False)
+        got8 = t(u8)
+        assert got8.dtype == np.uint8
+        assert np.abs(got8.astype(int) - want8.round().clamp(0, 255).numpy().astype(int)).max() <= 1
+    with pytest.raises(ValueError, match="interpolation nearest-exact is not supported for PIL images"):
+        T.Resize(5, interpolation=T.InterpolationMode.NEAREST_EXACT)(rgb_image())
 
 
 def test_resize_sizes_and_float_tensors_match_antialiased_interpolate():

@@ -7,7 +7,9 @@ Tensor or a NumPy array is channels first, (C, H, W) or a batch (..., C, H, W) t
 parameters, as torchvision's tensor inputs do; crops and pads are slicing, and resampling (resize, rotate,
 affine) runs Pillow's same filters plane by plane (uint8 planes as 8-bit images, other dtypes as 32-bit float),
 so a Tensor gives the PIL image's pixels -- torchvision's own tensor kernels agree with Pillow closely, not
-bit for bit.
+bit for bit (antialiased bilinear/bicubic resize matches torch's interpolate(antialias=True) to ~1e-5). As in
+torchvision, a Tensor resized with NEAREST / NEAREST_EXACT, or with antialias=False, goes through
+interpolate instead (floor-indexed nearest, unlike Pillow's centre-indexed one).
 """
 import math
 import numbers
@@ -52,10 +54,31 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     oh, ow = resized_size(h, w, size, max_size)
     if (oh, ow) == (h, w):
         return img
-    mode = pil_filter(interpolation, "resize")
+    interpolation = interpolation_mode(interpolation)
     if kind(img, "resize") == "pil":
-        return img.resize((ow, oh), mode)
-    return like(img, per_plane(array_of(img), lambda im, c: im.resize((ow, oh), mode)))
+        return img.resize((ow, oh), pil_filter(interpolation, "resize"))
+    a = array_of(img)
+    if interpolation in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT) or (
+            not antialias and interpolation in (InterpolationMode.BILINEAR, InterpolationMode.BICUBIC)):
+        return like(img, _interpolate(a, oh, ow, interpolation.value))
+    mode = pil_filter(interpolation, "resize")
+    return like(img, per_plane(a, lambda im, c: im.resize((ow, oh), mode)))
+
+
+def _interpolate(a, oh, ow, mode):
+    """torchvision's tensor resize without antialiasing: F.interpolate on the planes in float (float32 for
+    integer images), integers rounded and clamped back."""
+    from .. import nn
+    from ._util import wrap
+    xp = xp_of(a)
+    f = a.dtype if a.dtype.kind == "f" else np.dtype(np.float32)
+    planes = wrap(xp.ascontiguousarray(a.reshape((-1, 1) + a.shape[-2:]), dtype=f))
+    out = nn.functional.interpolate(planes, size=(oh, ow), mode=mode,
+                                    align_corners=False if mode in ("bilinear", "bicubic") else None)._array
+    if a.dtype.kind in "iu":
+        info = np.iinfo(a.dtype)
+        out = xp.clip(xp.round(out), info.min, info.max)
+    return out.reshape(a.shape[:-2] + (oh, ow)).astype(a.dtype)
 
 
 def crop(img, top, left, height, width):
