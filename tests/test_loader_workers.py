@@ -3,6 +3,7 @@ worker_init_fn / get_worker_info / seeding, persistent workers, timeout, and wor
 process with their traceback (PyTorch's messages)."""
 import os
 import random
+import signal
 import time
 
 import numpy as np
@@ -136,6 +137,13 @@ def test_worker_init_fn_error_and_dead_worker():
             os._exit(3)
     with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+\) exited unexpectedly"):
         list(DataLoader(Dies(4), batch_size=2, num_workers=1))
+
+    class Killed(Numbers):
+        def __getitem__(self, i):
+            os.kill(os.getpid(), signal.SIGTERM)
+    # the way Numba's OpenMP layer ends a forked worker: the message says what to do about it
+    with pytest.raises(RuntimeError, match=r"exited unexpectedly \(killed by a signal.*NUMBA_THREADING_LAYER"):
+        list(DataLoader(Killed(4), batch_size=2, num_workers=1))
 
 
 def test_timeout():

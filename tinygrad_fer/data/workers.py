@@ -6,12 +6,18 @@ Python's `random` and the engine's global RNG with base_seed + worker id, sets `
 worker_init_fn(worker id). An exception in a worker comes back to the main process and is raised there with the
 worker's traceback in its message; a worker that dies, or a batch that takes longer than `timeout` seconds,
 raises RuntimeError. With persistent_workers the processes serve every epoch; otherwise they exit at its end.
+
+Workers are forked (on Linux, as PyTorch's), so datasets, lambdas and closures need not pickle. Forking has
+one limit here: with Numba's OpenMP threading layer a worker aborts if it runs a parallel engine kernel after
+the main process has run one (numpy / Pillow work in __getitem__ is unaffected); the error says so and names
+NUMBA_THREADING_LAYER=workqueue, under which such workers run.
 """
 import itertools
 import multiprocessing
 import os
 import queue
 import random
+import signal
 import sys
 import time
 import traceback
@@ -19,6 +25,13 @@ import traceback
 import numpy as np
 
 _POLL_S = 1.0          # how often a waiting side checks that the other side is still alive
+# GNU OpenMP cannot be used again in a process forked after it ran a parallel region: Numba's OpenMP layer
+# ends such a child (SIGTERM) the first time it runs a parallel kernel
+_ABORT_HINT = (" (killed by a signal. If it printed 'fork() called from a process already using GNU OpenMP': "
+               "under fork(), a worker that runs the engine's parallel Numba kernels after the main process has "
+               "run them is ended by Numba's OpenMP threading layer; set NUMBA_THREADING_LAYER=workqueue before "
+               "starting Python, or keep Tensor operations out of the worker's Dataset.__getitem__ / collate_fn "
+               "/ transforms)")
 _worker_info = None
 
 
@@ -267,10 +280,13 @@ class MultiProcessIter:
             try:
                 return self.result_queue.get(timeout=wait)
             except queue.Empty:
-                dead = [str(w.pid) for w in self.workers if not w.is_alive()]
+                dead = [w for w in self.workers if not w.is_alive()]
                 if dead:
                     self.shutdown(force=True)
-                    raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(dead)}) exited unexpectedly") from None
+                    msg = f"DataLoader worker (pid(s) {', '.join(str(w.pid) for w in dead)}) exited unexpectedly"
+                    if any(w.exitcode in (-signal.SIGTERM, -signal.SIGABRT) for w in dead):
+                        msg += _ABORT_HINT
+                    raise RuntimeError(msg) from None
                 if deadline is not None and time.monotonic() >= deadline:
                     self.shutdown(force=True)
                     raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds") from None
