@@ -205,3 +205,25 @@ def test_cifar100_errors(tmp_path):
 def test_torchvision_datasets_names():
     for name in ("CIFAR10", "CIFAR100", "DatasetFolder", "FakeData", "FashionMNIST", "ImageFolder", "MNIST"):
         assert name in datasets.__all__ and hasattr(datasets, name)
+
+
+def test_vision_dataset_base():
+    class Squares(datasets.VisionDataset):
+        def __getitem__(self, i):
+            return self.transforms(i, i * i)
+
+        def __len__(self):
+            return 3
+    ds = Squares("~/somewhere", transform=lambda x: x + 1, target_transform=str)
+    assert ds.root == os.path.expanduser("~/somewhere") and ds[2] == (3, "4")
+    assert isinstance(ds.transforms, datasets.StandardTransform)
+    joint = Squares(None, transforms=lambda x, y: (y, x))
+    assert joint[2] == (4, 2) and joint.transform is None
+    assert repr(joint).startswith("Dataset Squares\n    Number of datapoints: 3")
+    with pytest.raises(ValueError, match="Only transforms or transform/target_transform can be passed as argument"):
+        Squares(None, transforms=lambda x, y: (x, y), transform=abs)
+    with pytest.raises(NotImplementedError):
+        datasets.VisionDataset("r")[0]
+    fake = datasets.FakeData(2, (3, 4, 4), transform=T.ToTensor())
+    assert isinstance(fake, datasets.VisionDataset) and "Number of datapoints: 2" in repr(fake)
+    assert "ToTensor" in repr(fake)

@@ -1,12 +1,12 @@
 """FakeData (torchvision's): random PIL images with random labels, the same for an index on every call."""
 import numpy as np
 
-from .dataset import Dataset
 from ._util import wrap
 from .pil_convert import to_pil_image
+from .vision_dataset import VisionDataset
 
 
-class FakeData(Dataset):
+class FakeData(VisionDataset):
     """size samples of (transform(PIL image of image_size (C, H, W)), label in [0, num_classes)).
 
     Sample i is drawn from a generator seeded with i + random_offset, without touching the global RNG, as
@@ -22,8 +22,8 @@ class FakeData(Dataset):
             raise ValueError(f"image_size must be (C, H, W) with 1 to 4 channels, got {image_size}")
         if int(num_classes) < 1:
             raise ValueError(f"num_classes must be positive, got {num_classes}")
+        super().__init__(None, transform=transform, target_transform=target_transform)
         self.size, self.image_size, self.num_classes = int(size), image_size, int(num_classes)
-        self.transform, self.target_transform = transform, target_transform
         self.random_offset = int(random_offset)
 
     def __len__(self):
@@ -41,9 +41,3 @@ class FakeData(Dataset):
         if self.target_transform is not None:
             target = self.target_transform(target)
         return img, target.item()
-
-    def __repr__(self):
-        lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}"]
-        if self.transform is not None:
-            lines.append(f"    Transform: {self.transform!r}")
-        return "\n".join(lines)

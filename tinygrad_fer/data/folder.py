@@ -5,7 +5,7 @@ pairs, walked in sorted order (symlinked folders followed), so the listing is th
 """
 import os
 
-from .dataset import Dataset
+from .vision_dataset import VisionDataset
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
@@ -72,14 +72,13 @@ def default_loader(path):
     return pil_loader(path)
 
 
-class DatasetFolder(Dataset):
+class DatasetFolder(VisionDataset):
     """Sample i is (transform(loader(path_i)), target_transform(class_i)); `classes`, `class_to_idx`,
     `samples` [(path, class index)], `targets` [class index] as in torchvision."""
 
     def __init__(self, root, loader, extensions=None, transform=None, target_transform=None, is_valid_file=None,
                  allow_empty=False):
-        self.root = os.path.expanduser(str(root))
-        self.transform, self.target_transform = transform, target_transform
+        super().__init__(os.path.expanduser(str(root)), transform=transform, target_transform=target_transform)
         classes, class_to_idx = self.find_classes(self.root)
         self.samples = self.make_dataset(self.root, class_to_idx, extensions, is_valid_file, allow_empty=allow_empty)
         self.loader, self.extensions = loader, extensions
@@ -106,13 +105,6 @@ class DatasetFolder(Dataset):
 
     def __len__(self):
         return len(self.samples)
-
-    def __repr__(self):
-        lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}",
-                 f"    Root location: {self.root}"]
-        if self.transform is not None:
-            lines.append(f"    Transform: {self.transform!r}")
-        return "\n".join(lines)
 
 
 class ImageFolder(DatasetFolder):
