@@ -229,3 +229,49 @@ def test_iterable_dataset_errors_chain_and_persistent():
     loader = DataLoader(make_stream(IterableDataset, 5, True), batch_size=2, num_workers=2, persistent_workers=True)
     assert flat(loader) == flat(loader) == [[0, 2], [1, 3], [4]]
     loader._iterator.shutdown()
+
+
+def test_in_order_false_yields_every_batch():
+    class SlowFirst(Numbers):
+        def __getitem__(self, i):
+            if i < 2:
+                time.sleep(0.3)       # the first batch arrives last
+            return i
+    got = [b.tolist() for b in DataLoader(SlowFirst(8), batch_size=2, num_workers=2, in_order=False)]
+    assert sorted(got) == [[0, 1], [2, 3], [4, 5], [6, 7]] and got[0] != [0, 1]
+    assert [b.tolist() for b in DataLoader(SlowFirst(8), batch_size=2, num_workers=2)][0] == [0, 1]
+
+
+def test_weighted_random_sampler_and_stack_dataset():
+    from tinygrad_fer.data import StackDataset, WeightedRandomSampler
+    s = WeightedRandomSampler([0.0, 1.0, 3.0], num_samples=4000, generator=0)
+    counts = np.bincount(list(s), minlength=3)
+    assert len(s) == 4000 and counts[0] == 0 and abs(counts[2] / counts[1] - 3) < 0.3
+    assert sorted(WeightedRandomSampler([1, 5, 0, 2], 3, replacement=False, generator=1)) == [0, 1, 3]
+    ours = {}
+    for kw in (dict(weights=[1, 2], num_samples=0), dict(weights=[1, 2], num_samples=2, replacement=1),
+               dict(weights=[[1, 2]], num_samples=2), dict(weights=[1, 2], num_samples=2.0)):
+        with pytest.raises(ValueError) as e:
+            WeightedRandomSampler(**kw)
+        with pytest.raises(ValueError) as t:
+            torch.utils.data.WeightedRandomSampler(**kw)
+        assert str(e.value) == str(t.value)
+    for kw in (dict(weights=[1, -2], num_samples=2), dict(weights=[1, 2], num_samples=3, replacement=False),
+               dict(weights=[0, 0], num_samples=3)):
+        with pytest.raises(RuntimeError) as e:
+            list(WeightedRandomSampler(**kw))
+        with pytest.raises(RuntimeError) as t:
+            list(torch.utils.data.WeightedRandomSampler(**kw))
+        assert str(e.value) == str(t.value)
+    loader = DataLoader(Numbers(6), batch_size=3, sampler=WeightedRandomSampler([0, 0, 1, 0, 0, 0], 6))
+    assert [b[1].tolist() for b in loader] == [[2, 2, 2], [2, 2, 2]]
+    st = StackDataset(tg.arange(3), tg.arange(3) * 2)
+    assert len(st) == 3 and [int(v) for v in st[1]] == [1, 2]
+    kw = StackDataset(a=[1, 2], b=["x", "y"])
+    assert kw[1] == {"a": 2, "b": "y"}
+    batch = next(iter(DataLoader(kw, batch_size=2)))
+    assert batch["a"].tolist() == [1, 2] and batch["b"] == ["x", "y"]
+    with pytest.raises(ValueError, match="Size mismatch between datasets"):
+        StackDataset([1], [1, 2])
+    with pytest.raises(ValueError, match="but both types are given"):
+        StackDataset([1], b=[1])

@@ -11,15 +11,18 @@
 from . import transforms
 from .cifar import CIFAR10, CIFAR100
 from .collate import default_collate, default_convert
-from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset, TensorDataset,
+                      random_split)
 from .fakedata import FakeData
 from .folder import DatasetFolder, ImageFolder
 from .loader import DataLoader
 from .mnist import MNIST, FashionMNIST
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                      WeightedRandomSampler)
 from .workers import get_worker_info
 
 __all__ = ["BatchSampler", "CIFAR10", "CIFAR100", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
            "DatasetFolder", "FakeData", "FashionMNIST", "ImageFolder", "IterableDataset", "MNIST", "RandomSampler",
-           "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate",
-           "default_convert", "get_worker_info", "random_split", "transforms"]
+           "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info", "random_split",
+           "transforms"]

@@ -20,7 +20,7 @@ class DataLoader:
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
-                 pin_memory_device="", batch_transform=None):
+                 pin_memory_device="", in_order=True, batch_transform=None):
         # pin_memory / pin_memory_device are accepted for source compatibility: there is no pinned host memory
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
@@ -40,6 +40,7 @@ class DataLoader:
         self.multiprocessing_context = multiprocessing_context
         self.prefetch_factor, self.persistent_workers, self.pin_memory = prefetch_factor, persistent_workers, pin_memory
         self._iterator, self._epochs_started = None, 0
+        self.in_order = in_order      # False: worker batches are yielded as they arrive, not in sampler order
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
             # a stream has no indices: items are grouped into batches in the order they come

@@ -254,6 +254,8 @@ class MultiProcessIter:
         return self
 
     def __next__(self):
+        if not self.loader.in_order:
+            return self._next_as_arrived()
         while True:
             if self.received in self.cache:
                 data = self.cache.pop(self.received)
@@ -272,6 +274,22 @@ class MultiProcessIter:
                 raise StopIteration
             batch_id, data = self._get()
             self.cache[batch_id] = data
+
+    def _next_as_arrived(self):
+        while True:
+            if self.received == self.sent:
+                if not self.loader.persistent_workers:
+                    self.shutdown()
+                raise StopIteration
+            _, data = self._get()
+            self.received += 1
+            if isinstance(data, _StreamEnd):
+                self.active.discard(data.worker_id)
+            self._put()
+            if isinstance(data, ExceptionWrapper):
+                data.reraise()
+            if not isinstance(data, _StreamEnd):
+                return data
 
     def _get(self):
         deadline = time.monotonic() + self.timeout if self.timeout > 0 else None
