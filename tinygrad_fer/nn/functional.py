@@ -24,8 +24,8 @@ from ..ops.loss_extra import (cosine_embedding_loss, gaussian_nll_loss, hinge_em
                               kl_div, margin_ranking_loss, multilabel_soft_margin_loss, pairwise_distance,
                               poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss,
                               cosine_similarity, multilabel_margin_loss, triplet_margin_with_distance_loss)
-from ..ops.movement import flatten, pad as _pad_constant, unflatten  # noqa: F401
-from ..ops.pad_modes import pad_nonconstant as _pad_nonconstant
+from ..ops.movement import flatten, unflatten  # noqa: F401
+from ..ops.pad_modes import pad  # noqa: F401
 from ..ops.interpolate import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401
 from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
@@ -33,13 +33,6 @@ from ..ops.normalization import batch_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.reduce import log_softmax as _log_softmax, softmax as _softmax
 from ..tensor import Tensor
-
-
-def pad(input, pad, mode="constant", value=None):
-    """Constant padding (ops/movement.py) or the 'reflect', 'replicate' and 'circular' modes (ops/pad_modes.py)."""
-    if mode == "constant":
-        return _pad_constant(input, pad, mode, value)
-    return _pad_nonconstant(input, pad, mode, value)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

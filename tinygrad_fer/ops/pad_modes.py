@@ -6,6 +6,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .index import index_select
+from .movement import pad as _pad_constant
 
 _MODES = ("reflect", "replicate", "circular")
 
@@ -60,3 +61,10 @@ def pad_nonconstant(input, pad, mode, value=None):
             idx = _index(mode, n, lo, hi)
             x = index_select(x, dim, Tensor(x._be.xp.asarray(idx, dtype=np.int64)))
     return x
+
+
+def pad(input, pad, mode="constant", value=None):
+    """F.pad: constant padding (ops/movement.py) or the 'reflect', 'replicate' and 'circular' modes above."""
+    if mode == "constant":
+        return _pad_constant(input, pad, mode, value)
+    return pad_nonconstant(input, pad, mode, value)

@@ -105,7 +105,8 @@ def trace(input):
 
 
 class VectorNorm(Function):
-    """(sum |x|^p)^(1/p) for a finite p >= 1; its gradient is 0 where the norm is 0 (PyTorch's subgradient)."""
+    """(sum |x|^p)^(1/p) for a finite p other than 0; its gradient is 0 where the norm is 0 and, for p < 1, where an
+    element is 0 (PyTorch's subgradients, where |x|^(p-1) would be infinite)."""
     raw = True
     double = "lift"
 
@@ -113,8 +114,9 @@ class VectorNorm(Function):
     def forward(ctx, x, p, axes, keepdim):
         xp = ctx.be.xp
         a = xp.abs(x)
-        out = xp.sqrt((a * a).sum(axis=axes, keepdims=True)) if p == 2 else \
-            (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+        with np.errstate(divide="ignore"):     # 0 ** p for p < 0 is inf: the norm is then 0
+            out = xp.sqrt((a * a).sum(axis=axes, keepdims=True)) if p == 2 else \
+                (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
         ctx.p, ctx.keepdim, ctx.kept = p, keepdim, out.shape
         if not keepdim:
             out = out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
@@ -129,6 +131,8 @@ class VectorNorm(Function):
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = xp.where(out == 0, 0, g / out ** (p - 1))
             d = x if p == 2 else xp.sign(x) * xp.abs(x) ** (p - 1)
+            if p < 1:
+                d = xp.where(x == 0, 0, d)
         return (d * scale).astype(x.dtype, copy=False), None, None, None
 
 
@@ -143,18 +147,16 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             raise RuntimeError(f"norm(): p={p!r} is not supported")
         p = 2
     axes = _axes(dim, input.ndim)
+    if p == 0:
+        return sum((input != 0).type(input.dtype), axes, keepdim)
     if input.ndim == 0:
         return input.abs()
     if p == float("inf"):
         return amax(input.abs(), axes, keepdim)
     if p == -float("inf"):
         return amin(input.abs(), axes, keepdim)
-    if p == 0:
-        return sum((input != 0).type(input.dtype), axes, keepdim)
     if p == 1:
         return sum(input.abs(), axes, keepdim)
-    if p < 1:
-        return sum(input.abs() ** p, axes, keepdim) ** (1.0 / p)
     return VectorNorm.apply(input, float(p), axes, keepdim)
 
 
