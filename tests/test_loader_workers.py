@@ -126,6 +126,21 @@ def test_worker_exception_surfaces_with_traceback():
     assert next(it).tolist() == [8, 9]           # the loader goes on, as PyTorch's does
 
 
+def test_iterator_freed_by_the_garbage_collector_stops_its_workers():
+    import gc
+    it = iter(DataLoader(Numbers(10), batch_size=2, num_workers=2))
+    next(it)
+    workers = list(it.workers)
+    cycle = [it]
+    cycle.append(cycle)          # only the collector frees it, after the queues' own finalizers have run
+    del it, cycle
+    start = time.monotonic()
+    gc.collect()
+    for w in workers:
+        w.join(timeout=3)
+    assert not any(w.is_alive() for w in workers) and time.monotonic() - start < 2.5
+
+
 def test_worker_init_fn_error_and_dead_worker():
     def init(worker_id):
         raise RuntimeError(f"no init for {worker_id}")

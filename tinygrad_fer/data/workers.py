@@ -24,7 +24,7 @@ import traceback
 
 import numpy as np
 
-_POLL_S = 1.0          # how often a waiting side checks that the other side is still alive
+_POLL_S = 0.25         # how often a waiting side checks that the other side is still alive
 # GNU OpenMP cannot be used again in a process forked after it ran a parallel region: Numba's OpenMP layer
 # ends such a child (SIGTERM) the first time it runs a parallel kernel
 _ABORT_HINT = (" (killed by a signal. If it printed 'fork() called from a process already using GNU OpenMP': "
@@ -130,7 +130,7 @@ class Fetcher:
                                                                  else idx)]))
 
 
-def _worker_loop(fetch, index_queue, result_queue, worker_id, num_workers, seed, init_fn, parent_pid):
+def _worker_loop(fetch, index_queue, result_queue, done_event, worker_id, num_workers, seed, init_fn, parent_pid):
     global _worker_info
     init_error = None
     try:
@@ -147,7 +147,9 @@ def _worker_loop(fetch, index_queue, result_queue, worker_id, num_workers, seed,
             try:
                 task = index_queue.get(timeout=_POLL_S)
             except queue.Empty:
-                if os.getppid() != parent_pid:      # the main process is gone: nobody will read the results
+                # the main process is gone, or shut us down without a message reaching us (an iterator freed by
+                # the garbage collector may find its queues already closed)
+                if os.getppid() != parent_pid or done_event.is_set():
                     break
                 continue
             if task is None:
@@ -197,6 +199,7 @@ class MultiProcessIter:
         self.prefetch = loader.prefetch_factor
         self.timeout = loader.timeout
         self.result_queue = ctx.Queue()
+        self.done_event = ctx.Event()
         self.iterable, self.epoch = batches is None, 0
         self._start_epoch(batches)
         seed = _peek_seed(loader._epochs_started)
@@ -205,7 +208,8 @@ class MultiProcessIter:
             q = ctx.Queue()
             q.cancel_join_thread()
             p = ctx.Process(target=_worker_loop, daemon=True,
-                            args=(fetcher, q, self.result_queue, i, self.n, seed + i, loader.worker_init_fn,
+                            args=(fetcher, q, self.result_queue, self.done_event, i, self.n, seed + i,
+                                  loader.worker_init_fn,
                                   os.getpid()))
             p.start()
             self.index_queues.append(q)
@@ -314,6 +318,7 @@ class MultiProcessIter:
         if getattr(self, "_shut", True):
             return
         self._shut = True
+        self.done_event.set()
         if force:
             for w in self.workers:
                 w.terminate()
