@@ -200,6 +200,7 @@ class MultiProcessIter:
         self.timeout = loader.timeout
         self.result_queue = ctx.Queue()
         self.done_event = ctx.Event()
+        self._owner = os.getpid()
         self.iterable, self.epoch = batches is None, 0
         self._start_epoch(batches)
         seed = _peek_seed(loader._epochs_started)
@@ -315,7 +316,8 @@ class MultiProcessIter:
 
     def shutdown(self, force=False):
         """Stop the workers: asked to exit after their current batch, or (force) terminated at once."""
-        if getattr(self, "_shut", True):
+        if getattr(self, "_shut", True) or os.getpid() != self._owner:
+            # (a worker forked later holds a copy of this iterator: its collector must not stop our workers)
             return
         self._shut = True
         self.done_event.set()
