@@ -290,3 +290,23 @@ def test_weighted_random_sampler_and_stack_dataset():
         StackDataset([1], [1, 2])
     with pytest.raises(ValueError, match="but both types are given"):
         StackDataset([1], b=[1])
+
+
+class _TensorOps:
+    """A dataset whose items are made with the engine's parallel kernels (ReLU over more elements than the
+    single-thread threshold)."""
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        x = tg.arange(200 * 200, dtype=tg.float32).reshape(200, 200) - 20000.0 + i
+        return tg.nn.functional.relu(x).sum()
+
+
+def test_workers_run_tensor_ops_after_the_parent_ran_parallel_kernels():
+    """Forked after the main process ran a parallel Numba kernel, a worker would be ended by Numba's OpenMP layer
+    on its first one; workers use the reference kernels instead, with the same batches."""
+    tg.nn.functional.relu(tg.randn(400, 400))
+    want = [b.tolist() for b in DataLoader(_TensorOps(), batch_size=2)]
+    got = [b.tolist() for b in DataLoader(_TensorOps(), batch_size=2, num_workers=2, timeout=30)]
+    assert got == want

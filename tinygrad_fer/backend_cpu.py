@@ -399,6 +399,15 @@ class CPUBackend(Backend):
     def to_numpy(self, a):
         return a
 
+    def use_reference_kernels(self):
+        """From now on, in this process, run Backend's reference kernels (NumPy) in place of the compiled ones. For
+        a process forked after its parent ran a parallel kernel (a DataLoader worker): Numba's OpenMP layer ends
+        such a process when it starts a parallel region."""
+        import inspect
+        for name, f in vars(Backend).items():
+            if inspect.isfunction(f) and name in vars(CPUBackend) and not getattr(f, "__isabstractmethod__", False):
+                setattr(self, name, f.__get__(self))
+
     def data_ptr(self, a):
         return a.ctypes.data
 

@@ -7,10 +7,10 @@ worker_init_fn(worker id). An exception in a worker comes back to the main proce
 worker's traceback in its message; a worker that dies, or a batch that takes longer than `timeout` seconds,
 raises RuntimeError. With persistent_workers the processes serve every epoch; otherwise they exit at its end.
 
-Workers are forked (on Linux, as PyTorch's), so datasets, lambdas and closures need not pickle. Forking has
-one limit here: with Numba's OpenMP threading layer a worker aborts if it runs a parallel engine kernel after
-the main process has run one (numpy / Pillow work in __getitem__ is unaffected); the error says so and names
-NUMBA_THREADING_LAYER=workqueue, under which such workers run.
+Workers are forked (on Linux, as PyTorch's), so datasets, lambdas and closures need not pickle. Numba's OpenMP
+threading layer ends a process forked after its parent ran a parallel kernel as soon as it starts one itself, so a
+worker runs the backend's reference (NumPy) kernels instead of the compiled ones: Tensor operations in
+__getitem__, collate_fn or transforms work, at NumPy's speed.
 """
 import itertools
 import multiprocessing
@@ -25,13 +25,10 @@ import traceback
 import numpy as np
 
 _POLL_S = 0.25         # how often a waiting side checks that the other side is still alive
-# GNU OpenMP cannot be used again in a process forked after it ran a parallel region: Numba's OpenMP layer
-# ends such a child (SIGTERM) the first time it runs a parallel kernel
+# a worker's own Numba code (not the engine's kernels, which it no longer runs) can still meet GNU OpenMP's fork limit
 _ABORT_HINT = (" (killed by a signal. If it printed 'fork() called from a process already using GNU OpenMP': "
-               "under fork(), a worker that runs the engine's parallel Numba kernels after the main process has "
-               "run them is ended by Numba's OpenMP threading layer; set NUMBA_THREADING_LAYER=workqueue before "
-               "starting Python, or keep Tensor operations out of the worker's Dataset.__getitem__ / collate_fn "
-               "/ transforms)")
+               "Numba's OpenMP threading layer ends a forked process that starts a parallel region after its parent "
+               "ran one; set NUMBA_THREADING_LAYER=workqueue before starting Python)")
 _worker_info = None
 
 
@@ -135,6 +132,8 @@ def _worker_loop(fetch, index_queue, result_queue, done_event, worker_id, num_wo
     init_error = None
     try:
         import tinygrad_fer
+        from ..backend_cpu import backend_cpu
+        backend_cpu.use_reference_kernels()    # no compiled parallel kernels after fork (Numba's OpenMP aborts)
         random.seed(seed)
         tinygrad_fer.manual_seed(seed)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=fetch.dataset)
