@@ -10,6 +10,8 @@ _MODES = {"zeros", "reflect", "replicate", "circular"}
 
 
 class _ConvNd(Module):
+    _n = 2   # spatial dimensions
+
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed, output_padding,
                  groups, bias, padding_mode, device=None, dtype=None):
         super().__init__()
@@ -23,8 +25,9 @@ class _ConvNd(Module):
             raise ValueError(f"padding_mode must be one of {_MODES}, but got padding_mode='{padding_mode}'")
         self.in_channels, self.out_channels = in_channels, out_channels
         name = type(self).__name__
-        self.kernel_size, self.stride = _pair(kernel_size, "kernel_size", name), _pair(stride, "stride", name)
-        self.dilation = _pair(dilation, "dilation", name)
+        n = self._n
+        self.kernel_size, self.stride = _pair(kernel_size, "kernel_size", name, n), _pair(stride, "stride", name, n)
+        self.dilation = _pair(dilation, "dilation", name, n)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
@@ -32,7 +35,7 @@ class _ConvNd(Module):
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = _pair(padding, "padding", name)
+            self.padding = _pair(padding, "padding", name, n)
         # F.pad's widths (last dim first) for the non-zero padding modes, which pad before a padding-free conv
         if self.padding == "same":
             totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
@@ -40,7 +43,7 @@ class _ConvNd(Module):
         else:
             pairs = [(0, 0)] * len(self.kernel_size) if self.padding == "valid" else [(p, p) for p in self.padding]
         self._reversed_padding_repeated_twice = tuple(v for pair in reversed(pairs) for v in pair)
-        self.transposed, self.output_padding = transposed, _pair(output_padding, "output_padding", name)
+        self.transposed, self.output_padding = transposed, _pair(output_padding, "output_padding", name, n)
         self.groups, self.padding_mode = groups, padding_mode
         shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(empty(shape + self.kernel_size, device=device, dtype=dtype))
@@ -55,11 +58,11 @@ class _ConvNd(Module):
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,) * len(self.padding):
+        if self.padding != (0,) * self._n:
             s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != (1,) * self._n:
             s += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
+        if self.output_padding != (0,) * self._n:
             s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
@@ -81,6 +84,45 @@ class Conv2d(_ConvNd):
             return F.conv2d(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), self.weight,
                             self.bias, self.stride, 0, self.dilation, self.groups)
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv1d(_ConvNd):
+    _n = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias,
+                         padding_mode, device, dtype)
+
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            return F.conv1d(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), self.weight,
+                            self.bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose1d(_ConvNd):
+    _n = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if isinstance(padding, str) or padding_mode != "zeros":
+            raise ValueError('Only "zeros" padding mode (and no padding string) is supported for ConvTranspose1d')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
+                         groups, bias, padding_mode, device, dtype)
+
+    def forward(self, input, output_size=None):
+        op = self.output_padding
+        if output_size is not None:
+            lo = ((input.shape[-1] - 1) * self.stride[0] - 2 * self.padding[0]
+                  + self.dilation[0] * (self.kernel_size[0] - 1) + 1)
+            size = list(output_size)[-1]
+            if not lo <= size < lo + self.stride[0]:
+                raise ValueError(f"requested an output size of {[size]}, but valid sizes range from {lo} to "
+                                 f"{lo + self.stride[0] - 1} (for an input of {list(input.shape[-1:])})")
+            op = (size - lo,)
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                                  self.dilation)
 
 
 class ConvTranspose2d(_ConvNd):

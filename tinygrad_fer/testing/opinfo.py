@@ -500,6 +500,12 @@ _DTYPE_DEVIATIONS = {
     ("F", "conv_transpose2d"): dict(int64=_NO_INT),
     ("F", "avg_pool2d"): dict(int64=_NO_INT),
     ("F", "adaptive_max_pool2d"): dict(int64=_INT, int32=_INT),
+    # the 1-D ops are the 2-D ones on a plane of height 1: the same dtype rules (PyTorch's 1-D kernels agree)
+    ("F", "conv1d"): dict(int64=_NO_INT, int32=_NO_INT),
+    ("F", "conv_transpose1d"): dict(int64=_NO_INT),
+    ("F", "avg_pool1d"): dict(int64=_NO_INT),
+    ("F", "max_pool1d"): dict(int64=_INT, int32=_INT),
+    ("F", "adaptive_max_pool1d"): dict(int64=_INT, int32=_INT),
     ("F", "unfold"): dict(bool="refuses bool input, which PyTorch computes"),
     ("F", "fold"): dict(bool="refuses bool input, which PyTorch computes"),
     ("F", "batch_norm"): dict(int64=_INT, int32=_INT),
@@ -1684,6 +1690,26 @@ def _int_binary(lo, hi):
     return sample
 
 
+def _one_d(sample2d):
+    """A 2-D conv/pool sample made 1-D: the last axis of each image and of each filter, per-axis options scalars."""
+    def sample(d, dt):
+        args, kw = sample2d(d, dt)
+        args = tuple(a[:, :, 0, :] if isinstance(a, np.ndarray) and a.ndim == 4 else a[-1] if isinstance(a, tuple)
+                     else a for a in args)
+        kw = {k: (v[-1] if isinstance(v, tuple) else v) for k, v in kw.items()}
+        return Sample(args, kw)
+    return sample
+
+
+def _more_conv1d():
+    yield OpInfo("conv1d", _one_d(conv_sample()), namespace="F", module="Conv1d", scale=10)
+    yield OpInfo("conv_transpose1d", _one_d(conv_sample(True)), namespace="F", module="ConvTranspose1d", scale=10)
+    yield OpInfo("max_pool1d", _one_d(pool_sample(False)), namespace="F", module="MaxPool1d")
+    yield OpInfo("avg_pool1d", _one_d(pool_sample(True)), namespace="F", module="AvgPool1d")
+    yield OpInfo("adaptive_avg_pool1d", _one_d(_adaptive_sample), namespace="F", module="AdaptiveAvgPool1d")
+    yield OpInfo("adaptive_max_pool1d", _one_d(_adaptive_sample), namespace="F", module="AdaptiveMaxPool1d")
+
+
 def _more_positions():
     """Bitwise ops (no gradient; float inputs raise in both libraries, so the per-dtype test carries them and
     tests/test_bitwise_positions.py the integer layouts), isclose, and ops made of computed positions."""
@@ -1708,7 +1734,7 @@ def _more_positions():
 def _build():
     ops = [*_more_search(), *_unaries(), *_binaries(), *_reductions(), *_movements(), *_linear_algebra(), *_nn(),
            *_more_elementwise(), *_more_reductions(), *_more_shaping(), *_more_activations(), *_more_linalg(),
-           *_more_nn(), *_more_positions()]
+           *_more_nn(), *_more_positions(), *_more_conv1d()]
     reg = {(o.namespace, o.name): o for o in ops}
     for key, dts in _DTYPE_DEVIATIONS.items():
         reg[key].deviations["dtypes"] = dts
