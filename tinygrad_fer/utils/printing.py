@@ -13,7 +13,8 @@ def _formatter(a):
         return {"int": lambda v: str(v)}
     finite = a[np.isfinite(a)] if a.size else a
     nonzero = np.abs(finite[finite != 0])
-    mx, mn = (nonzero.max(), nonzero.min()) if nonzero.size else (0.0, 0.0)
+    # in float64, as PyTorch compares them: a float32 ratio of garbage (torch.empty) would overflow with a warning
+    mx, mn = (float(nonzero.max()), float(nonzero.min())) if nonzero.size else (0.0, 0.0)
     integral = finite.size > 0 and bool(np.all(finite == np.round(finite)))
     # PyTorch's choice: scientific when the non-zero magnitudes span over 1000x or exceed 1e8 (or, for
     # non-integral values, go below 1e-4)
@@ -32,13 +33,22 @@ def _padded(a):
     if sample.dtype.kind == "f":
         sample = sample[np.isfinite(sample)]  # PyTorch sizes columns by the finite values only
     width = max((len(f(v)) for v in sample), default=0)
-    return {kind: lambda v: f(v).rjust(width)}
+    return {kind: lambda v: f(v).rjust(width)}, width
+
+
+def _line_width(ndim, width):
+    """The max_line_width at which NumPy puts on a row as many elements as PyTorch does: PyTorch fits
+    floor((80 - indent) / (width + 2)) per row, indent being len("tensor(") plus one per outer dimension, whereas
+    NumPy also reserves room for the closing brackets."""
+    per_row = max(1, (80 - (len("tensor(") + ndim - 1)) // (width + 2))
+    return 5 + 2 * ndim + per_row * (width + 2)
 
 
 def tensor_repr(t):
     a = t._be.to_numpy(t._array)
-    body = np.array2string(a, separator=", ", prefix="tensor(", formatter=_padded(a),
-                           threshold=1000, edgeitems=3, max_line_width=80).replace(", ...,", ",  ...,")
+    formatter, width = _padded(a)
+    body = np.array2string(a, separator=", ", prefix="tensor(", formatter=formatter, threshold=1000, edgeitems=3,
+                           max_line_width=_line_width(a.ndim, width)).replace(", ...,", ",  ...,")
     extras = []
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")
