@@ -37,3 +37,18 @@ def test_repr_of_float32_values_spanning_the_whole_range_gives_no_warning():
         warnings.simplefilter("error")
         got = repr(tf.tensor(a))
     assert got == repr(torch.tensor(a))
+
+
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (1, False), ((0, 2), True)])
+def test_mean_is_one_graph_node_named_as_pytorch(dim, keepdim):
+    a = np.random.default_rng(0).standard_normal((2, 3, 4))
+    outs = {}
+    for lib in (torch, tf):
+        x = lib.tensor(a, requires_grad=True)
+        m = x.mean() if dim is None else x.mean(dim, keepdim=keepdim)
+        (g,) = lib.autograd.grad((m * m).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        outs[lib] = (m.grad_fn.name(), m.detach().numpy(), g.detach().numpy(), gg.numpy())
+    assert outs[tf][0] == outs[torch][0]
+    for ours, theirs in zip(outs[tf][1:], outs[torch][1:]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)

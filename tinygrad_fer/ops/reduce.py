@@ -86,7 +86,27 @@ def mean(input, dim=None, keepdim=False, dtype=None):
     n = 1
     for a in axes:
         n *= input._array.shape[a]
-    return Sum.apply(input, axes, keepdim, None) / n if n else sum(input, dim, keepdim) * float("nan")
+    return Mean.apply(input, axes, keepdim, n, dim is None) if n else sum(input, dim, keepdim) * float("nan")
+
+
+class Mean(Function):
+    """One graph node, as PyTorch's (a sum divided by the count would show DivBackward0)."""
+    raw = True
+    double = "lift"
+
+    def name(self):
+        # PyTorch's overloads: mean() is MeanBackward0, mean(dim) MeanBackward1
+        return "MeanBackward0" if self.whole else "MeanBackward1"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, n, whole):
+        ctx.shape, ctx.keepdim, ctx.kept_shape, ctx.n = x.shape, keepdim, _kept_shape(x.shape, axes), n
+        ctx.whole = whole
+        return x.sum(axis=axes, keepdims=keepdim) / n
+
+    @staticmethod
+    def backward(ctx, g):
+        return _expand_back(ctx, g) / ctx.n, None, None, None, None
 
 
 class MaxMin(Function):
