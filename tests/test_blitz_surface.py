@@ -52,3 +52,61 @@ def test_mean_is_one_graph_node_named_as_pytorch(dim, keepdim):
     assert outs[tf][0] == outs[torch][0]
     for ours, theirs in zip(outs[tf][1:], outs[torch][1:]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def _mse_run(lib, a, t, reduction, grad_target=False, **kw):
+    x = lib.tensor(a, requires_grad=True)
+    y = lib.tensor(t, requires_grad=grad_target)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the size warning of broadcasting targets
+        loss = lib.nn.functional.mse_loss(x, y, reduction=reduction, **{k: lib.tensor(v) for k, v in kw.items()})
+    inputs = (x, y) if grad_target else (x,)
+    grads = lib.autograd.grad((loss * loss).sum(), inputs, create_graph=True)
+    second = lib.autograd.grad(sum(g.sum() for g in grads), inputs)
+    return loss, [loss.detach().numpy()] + [g.detach().numpy() for g in grads] + [g.numpy() for g in second]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("tshape,grad_target", [((2, 3), True), ((3,), False), ((2, 1), True)])
+def test_mse_loss_is_one_node_with_pytorch_values_and_derivatives(reduction, tshape, grad_target):
+    rng = np.random.default_rng(1)
+    a, t = rng.standard_normal((2, 3)), rng.standard_normal(tshape)
+    (theirs_loss, theirs), (ours_loss, ours) = (_mse_run(lib, a, t, reduction, grad_target) for lib in (torch, tf))
+    assert ours_loss.grad_fn.name() == theirs_loss.grad_fn.name()
+    for o, e in zip(ours, theirs):
+        np.testing.assert_allclose(o, e, rtol=1e-12, atol=1e-12)
+
+
+def test_mse_loss_graph_walks_back_as_pytorch():
+    # the neural-networks blitz: loss.grad_fn, then next_functions[0][0] is the node that made the input
+    names = []
+    for lib in (torch, tf):
+        x = lib.ones(2, 3, requires_grad=True)
+        loss = lib.nn.MSELoss()(x * 2, lib.zeros(2, 3))
+        names.append([loss.grad_fn.name(), loss.grad_fn.next_functions[0][0].name(),
+                      loss.grad_fn.next_functions[1][0]])
+    assert names[1] == names[0]
+
+
+def test_mse_loss_long_target_promotes_as_pytorch():
+    a = np.array([[0.5, -1.0, 2.0]], dtype=np.float32)
+    t = np.arange(1, 4).reshape(1, 3)
+    (theirs_loss, theirs), (ours_loss, ours) = (_mse_run(lib, a, t, "mean") for lib in (torch, tf))
+    assert str(ours_loss.dtype).split(".")[-1] == str(theirs_loss.dtype).split(".")[-1]
+    for o, e in zip(ours, theirs):
+        np.testing.assert_allclose(o, e, rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_weighted_mse_loss_as_pytorch(reduction):
+    rng = np.random.default_rng(2)
+    a, t, w = rng.standard_normal((2, 3)), rng.standard_normal((2, 3)), rng.uniform(0.1, 2, (2, 3))
+    (_, theirs), (_, ours) = (_mse_run(lib, a, t, reduction, True, weight=w) for lib in (torch, tf))
+    for o, e in zip(ours, theirs):
+        np.testing.assert_allclose(o, e, rtol=1e-12, atol=1e-12)
+
+
+def test_mse_loss_weight_of_another_size_is_a_value_error():
+    for lib in (torch, tf):
+        with pytest.raises(ValueError, match="Weights and input must have the same size."):
+            lib.nn.functional.mse_loss(lib.ones(2, 3), lib.zeros(2, 3), weight=lib.ones(3))

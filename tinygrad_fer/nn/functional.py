@@ -15,6 +15,7 @@ from ..ops.elementwise import relu as _relu, where as _where
 from ..ops.loss import (_check_target_dtype, _reduce, _reduction, _size, binary_cross_entropy,  # noqa: F401
                         binary_cross_entropy_with_logits, cross_entropy, nll_loss)
 from ..ops.matmul import linear  # noqa: F401
+from ..ops.loss import mse as _mse
 from ..ops.distances import pdist  # noqa: F401
 from ..ops.norm_layers import group_norm, instance_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from ..ops.bilinear import bilinear  # noqa: F401
@@ -97,9 +98,14 @@ def _warn_size(input, target):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _reduction(reduction, size_average, reduce)
     _warn_size(input, target)
+    if weight is None:
+        return _mse(input, target, reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
     d = input - target
-    loss = d * d
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    loss = d * d * weight
+    # PyTorch's weighted mean divides by the weights' sum, not by the number of elements
+    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):

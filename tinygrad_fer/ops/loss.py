@@ -265,3 +265,44 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         if extra is not None:
             _broadcastable(extra, input)
     return _reduce(BCEWithLogits.apply(input, target, weight, pos_weight), reduction)
+
+
+# ---- mean squared error ---------------------------------------------------------------------------
+class MseLoss(Function):
+    """(x - t)^2 reduced, one graph node as PyTorch's MseLossBackward0 (what the blitz tutorial walks back from)."""
+    raw = True
+    double = "lift"
+
+    @staticmethod
+    def forward(ctx, x, t, reduction):
+        d = x - t
+        loss = d * d
+        ctx.save_for_backward(x, t)
+        ctx.reduction = reduction
+        if reduction == "mean":
+            loss = loss.sum() / loss.size
+        elif reduction == "sum":
+            loss = loss.sum()
+        return loss.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        d = x - t  # again from x and t, so that it carries their history under create_graph
+        gd = g * (2.0 / d.size if ctx.reduction == "mean" else 2.0) * d
+        n = ctx.needs_input_grad
+        return gd if n[0] else None, -gd if n[1] else None, None
+
+
+def mse(input, target, reduction):
+    """F.mse_loss without a weight: broadcast first, as PyTorch (its warning is the caller's)."""
+    from .shape import broadcast_tensors
+    from ..dtypes import result_type
+    if tuple(input.shape) != tuple(target.shape):
+        input, target = broadcast_tensors(input, target)
+    dt = result_type(input, target)
+    if not dt.is_floating_point or input.numel() == 0:  # PyTorch's error for integers, NaN mean when empty
+        d = input - target
+        return _reduce(d * d, reduction)
+    return MseLoss.apply(input if input.dtype == dt else input.to(dt), target if target.dtype == dt else target.to(dt),
+                         reduction)
