@@ -110,3 +110,25 @@ def test_mse_loss_weight_of_another_size_is_a_value_error():
     for lib in (torch, tf):
         with pytest.raises(ValueError, match="Weights and input must have the same size."):
             lib.nn.functional.mse_loss(lib.ones(2, 3), lib.zeros(2, 3), weight=lib.ones(3))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_node_walks_back_as_pytorch_addmm(bias):
+    # addmm(bias, input, weight.t()): the bias's AccumulateGrad first, then the input's node (PyTorch's third
+    # edge is a TBackward0 over the weight; ours goes to the weight's AccumulateGrad directly)
+    rng = np.random.default_rng(3)
+    w, b, a = rng.standard_normal((2, 3)), rng.standard_normal(2), rng.standard_normal((4, 3))
+    seen = []
+    for lib in (torch, tf):
+        x = lib.tensor(a, requires_grad=True)
+        wt, bt = lib.tensor(w, requires_grad=True), lib.tensor(b, requires_grad=True) if bias else None
+        y = lib.nn.functional.linear(lib.relu(x), wt, bt)
+        nodes = [n for n, _ in y.grad_fn.next_functions]
+        names = [y.grad_fn.name()] + [n.name() for n in nodes[:2 if bias else 1]]
+        leaves = [x, wt] + ([bt] if bias else [])
+        grads = lib.autograd.grad((y * y).sum(), leaves, create_graph=True)
+        second = lib.autograd.grad(sum((g * g).sum() for g in grads), leaves)
+        seen.append((names, [g.detach().numpy() for g in grads + second]))
+    assert seen[1][0] == seen[0][0]
+    for o, e in zip(seen[1][1], seen[0][1]):
+        np.testing.assert_allclose(o, e, rtol=1e-10, atol=1e-12)

@@ -66,12 +66,17 @@ def matmul(input, other):
 
 
 class Linear(Function):
+    # inputs in the order of PyTorch's addmm(bias, input, weight.t()), so next_functions walk back as there
     raw = True
     double = "lift"
 
+    def name(self):
+        return "AddmmBackward0" if self.has_bias else "MmBackward0"
+
     @staticmethod
-    def forward(ctx, x, w, b):
+    def forward(ctx, b, x, w):
         ctx.save_for_backward(x, w)
+        ctx.has_bias = b is not None
         out = x @ w.T
         if b is not None:
             out += b  # out is a fresh array: adding in place saves a temporary
@@ -81,14 +86,14 @@ class Linear(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         n = ctx.needs_input_grad
-        gx = g @ w if n[0] else None
+        gx = g @ w if n[1] else None
         gw = gb = None
-        if n[1]:
+        if n[2]:
             g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
             gw = g2.T @ x2
-        if n[2]:
+        if n[0]:
             gb = g.reshape(-1, g.shape[-1]).sum(axis=0)
-        return gx, gw, gb
+        return gb, gx, gw
 
 
 def linear(input, weight, bias=None):
@@ -101,7 +106,7 @@ def linear(input, weight, bias=None):
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype.name} != "
                            f"{weight.dtype.name}")
-    return Linear.apply(input, weight, bias)
+    return Linear.apply(bias, input, weight)
 
 
 def mm(input, mat2):
