@@ -34,6 +34,19 @@ def _is_leaf(t):
     return (t._ctx is None) if leaf is None else leaf
 
 
+def _check_adam_args(lr, eps, betas, weight_decay):
+    """The Adam family's argument checks, with PyTorch's messages."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 def _step_tensor():
     # PyTorch keeps the step count as a float32 scalar on the host even for GPU params: reading it for the bias
     # corrections then costs no device sync.
