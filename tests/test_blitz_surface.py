@@ -132,3 +132,18 @@ def test_linear_node_walks_back_as_pytorch_addmm(bias):
     assert seen[1][0] == seen[0][0]
     for o, e in zip(seen[1][1], seen[0][1]):
         np.testing.assert_allclose(o, e, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("expr", ["s[1:]", "s[::-1]", "s[0]", "s[-1]", "s + (5,)", "(5,) + s", "s + s", "s * 2",
+                                  "2 * s", "s[1:] + s[:1]"])
+def test_size_slices_and_sums_stay_sizes_as_pytorch(expr):
+    # the neural-networks blitz of PyTorch 1.x iterates x.size()[1:]
+    got = {lib: eval(expr, {"s": lib.Size([2, 3, 4])}) for lib in (torch, tf)}
+    assert type(got[tf]).__name__ == type(got[torch]).__name__
+    assert tuple(got[tf]) == tuple(got[torch]) if isinstance(got[torch], tuple) else got[tf] == got[torch]
+
+
+def test_size_plus_a_list_is_a_type_error_as_pytorch():
+    for lib in (torch, tf):
+        with pytest.raises(TypeError):
+            lib.Size([2, 3]) + [4]

@@ -369,6 +369,22 @@ class Size(tuple):
     def __repr__(self):
         return f"tinygrad_fer.Size({list(self)})"
 
+    # slices, concatenations and repeats stay sizes, as PyTorch's (x.size()[1:] prints as a Size)
+    def __getitem__(self, i):
+        got = tuple.__getitem__(self, i)
+        return Size(got) if isinstance(i, slice) else got
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other)) if isinstance(other, tuple) else NotImplemented
+
+    def __radd__(self, other):
+        return Size(tuple.__add__(other, self)) if isinstance(other, tuple) else NotImplemented
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n)) if isinstance(n, int) else NotImplemented
+
+    __rmul__ = __mul__
+
     def numel(self):
         n = 1
         for s in self:
