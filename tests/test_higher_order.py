@@ -241,3 +241,21 @@ def test_detect_anomaly_names_the_op_and_where_it_was_made():
     assert np.isnan(x.grad.numpy()).all()
     with tg.autograd.set_detect_anomaly(True, check_nan=False):
         (x * 0).sqrt().sum().backward()
+
+
+def test_second_derivatives_through_in_place_ops_and_views():
+    """Writes into slices, in-place arithmetic and a write through a view (CopySlices, AsStrided nodes) under
+    create_graph, against PyTorch."""
+    def run(L, x0):
+        x = L.tensor(x0, requires_grad=True)
+        y = x * 1.0
+        y[1:3] = x[0:2] ** 2
+        y.mul_(x.sin())
+        z = y.view(2, 2) if L is torch else y.reshape(2, 2)
+        z[0, 0] += 3 * x[3]
+        w = L.relu(z).exp().sum() + (y * y).sum()
+        g, = L.autograd.grad(w, x, create_graph=True)
+        h, = L.autograd.grad((g * L.tensor([1.0, -2.0, 0.5, 3.0], dtype=L.float64)).sum(), x)
+        return g, h
+    x0 = np.array([0.3, -0.7, 1.1, 0.4])
+    _close(run(tg, x0), run(torch, x0))

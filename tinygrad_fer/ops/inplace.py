@@ -40,7 +40,6 @@ def _view_index(be, root, view):
 class CopySlices(Function):
     """The root after a write into the positions `index`: the old root elsewhere, `value` there."""
     raw = True
-    double = "lift"
 
     @staticmethod
     def forward(ctx, base, value, index):
@@ -58,11 +57,22 @@ class CopySlices(Function):
             gv = g.reshape(-1)[ctx.index]
         return gb, gv, None
 
+    @staticmethod
+    def backward_graph(ctx, g):   # the same, as recorded ops: a constant mask, and a gather
+        n = ctx.needs_input_grad
+        gb = gv = None
+        if n[0]:
+            keep = ctx.be.xp.ones(g.numel(), dtype=g._array.dtype)
+            keep[ctx.index.reshape(-1)] = 0
+            gb = g * Tensor(keep.reshape(tuple(g.shape)))
+        if n[1]:
+            gv = g.reshape(-1)[(ctx.index,)]
+        return gb, gv, None
+
 
 class AsStrided(Function):
     """A view's history re-read from its root after the root was rewritten in place."""
     raw = True
-    double = "lift"
 
     @staticmethod
     def forward(ctx, base, view, index):
@@ -76,6 +86,12 @@ class AsStrided(Function):
         # bincount sums repeated positions (an expanded view), which plain assignment would drop
         gb = xp.bincount(ctx.index.reshape(-1), weights=g.reshape(-1).astype(np.float64), minlength=size)
         return gb.astype(g.dtype).reshape(ctx.shape), None, None
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        from .index import scatter_into
+        size = int(np.prod(ctx.shape))
+        return scatter_into(g.reshape(-1), (size,), (ctx.index.reshape(-1),)).reshape(ctx.shape), None, None
 
 
 class Overwrite(Function):
