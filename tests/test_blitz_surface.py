@@ -147,3 +147,11 @@ def test_size_plus_a_list_is_a_type_error_as_pytorch():
     for lib in (torch, tf):
         with pytest.raises(TypeError):
             lib.Size([2, 3]) + [4]
+
+
+@pytest.mark.parametrize("expr", ["x.sum()", "x.sum(1)", "x.sum((0, 1))", "x.max()", "x.min()", "x.max(1)[0]",
+                                  "x.min(0, keepdim=True)[0]", "torch.max(x, 1)[0]", "x.mean()", "x.mean(0)"])
+def test_reduction_nodes_are_named_as_pytorch(expr):
+    a = np.random.default_rng(4).standard_normal((3, 4))
+    names = [eval(expr, {"x": lib.tensor(a, requires_grad=True), "torch": lib}).grad_fn.name() for lib in (torch, tf)]
+    assert names[1] == names[0]

@@ -55,14 +55,19 @@ class Sum(Function):
     raw = True
     double = "lift"
 
+    def name(self):
+        # PyTorch's overloads: sum() is SumBackward0, sum(dim) SumBackward1
+        return "SumBackward0" if self.whole else "SumBackward1"
+
     @staticmethod
-    def forward(ctx, x, axes, keepdim, np_dtype):
+    def forward(ctx, x, axes, keepdim, np_dtype, whole):
         ctx.shape, ctx.keepdim, ctx.kept_shape = x.shape, keepdim, _kept_shape(x.shape, axes)
+        ctx.whole = whole
         return x.sum(axis=axes, keepdims=keepdim, dtype=np_dtype)
 
     @staticmethod
     def backward(ctx, g):
-        return _expand_back(ctx, g), None, None, None
+        return _expand_back(ctx, g), None, None, None, None
 
 
 @_numpy_names
@@ -72,7 +77,7 @@ def sum(input, dim=None, keepdim=False, dtype=None):
         input = input.type(dtype)
     # integer and bool sums are int64 in PyTorch
     acc = np.int64 if input._array.dtype.kind in "biu" else None
-    return Sum.apply(input, axes, keepdim, acc)
+    return Sum.apply(input, axes, keepdim, acc, dim is None)
 
 
 @_numpy_names
@@ -115,10 +120,14 @@ class MaxMin(Function):
     raw = True
     double = "lift"
 
+    def name(self):
+        # PyTorch's overloads: max() / min() are MaxBackward1 / MinBackward1, max(dim) / min(dim) ...Backward0
+        return f"{'Max' if self.is_max else 'Min'}Backward{1 if self.dim is None else 0}"
+
     @staticmethod
     def forward(ctx, x, dim, keepdim, is_max):
         xp = ctx.be.xp
-        ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
+        ctx.shape, ctx.dim, ctx.keepdim, ctx.is_max = x.shape, dim, keepdim, is_max
         if x.size == 0:
             raise RuntimeError(f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for input."
                                "numel() == 0. Specify the reduction dim with the 'dim' argument.")
