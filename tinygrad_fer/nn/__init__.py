@@ -4,9 +4,10 @@ from .parameter import Parameter  # noqa: F401
 from .module import Module  # noqa: F401
 from .container import Sequential, ModuleList, ModuleDict  # noqa: F401
 from .linear import Linear, Identity  # noqa: F401
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold  # noqa: F401
+from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, Fold,  # noqa: F401
+                   Unfold)
 from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,  # noqa: F401
-                      AdaptiveMaxPool1d, AdaptiveMaxPool2d)
+                      AdaptiveMaxPool1d, AdaptiveMaxPool2d, MaxPool3d, AvgPool3d, AdaptiveAvgPool3d)
 from .normalization import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .activation import ReLU, ReLU6, LeakyReLU, ELU, Sigmoid, Tanh, SiLU, Softplus, Softmax, LogSoftmax  # noqa
 from .activation import (LogSigmoid, Hardtanh, GELU, SELU, CELU, Mish, Hardswish, Hardsigmoid, Softsign,  # noqa

@@ -1,5 +1,5 @@
-"""Conv2d and ConvTranspose2d (groups, dilation, stride, 'same'/'valid' padding; Conv2d's padding_mode
-'reflect', 'replicate' or 'circular' pads with F.pad first)."""
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d (groups, dilation, stride, 'same'/'valid' padding; the convolutions'
+padding_mode 'reflect', 'replicate' or 'circular' pads with F.pad first)."""
 from ..ops.conv import _pair
 from ..tensor import empty
 from . import functional as F, init
@@ -79,74 +79,69 @@ class _ConvNd(Module):
         return s
 
 
-class Conv2d(_ConvNd):
+class _Conv(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias,
                          padding_mode, device, dtype)
 
-    _conv = staticmethod(F.conv2d)
 
-
-class Conv1d(_ConvNd):
+class Conv1d(_Conv):
     _n = 1
     _conv = staticmethod(F.conv1d)
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias,
-                         padding_mode, device, dtype)
+
+class Conv2d(_Conv):
+    _conv = staticmethod(F.conv2d)
 
 
-class ConvTranspose1d(_ConvNd):
-    _n = 1
+class Conv3d(_Conv):
+    _n = 3
+    _conv = staticmethod(F.conv3d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    _conv_t = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
-        if isinstance(padding, str) or padding_mode != "zeros":
-            raise ValueError('Only "zeros" padding mode (and no padding string) is supported for ConvTranspose1d')
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
-                         groups, bias, padding_mode, device, dtype)
-
-    def forward(self, input, output_size=None):
-        op = self.output_padding
-        if output_size is not None:
-            lo = ((input.shape[-1] - 1) * self.stride[0] - 2 * self.padding[0]
-                  + self.dilation[0] * (self.kernel_size[0] - 1) + 1)
-            size = list(output_size)[-1]
-            if not lo <= size < lo + self.stride[0]:
-                raise ValueError(f"requested an output size of {[size]}, but valid sizes range from {lo} to "
-                                 f"{lo + self.stride[0] - 1} (for an input of {list(input.shape[-1:])})")
-            op = (size - lo,)
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
-                                  self.dilation)
-
-
-class ConvTranspose2d(_ConvNd):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        name = type(self).__name__
         if isinstance(padding, str):
-            raise ValueError(f'padding="{padding}" is not supported for ConvTranspose2d')
+            raise ValueError(f'padding="{padding}" is not supported for {name}')
         if padding_mode != "zeros":
-            raise ValueError('Only "zeros" padding mode is supported for ConvTranspose2d')
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}')
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
                          groups, bias, padding_mode, device, dtype)
 
     def forward(self, input, output_size=None):
-        op = self.output_padding
+        op, n = self.output_padding, self._n
         if output_size is not None:
-            size = list(output_size)[-2:]
+            size = list(output_size)[-n:]
             op = []
-            for i in range(2):
-                lo = ((input.shape[-2 + i] - 1) * self.stride[i] - 2 * self.padding[i]
+            for i in range(n):
+                lo = ((input.shape[-n + i] - 1) * self.stride[i] - 2 * self.padding[i]
                       + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
                 if not lo <= size[i] < lo + self.stride[i]:
                     raise ValueError(f"requested an output size of {size}, but valid sizes range from {lo} to "
-                                     f"{lo + self.stride[i] - 1} (for an input of {list(input.shape[-2:])})")
+                                     f"{lo + self.stride[i] - 1} (for an input of {list(input.shape[-n:])})")
                 op.append(size[i] - lo)
             op = tuple(op)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
-                                  self.dilation)
+        return self._conv_t(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                            self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    _n = 1
+    _conv_t = staticmethod(F.conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    _conv_t = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    _n = 3
+    _conv_t = staticmethod(F.conv_transpose3d)
 
 
 class Unfold(Module):

@@ -506,6 +506,10 @@ _DTYPE_DEVIATIONS = {
     ("F", "avg_pool1d"): dict(int64=_NO_INT),
     ("F", "max_pool1d"): dict(int64=_INT, int32=_INT),
     ("F", "adaptive_max_pool1d"): dict(int64=_INT, int32=_INT),
+    ("F", "conv3d"): dict(int64=_NO_INT, int32=_NO_INT),
+    ("F", "conv_transpose3d"): dict(int64=_NO_INT),
+    ("F", "max_pool3d"): dict(int64=_NO_INT, int32=_NO_INT),
+    ("F", "avg_pool3d"): dict(int64=_NO_INT, float16="accepts float16, which PyTorch's CPU kernel refuses"),
     ("F", "unfold"): dict(bool="refuses bool input, which PyTorch computes"),
     ("F", "fold"): dict(bool="refuses bool input, which PyTorch computes"),
     ("F", "batch_norm"): dict(int64=_INT, int32=_INT),
@@ -1710,6 +1714,42 @@ def _more_conv1d():
     yield OpInfo("adaptive_max_pool1d", _one_d(_adaptive_sample), namespace="F", module="AdaptiveMaxPool1d")
 
 
+def _conv3d_sample(transposed):
+    def sample(d, dt):
+        g = d.choice((1, 1, 2))
+        cin, cout = g * d.int(1, 2), g * d.int(1, 2)
+        k = tuple(d.int(1, 2) for _ in range(3))
+        s, p, dil = d.int(1, 2), d.int(0, 1), d.int(1, 2)
+        x = d.array((d.int(1, 2), cin) + tuple(d.int(dil * (k_ - 1) + 1, 4) for k_ in k), dt)
+        w = d.array((cin, cout // g) + k if transposed else (cout, cin // g) + k, dt)
+        kw = dict(stride=s, padding=p if not transposed else 0, dilation=dil, groups=g)
+        if transposed:
+            kw["output_padding"] = d.int(0, max(0, min(s, dil) - 1))
+        return Sample((x, w, d.array((cout,), dt) if d.bool() else None), kw)
+    return sample
+
+
+def _pool3d_sample(avg):
+    def sample(d, dt):
+        k = d.int(1, 2)
+        x = d.array((d.int(1, 2), d.int(1, 2)) + tuple(d.int(k, 4) for _ in range(3)), dt)
+        kw = dict(kernel_size=k, stride=d.int(1, 2), padding=d.int(0, k // 2), ceil_mode=d.bool())
+        if avg:
+            kw["count_include_pad"] = d.bool()
+        return Sample((x,), kw)
+    return sample
+
+
+def _more_conv3d():
+    yield OpInfo("conv3d", _conv3d_sample(False), namespace="F", module="Conv3d", scale=10)
+    yield OpInfo("conv_transpose3d", _conv3d_sample(True), namespace="F", module="ConvTranspose3d", scale=10)
+    yield OpInfo("max_pool3d", _pool3d_sample(False), namespace="F", module="MaxPool3d")
+    yield OpInfo("avg_pool3d", _pool3d_sample(True), namespace="F", module="AvgPool3d")
+    yield OpInfo("adaptive_avg_pool3d", lambda d, dt: (lambda x: Sample((x, tuple(d.int(1, n) for n in x.shape[2:]))))(
+        d.array((d.int(1, 2), d.int(1, 2)) + tuple(d.int(1, 4) for _ in range(3)), dt)), namespace="F",
+        module="AdaptiveAvgPool3d")
+
+
 def _more_positions():
     """Bitwise ops (no gradient; float inputs raise in both libraries, so the per-dtype test carries them and
     tests/test_bitwise_positions.py the integer layouts), isclose, and ops made of computed positions."""
@@ -1734,7 +1774,7 @@ def _more_positions():
 def _build():
     ops = [*_more_search(), *_unaries(), *_binaries(), *_reductions(), *_movements(), *_linear_algebra(), *_nn(),
            *_more_elementwise(), *_more_reductions(), *_more_shaping(), *_more_activations(), *_more_linalg(),
-           *_more_nn(), *_more_positions(), *_more_conv1d()]
+           *_more_nn(), *_more_positions(), *_more_conv1d(), *_more_conv3d()]
     reg = {(o.namespace, o.name): o for o in ops}
     for key, dts in _DTYPE_DEVIATIONS.items():
         reg[key].deviations["dtypes"] = dts

@@ -1,4 +1,4 @@
-"""The 1-D convolution and pooling modules against torch.nn (parameters, repr, forward and backward); the
+"""The 1-D and 3-D convolution and pooling modules against torch.nn (parameters, repr, forward and backward); the
 functional ops are checked from the op registry."""
 import numpy as np
 import pytest
@@ -46,3 +46,28 @@ def test_conv1d_errors_like_torch():
         with pytest.raises(RuntimeError, match="Expected 2D \\(unbatched\\) or 3D \\(batched\\) input to conv1d"):
             lib.nn.functional.conv1d(lib.ones(1, 1, 1, 5), lib.ones(1, 1, 3))
     assert tuple(tg.nn.functional.conv1d(tg.ones(2, 7), tg.ones(3, 2, 3)).shape) == (3, 5)    # unbatched
+
+
+@pytest.mark.parametrize("name,args,kw", [
+    ("Conv3d", (4, 6, 3), dict(stride=2, padding=1, bias=False)),
+    ("Conv3d", (4, 6, (3, 1, 2)), dict(padding="same", groups=2)),
+    ("ConvTranspose3d", (4, 6, 3), dict(stride=2, padding=1, output_padding=1)),
+    ("MaxPool3d", (3,), dict(stride=2, padding=1)),
+    ("AvgPool3d", (2,), dict(stride=1, ceil_mode=True)),
+    ("AdaptiveAvgPool3d", ((2, 3, 1),), {}),
+])
+def test_3d_modules_like_torch(name, args, kw):
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, name)(*args, **kw).double()
+    ours = getattr(tg.nn, name)(*args, **kw).double()
+    _copy(ours, theirs)
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(1).standard_normal((2, 4, 5, 4, 6))
+    xo, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yo, yt = ours(xo), theirs(xt)
+    np.testing.assert_allclose(yo.detach().numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (yo * yo).sum().backward()
+    (yt * yt).sum().backward()
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-12)
