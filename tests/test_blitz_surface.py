@@ -155,3 +155,29 @@ def test_reduction_nodes_are_named_as_pytorch(expr):
     a = np.random.default_rng(4).standard_normal((3, 4))
     names = [eval(expr, {"x": lib.tensor(a, requires_grad=True), "torch": lib}).grad_fn.name() for lib in (torch, tf)]
     assert names[1] == names[0]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("logits,weighted", [(False, False), (False, True), (True, False), (True, True)])
+def test_binary_cross_entropies_reduce_inside_their_node_as_pytorch(reduction, logits, weighted):
+    rng = np.random.default_rng(5)
+    a, t = rng.standard_normal((3, 4)), rng.uniform(0, 1, (3, 4))
+    w, pw = rng.uniform(0.5, 2, (4,)), rng.uniform(0.5, 2, (4,))
+    seen = []
+    for lib in (torch, tf):
+        F = lib.nn.functional
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(t, requires_grad=True)
+        kw = {"weight": lib.tensor(w)} if weighted else {}
+        if logits:
+            if weighted:
+                kw["pos_weight"] = lib.tensor(pw)
+            loss = F.binary_cross_entropy_with_logits(x, y, reduction=reduction, **kw)
+        else:
+            loss = F.binary_cross_entropy(lib.sigmoid(x), y, reduction=reduction, **kw)
+        leaves = [x, y]
+        grads = lib.autograd.grad((loss * loss).sum(), leaves, create_graph=True)
+        second = lib.autograd.grad(sum((g * g).sum() for g in grads), leaves)
+        seen.append((loss.grad_fn.name(), [loss.detach().numpy()] + [g.detach().numpy() for g in grads + second]))
+    assert seen[1][0] == seen[0][0]
+    for o, e in zip(seen[1][1], seen[0][1]):
+        np.testing.assert_allclose(o, e, rtol=1e-9, atol=1e-12)

@@ -168,13 +168,42 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, cdim
 
 
 # ---- binary cross-entropy ------------------------------------------------------------------------
+def _float_input(input, kernel):
+    """PyTorch's kernels exist for floating inputs only (the error an integer input met in .mean() before the
+    reduction moved inside the node)."""
+    if not input.dtype.is_floating_point:
+        from .elementwise_math import _TORCH_NAMES
+        dt = input._array.dtype
+        name = _TORCH_NAMES["b"] if dt.kind == "b" else _TORCH_NAMES.get(dt.name, dt.name)
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+
+
+def _reduce_inside(ctx, loss, reduction):
+    """The reduction inside the loss's own node, as PyTorch's BinaryCrossEntropyBackward0 & co."""
+    ctx.reduction, ctx.loss_shape = reduction, loss.shape
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    with np.errstate(invalid="ignore"):  # an empty input's mean is NaN, as PyTorch's
+        return loss.sum() / loss.size
+
+
+def _spread(ctx, g):
+    """The gradient of _reduce_inside's result, back on every element."""
+    if ctx.reduction == "none":
+        return g
+    g = ctx.be.xp.broadcast_to(g, ctx.loss_shape)
+    return g / max(int(np.prod(ctx.loss_shape)), 1) if ctx.reduction == "mean" else g
+
+
 class BinaryCrossEntropy(Function):
     """Elementwise loss; logs clamped at -100 and the gradient's denominator at 1e-12, as PyTorch does."""
     raw = True
     double = "lift"
 
     @staticmethod
-    def forward(ctx, x, t, w):
+    def forward(ctx, x, t, w, reduction):
         xp = ctx.be.xp
         with np.errstate(divide="ignore"):
             lx, l1x = xp.maximum(xp.log(x), -100), xp.maximum(xp.log1p(-x), -100)
@@ -182,12 +211,13 @@ class BinaryCrossEntropy(Function):
         if w is not None:
             loss = loss * w
         ctx.save_for_backward(x, t, w)
-        return loss.astype(x.dtype, copy=False)
+        return _reduce_inside(ctx, loss.astype(x.dtype, copy=False), reduction)
 
     @staticmethod
     def backward(ctx, g):
         xp = ctx.be.xp
         x, t, w = ctx.saved_tensors
+        g = _spread(ctx, g)
         gw = g if w is None else g * w
         gx = gt = None
         if ctx.needs_input_grad[0]:
@@ -195,7 +225,7 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[1]:   # the clamped logs again (rarely wanted: a target that needs a gradient)
             with np.errstate(divide="ignore"):
                 gt = gw * (xp.maximum(xp.log1p(-x), -100) - xp.maximum(xp.log(x), -100))
-        return gx, gt, None
+        return gx, gt, None, None
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -208,7 +238,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError("all elements of input should be between 0 and 1")
     if weight is not None:
         _broadcastable(weight, input)
-    return _reduce(BinaryCrossEntropy.apply(input, target, weight), reduction)
+    _float_input(input, "binary_cross_entropy")
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
 def _broadcastable(w, input):
@@ -226,7 +257,7 @@ class BCEWithLogits(Function):
     double = "lift"
 
     @staticmethod
-    def forward(ctx, x, t, w, pw):
+    def forward(ctx, x, t, w, pw, reduction):
         xp = ctx.be.xp
         sp = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
         lw = None if pw is None else 1 + (pw - 1) * t
@@ -234,12 +265,13 @@ class BCEWithLogits(Function):
         if w is not None:
             loss = loss * w
         ctx.save_for_backward(x, t, w, pw)
-        return loss.astype(x.dtype, copy=False)
+        return _reduce_inside(ctx, loss.astype(x.dtype, copy=False), reduction)
 
     @staticmethod
     def backward(ctx, g):
         x, t, w, pw = ctx.saved_tensors
         xp = ctx.be.xp
+        g = _spread(ctx, g)
         gw = g if w is None else g * w
         sig = _sigmoid_fwd(xp, x)
         n = ctx.needs_input_grad
@@ -253,7 +285,7 @@ class BCEWithLogits(Function):
             gt = gw * (-x if pw is None else -x + (pw - 1) * sp)
         if pw is not None and n[3]:
             gpw = gw * t * sp
-        return gx, gt, None, gpw
+        return gx, gt, None, gpw, None
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -264,7 +296,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     for extra in (weight, pos_weight):
         if extra is not None:
             _broadcastable(extra, input)
-    return _reduce(BCEWithLogits.apply(input, target, weight, pos_weight), reduction)
+    _float_input(input, "log_sigmoid_cpu")
+    return BCEWithLogits.apply(input, target, weight, pos_weight, reduction)
 
 
 # ---- mean squared error ---------------------------------------------------------------------------
