@@ -71,3 +71,14 @@ def test_3d_modules_like_torch(name, args, kw):
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
     for p, q in zip(ours.parameters(), theirs.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,shape", [("LazyConv1d", (2, 4, 7)), ("LazyConv3d", (2, 4, 5, 5, 5)),
+                                        ("LazyConvTranspose1d", (2, 4, 7)), ("LazyConvTranspose3d", (2, 4, 3, 3, 3))])
+def test_lazy_1d_3d_become_their_concrete_class(name, shape):
+    ours, theirs = getattr(tg.nn, name)(5, 3), getattr(torch.nn, name)(5, 3)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    yo, yt = ours(tg.tensor(x)), theirs(torch.tensor(x))
+    assert type(ours).__name__ == type(theirs).__name__ == name[4:]
+    assert type(ours) is getattr(tg.nn, name[4:])
+    assert tuple(yo.shape) == tuple(yt.shape) and tuple(ours.weight.shape) == tuple(theirs.weight.shape)

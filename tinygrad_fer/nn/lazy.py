@@ -5,7 +5,7 @@ module into that class (`type(m) is nn.Linear` afterwards), as PyTorch's LazyMod
 The placeholders become real tensors in place (same objects), so an optimizer built before the first call updates
 them afterwards, as in PyTorch."""
 from ..tensor import Tensor, empty
-from .conv import Conv2d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d
@@ -245,3 +245,19 @@ LazyBatchNorm3d = _lazy_norm(BatchNorm3d)
 LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d)
 LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d)
 LazyInstanceNorm3d = _lazy_norm(InstanceNorm3d)
+
+
+class LazyConv1d(LazyConv2d, Conv1d):
+    cls_to_become = Conv1d
+
+
+class LazyConv3d(LazyConv2d, Conv3d):
+    cls_to_become = Conv3d
+
+
+class LazyConvTranspose1d(LazyConvTranspose2d, ConvTranspose1d):
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose3d(LazyConvTranspose2d, ConvTranspose3d):
+    cls_to_become = ConvTranspose3d
