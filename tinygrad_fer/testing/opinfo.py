@@ -507,6 +507,7 @@ _DTYPE_DEVIATIONS = {
     ("F", "max_pool1d"): dict(int64=_INT, int32=_INT),
     ("F", "adaptive_max_pool1d"): dict(int64=_INT, int32=_INT),
     ("F", "conv3d"): dict(int64=_NO_INT, int32=_NO_INT),
+    ("F", "lp_pool3d"): dict(float16="accepts float16 (through avg_pool3d), which PyTorch's CPU kernel refuses"),
     ("F", "conv_transpose3d"): dict(int64=_NO_INT),
     ("F", "max_pool3d"): dict(int64=_NO_INT, int32=_NO_INT),
     ("F", "avg_pool3d"): dict(int64=_NO_INT, float16="accepts float16, which PyTorch's CPU kernel refuses"),
@@ -1750,6 +1751,34 @@ def _more_conv3d():
         module="AdaptiveAvgPool3d")
 
 
+def _unpool_sample(n):
+    def sample(d, dt):
+        k = d.int(1, 2)
+        size = tuple(d.int(1, 3) for _ in range(n))                     # the pooled input's spatial size
+        out = tuple(s_ * k for s_ in size)                               # the default output size (stride k)
+        lead = (d.int(1, 2), d.int(1, 2))
+        x = d.array(lead + size, dt)
+        rng = np.random.default_rng(d.seed())
+        plane, count = int(np.prod(out)), int(np.prod(size))
+        idx = np.stack([rng.choice(plane, count, replace=False) for _ in range(lead[0] * lead[1])])
+        return Sample((x, idx.reshape(lead + size), k))
+    return sample
+
+
+def _lp_sample(n):
+    def sample(d, dt):
+        k = d.int(1, 2)
+        x = d.array((d.int(1, 2), d.int(1, 2)) + tuple(d.int(k, 4) for _ in range(n)), dt, 0.2, 2.0)
+        return Sample((x, d.choice((1.0, 2.0, 3.0)), k), dict(stride=d.choice((None, 1)), ceil_mode=d.bool()))
+    return sample
+
+
+def _more_unpool_lp():
+    for n in (1, 2, 3):
+        yield OpInfo(f"max_unpool{n}d", _unpool_sample(n), namespace="F", module=f"MaxUnpool{n}d")
+        yield OpInfo(f"lp_pool{n}d", _lp_sample(n), namespace="F", module=f"LPPool{n}d", scale=10)
+
+
 def _more_positions():
     """Bitwise ops (no gradient; float inputs raise in both libraries, so the per-dtype test carries them and
     tests/test_bitwise_positions.py the integer layouts), isclose, and ops made of computed positions."""
@@ -1774,7 +1803,7 @@ def _more_positions():
 def _build():
     ops = [*_more_search(), *_unaries(), *_binaries(), *_reductions(), *_movements(), *_linear_algebra(), *_nn(),
            *_more_elementwise(), *_more_reductions(), *_more_shaping(), *_more_activations(), *_more_linalg(),
-           *_more_nn(), *_more_positions(), *_more_conv1d(), *_more_conv3d()]
+           *_more_nn(), *_more_positions(), *_more_conv1d(), *_more_conv3d(), *_more_unpool_lp()]
     reg = {(o.namespace, o.name): o for o in ops}
     for key, dts in _DTYPE_DEVIATIONS.items():
         reg[key].deviations["dtypes"] = dts
