@@ -8,7 +8,8 @@ import numpy as np
 from ..ops.conv import conv2d, conv_transpose2d, unfold, fold  # noqa: F401
 from ..ops.conv1d import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d,  # noqa: F401
                           conv_transpose1d, max_pool1d)
-from ..ops.conv3d import adaptive_avg_pool3d, avg_pool3d, conv3d, conv_transpose3d, max_pool3d  # noqa: F401
+from ..ops.conv3d import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d,  # noqa: F401
+                          conv_transpose3d, max_pool3d)
 from ..ops.unpool_lp import (lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d,  # noqa: F401
                              max_unpool3d)
 from ..ops.activation import (celu, gelu, glu, hardshrink, hardsigmoid, hardswish, mish, normalize,  # noqa: F401
@@ -204,6 +205,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 __all__ = ["max_unpool1d", "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
            "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
+           "adaptive_max_pool3d",
            "conv1d", "conv_transpose1d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
            "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "dropout2d",

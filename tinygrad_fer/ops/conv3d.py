@@ -45,8 +45,13 @@ def _positions(shape, k, s, p, d, ceil_mode):
 
 def _windows(x, k, s, p, d, fill, ceil_mode=False):
     """(N, C, *O, K): each output position's window values (K = prod(k), taps row-major), `fill` outside x."""
+    outs, coords = _positions(x.shape[2:], k, s, p, d, ceil_mode)
+    return _gather(x, outs, coords, fill), outs, coords
+
+
+def _gather(x, outs, coords, fill):
+    """The values at coords (per axis, (output, tap) input coordinates) as (N, C, *O, K); `fill` outside x."""
     shape = x.shape[2:]
-    outs, coords = _positions(shape, k, s, p, d, ceil_mode)
     lo = [max(0, -int(c.min())) for c in coords]
     hi = [max(0, int(c.max()) - n + 1) for c, n in zip(coords, shape)]
     if any(lo) or any(hi):
@@ -57,7 +62,7 @@ def _windows(x, k, s, p, d, fill, ceil_mode=False):
         shape_i[i], shape_i[_N + i] = c.shape
         index.append(x._be.xp.asarray((c + lo[i]).reshape(shape_i)))
     cols = x[(slice(None), slice(None)) + tuple(index)]
-    return cols.reshape(tuple(x.shape[:2]) + tuple(outs) + (-1,)), outs, coords
+    return cols.reshape(tuple(x.shape[:2]) + tuple(outs) + (-1,))
 
 
 def _triple(v, name, fn):
@@ -143,13 +148,16 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     x, unbatched = _check(fn, input)
     k, s, p, d = _pool_args(fn, kernel_size, stride, padding, dilation)
     cols, outs, coords = _windows(x, k, s, p, d, -float("inf"), ceil_mode)
+    return _max_of(cols, outs, coords, x.shape[2:], unbatched, return_indices)
+
+
+def _max_of(cols, outs, coords, shape, unbatched, return_indices):
+    """The windows' maxima (the first of equal ones), and with return_indices their flat positions in the plane."""
     values, taps = cols.max(-1)
     out = values.squeeze(0) if unbatched else values
     if not return_indices:
         return out
-    # each (output, tap)'s flat position in the input plane, read at the chosen taps
-    shape = x.shape[2:]
-    flat = np.zeros(tuple(outs) + tuple(k), np.int64)
+    flat = np.zeros(tuple(outs) + tuple(c.shape[1] for c in coords), np.int64)
     for i, c in enumerate(coords):
         shape_i = [1] * (2 * _N)
         shape_i[i], shape_i[_N + i] = c.shape
@@ -189,13 +197,32 @@ def _avg_matrix(n, o, dtype):
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
-def adaptive_avg_pool3d(input, output_size):
-    fn = "adaptive_avg_pool3d"
-    x, unbatched = _check(fn, input)
+def _adaptive_size(fn, x, output_size):
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * _N
     size = tuple(x.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
     if len(size) != _N or min(size) < 1:
         raise RuntimeError(f"{fn}(): output_size must be 3 positive sizes, got {output_size}")
+    return size
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """PyTorch's adaptive windows [floor(i n / o), ceil((i + 1) n / o)) per axis; a short window repeats its last
+    pixel (which never changes the first maximum)."""
+    fn = "adaptive_max_pool3d"
+    x, unbatched = _check(fn, input)
+    size = _adaptive_size(fn, x, output_size)
+    coords = []
+    for n, o in zip(x.shape[2:], size):
+        start, end = (np.arange(o) * n) // o, -((-(np.arange(o) + 1) * n) // o)
+        k = int((end - start).max())
+        coords.append(np.minimum(start[:, None] + np.arange(k)[None, :], end[:, None] - 1))
+    return _max_of(_gather(x, size, coords, 0.0), size, coords, x.shape[2:], unbatched, return_indices)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    fn = "adaptive_avg_pool3d"
+    x, unbatched = _check(fn, input)
+    size = _adaptive_size(fn, x, output_size)
     out = x
     for i, o in enumerate(size):   # separable: average along each axis in turn
         a = Tensor(x._be.xp.asarray(_avg_matrix(x.shape[2 + i], o, x._array.dtype)))
@@ -203,4 +230,4 @@ def adaptive_avg_pool3d(input, output_size):
     return out.squeeze(0) if unbatched else out
 
 
-__all__ = ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d"]
+__all__ = ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d"]

@@ -1749,6 +1749,9 @@ def _more_conv3d():
     yield OpInfo("adaptive_avg_pool3d", lambda d, dt: (lambda x: Sample((x, tuple(d.int(1, n) for n in x.shape[2:]))))(
         d.array((d.int(1, 2), d.int(1, 2)) + tuple(d.int(1, 4) for _ in range(3)), dt)), namespace="F",
         module="AdaptiveAvgPool3d")
+    yield OpInfo("adaptive_max_pool3d", lambda d, dt: (lambda x: Sample((x, tuple(d.int(1, n) for n in x.shape[2:]))))(
+        d.array((d.int(1, 2), d.int(1, 2)) + tuple(d.int(1, 4) for _ in range(3)), dt)), namespace="F",
+        module="AdaptiveMaxPool3d")
 
 
 def _unpool_sample(n):
