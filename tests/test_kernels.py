@@ -437,6 +437,28 @@ def test_import_sets_blas_and_openmp_waiting_unless_the_user_did(user):
     assert out.split() == [user or "4", "PASSIVE"]
 
 
+@pytest.mark.parametrize("user", [None, "8"])
+def test_numpy_imported_first_gets_the_blas_setting_too(user):
+    """numpy first, its OpenBLAS already running threads: importing tinygrad_fer makes OpenBLAS re-read its
+    environment (and restart its pool), unless the user set the timeout; the BLAS still computes afterwards."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if user:
+        env["OPENBLAS_THREAD_TIMEOUT"] = user
+    code = ("import ctypes, os, numpy as np\n"
+            "a = np.ones((300, 300)); a @ a\n"
+            "paths = {l.split()[-1] for l in open('/proc/self/maps') if 'openblas' in l and '.so' in l}\n"
+            "libs = [ctypes.CDLL(p, mode=os.RTLD_NOLOAD) for p in paths]\n"
+            "libs = [l for l in libs if hasattr(l, 'openblas_thread_timeout')]\n"
+            "print(libs[0].openblas_thread_timeout() if libs else 'none')\n"
+            "import tinygrad_fer\n"
+            "print(libs[0].openblas_thread_timeout() if libs else 'none', float((a @ a)[0, 0]))\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    before, after, product = out.split()
+    if before == "none":
+        pytest.skip("numpy's BLAS here is not an OpenBLAS that exports its thread settings")
+    assert (before, after, product) == (user or "0", user or "4", "300.0")
+
+
 def test_process_settings_are_made_in_one_module():
     """Only _process_tuning.py changes the process's environment or its allocator."""
     root = os.path.dirname(tinygrad_fer.__file__)

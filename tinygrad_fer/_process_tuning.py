@@ -6,7 +6,9 @@ measurements.
 - OPENBLAS_THREAD_TIMEOUT=4: OpenBLAS keeps its worker threads spinning for ~2^28 cycles after every GEMM, and the
   Numba kernel that follows a convolution's GEMM lost up to half its cores to them (max-pool 2x slower inside a step
   than alone; a FER step at batch 128 8-20% slower). 2^4 cycles puts them to sleep at once. OpenBLAS reads it when
-  NumPy loads it, so it takes effect only when tinygrad_fer is imported before numpy.
+  NumPy loads it; when numpy was imported first (as nearly every script does), the already loaded OpenBLAS re-reads
+  its environment and its thread pool is shut down, to start again with the new timeout at the next GEMM
+  (a FER step at batch 128 ran 3,100-3,200 img/s numpy-first before, 5,300-5,600 after: bench/README.md).
 - OMP_WAIT_POLICY=PASSIVE: Numba's OpenMP workers would spin after each kernel and starve OpenBLAS's threads on the
   same cores (a training step measured 134 ms spinning, ~75 ms passive). Read when an OpenMP runtime starts its pool.
 - glibc's mallopt: large arrays come from the heap and freed ones stay there. A training step allocates and frees
@@ -18,8 +20,27 @@ import ctypes
 import os
 import sys
 
+_USER_TIMEOUT = "OPENBLAS_THREAD_TIMEOUT" in os.environ
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def _restart_loaded_openblas():
+    """numpy came first: its OpenBLAS read the timeout at load. Make it re-read the environment and stop its
+    threads (they start again, with the new timeout, at the next multi-threaded call). OpenBLAS only, found by its
+    exported openblas_read_env and blas_thread_shutdown_; anything else is left alone."""
+    if _USER_TIMEOUT or "numpy" not in sys.modules or not sys.platform.startswith("linux"):
+        return
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line and ".so" in line}
+        for path in paths:
+            lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD)
+            if hasattr(lib, "openblas_read_env") and hasattr(lib, "blas_thread_shutdown_"):
+                lib.openblas_read_env()
+                lib.blas_thread_shutdown_()
+    except (OSError, AttributeError):
+        pass    # not a library we know how to restart: its settings stand
 
 
 def _reuse_freed_memory():
@@ -34,3 +55,4 @@ def _reuse_freed_memory():
 
 
 _reuse_freed_memory()
+_restart_loaded_openblas()
