@@ -3,7 +3,7 @@ imports numpy first, the default environment (both libraries left at this machin
 rounds interleaved (ours, PyTorch, ours, ...), medians.
 
     python bench/bench_nets.py [--rounds 3] [--steps 20] [--nets fer:50,fer:128,resnet8:128,vgg:64,lenet:256,mlp:128]
-    python bench/bench_nets.py --mixed      # the FER step with PyTorch loaded and warmed up in the same process
+    python bench/bench_nets.py --mixed      # the FER step with PyTorch training the same net in the same process
     python bench/bench_nets.py --checkout /tmp/before   # ours from another checkout (git worktree add ...)
 
 Prints img/s for both and the ratio (ours / PyTorch). Adam for the MLP and ResNet-8, SGD with momentum otherwise.
@@ -22,10 +22,19 @@ import numpy as np
 import json, sys, time
 sys.path.insert(0, {here!r})
 lib_name, net, batch, steps, mixed = {lib!r}, {net!r}, {batch}, {steps}, {mixed}
-if mixed:   # a notebook comparing both: PyTorch loaded, and its thread pool warmed up, before our step runs
+if mixed:   # a notebook comparing both: PyTorch loaded and training the same net between our steps
     import torch
-    torch.randn(256, 256) @ torch.randn(256, 256)
-    torch.nn.functional.conv2d(torch.randn(8, 3, 32, 32), torch.randn(16, 3, 5, 5))
+    sys.path.insert(0, {here!r})
+    from models import NETS as _N
+    _tm = _N[net][0](torch)
+    _to = torch.optim.SGD(_tm.parameters(), lr=0.01)
+    _tx, _ty = torch.randn((batch,) + _N[net][1]), torch.randint(0, 10, (batch,))
+
+    def torch_step():
+        _to.zero_grad()
+        torch.nn.functional.cross_entropy(_tm(_tx), _ty).backward()
+        _to.step()
+    torch_step()
 if lib_name == "torch":
     import torch as lib
 else:
@@ -47,6 +56,8 @@ for _ in range(3):
     step()
 times = []
 for _ in range(steps):
+    if mixed:
+        torch_step()     # untimed: its threads may still be spinning when ours start
     t = time.perf_counter()
     step()
     times.append(time.perf_counter() - t)
@@ -68,7 +79,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--nets", default="fer:50,fer:128,resnet8:128,vgg:64,lenet:256,mlp:128")
-    ap.add_argument("--mixed", action="store_true", help="the FER step at batch 50 and 128, PyTorch in-process")
+    ap.add_argument("--mixed", action="store_true", help="the FER step at batch 50 and 128, a PyTorch step of the "
+                                                         "same net run in-process before each of ours")
     ap.add_argument("--checkout", help="run ours from this checkout (PYTHONPATH) instead of the installed one")
     a = ap.parse_args()
     cases = [("fer", 50), ("fer", 128)] if a.mixed else [(n.split(":")[0], int(n.split(":")[1]))
