@@ -25,12 +25,17 @@ def _copy(ours, theirs):
     ("AdaptiveMaxPool1d", (3,), {}),
 ])
 def test_modules_like_torch(name, args, kw):
+    _module_like_torch(name, args, kw, (2, 4, 11))
+
+
+def _module_like_torch(name, args, kw, shape):
+    """The same module in both libraries, our parameters copied from PyTorch's: repr, output, every gradient."""
     torch.manual_seed(0)
     theirs = getattr(torch.nn, name)(*args, **kw).double()
     ours = getattr(tg.nn, name)(*args, **kw).double()
     _copy(ours, theirs)
     assert repr(ours) == repr(theirs)
-    x = np.random.default_rng(1).standard_normal((2, 4, 11))
+    x = np.random.default_rng(1).standard_normal(shape)
     xo, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     yo, yt = ours(xo), theirs(xt)
     np.testing.assert_allclose(yo.detach().numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
@@ -57,20 +62,7 @@ def test_conv1d_errors_like_torch():
     ("AdaptiveAvgPool3d", ((2, 3, 1),), {}),
 ])
 def test_3d_modules_like_torch(name, args, kw):
-    torch.manual_seed(0)
-    theirs = getattr(torch.nn, name)(*args, **kw).double()
-    ours = getattr(tg.nn, name)(*args, **kw).double()
-    _copy(ours, theirs)
-    assert repr(ours) == repr(theirs)
-    x = np.random.default_rng(1).standard_normal((2, 4, 5, 4, 6))
-    xo, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    yo, yt = ours(xo), theirs(xt)
-    np.testing.assert_allclose(yo.detach().numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
-    (yo * yo).sum().backward()
-    (yt * yt).sum().backward()
-    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
-    for p, q in zip(ours.parameters(), theirs.parameters()):
-        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-12)
+    _module_like_torch(name, args, kw, (2, 4, 5, 4, 6))
 
 
 @pytest.mark.parametrize("name,shape", [("LazyConv1d", (2, 4, 7)), ("LazyConv3d", (2, 4, 5, 5, 5)),
