@@ -35,6 +35,8 @@ ALIASES = {
     "torch.utils.data.dataset": "tinygrad_fer.data.dataset",
     "torch.utils.data.sampler": "tinygrad_fer.data.sampler",
     "torch.utils.data.dataloader": "tinygrad_fer.data.loader",
+    "torch.utils.data.distributed": "tinygrad_fer.data.sampler",
+    "torch.distributed": "tinygrad_fer.distributed",
     "torch.autograd": "tinygrad_fer.autograd",
     "torch.cuda": "tinygrad_fer.cuda",
     "torch.linalg": "tinygrad_fer.linalg",

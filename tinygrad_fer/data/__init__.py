@@ -17,11 +17,12 @@ from .fakedata import FakeData
 from .folder import DatasetFolder, ImageFolder
 from .loader import DataLoader
 from .mnist import MNIST, FashionMNIST
-from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
-                      WeightedRandomSampler)
+from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler, SequentialSampler,
+                      SubsetRandomSampler, WeightedRandomSampler)
 from .workers import get_worker_info
 
-__all__ = ["BatchSampler", "CIFAR10", "CIFAR100", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
+__all__ = ["BatchSampler", "DistributedSampler",
+           "CIFAR10", "CIFAR100", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
            "DatasetFolder", "FakeData", "FashionMNIST", "ImageFolder", "IterableDataset", "MNIST", "RandomSampler",
            "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset",
            "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info", "random_split",

@@ -1,0 +1,78 @@
+"""tinygrad_fer.distributed (MPI) and DistributedSampler: the sampler against torch's, the collectives on two real
+ranks started with mpiexec (skipped where the `distributed` extra is not installed)."""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch.utils.data as D
+
+import tinygrad_fer.distributed as dist
+from tinygrad_fer.data import DistributedSampler
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (2, 4, False), (7, 2, False),
+                                                  (8, 4, True), (9, 4, True), (1, 1, False)])
+def test_sampler_partition_like_torch(n, replicas, drop_last):
+    for rank in range(replicas):
+        ours = DistributedSampler(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        theirs = D.DistributedSampler(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
+
+
+def test_sampler_shuffles_the_same_permutation_on_every_rank():
+    n, replicas = 11, 3
+    for epoch in (0, 1):
+        parts = []
+        for rank in range(replicas):
+            s = DistributedSampler(range(n), replicas, rank, seed=5)
+            s.set_epoch(epoch)
+            parts.append(list(s))
+        merged = [i for row in zip(*parts) for i in row]
+        assert len(merged) == 12 and sorted(set(merged)) == list(range(n))   # a permutation, one index repeated
+        if epoch == 0:
+            first = merged
+    assert merged != first       # set_epoch reshuffles
+
+
+def test_sampler_and_group_errors_like_torch():
+    with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):
+        DistributedSampler(range(5), 3, 3)
+    assert not dist.is_initialized()
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        DistributedSampler(range(5))
+    with pytest.raises(RuntimeError, match="not available in tinygrad_fer"):
+        dist.init_process_group("gloo")
+
+
+SCRIPT = r"""
+import tinygrad_fer as tg
+import tinygrad_fer.distributed as dist
+dist.init_process_group("mpi")
+r, n = dist.get_rank(), dist.get_world_size()
+x = tg.tensor([1.0 + r, 2.0 * r]); dist.all_reduce(x)
+a = tg.tensor([1.0 + r]); dist.all_reduce(a, op=dist.ReduceOp.AVG)
+m = tg.tensor([float(r)]); dist.all_reduce(m, op=dist.ReduceOp.MAX)
+b = tg.full((2,), float(r)); dist.broadcast(b, src=1)
+lst = [tg.zeros(2) for _ in range(n)]; dist.all_gather(lst, tg.tensor([r, r * 10.0]))
+objs = []; dist.all_gather_object(objs, {"rank": r})
+print("RESULT", r, n, x.tolist(), a.tolist(), m.tolist(), b.tolist(), [t.tolist() for t in lst], objs, flush=True)
+dist.barrier(); dist.destroy_process_group()
+"""
+
+
+@pytest.mark.skipif(not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None,
+                    reason="the 'distributed' extra (mpi4py, openmpi) is not installed")
+def test_collectives_on_two_ranks(tmp_path):
+    script = tmp_path / "job.py"
+    script.write_text(SCRIPT)
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable))
+    out = subprocess.run([mpiexec, "--oversubscribe", "-n", "2", sys.executable, str(script)], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = sorted(line for line in out.stdout.splitlines() if line.startswith("RESULT"))
+    assert lines == [f"RESULT {r} 2 [3.0, 2.0] [1.5] [1.0] [1.0, 1.0] [[0.0, 0.0], [1.0, 10.0]] "
+                     "[{'rank': 0}, {'rank': 1}]" for r in (0, 1)]

@@ -1,0 +1,170 @@
+"""torch.distributed's process group and collectives on MPI (mpi4py), for data-parallel training on CPUs.
+
+A first slice of the distributed issue: `init_process_group(backend="mpi")` (ranks from MPI, as `mpiexec -n N`
+starts them; or RANK / WORLD_SIZE checked against it), `is_available`, `is_initialized`, `get_rank`,
+`get_world_size`, `barrier`, `destroy_process_group`, and the tensor collectives `all_reduce` (SUM, AVG, MAX, MIN,
+PRODUCT), `broadcast`, `all_gather`, `reduce`; object collectives `broadcast_object_list`, `all_gather_object`.
+Collectives work in place on the tensors' memory, as PyTorch's, and bump their version counters. mpi4py comes with
+the `distributed` extra; without it `is_available()` is False and init_process_group says how to install it.
+"""
+import os
+
+import numpy as np
+
+_state = {"comm": None}
+
+
+class ReduceOp:
+    SUM, AVG, MAX, MIN, PRODUCT = "sum", "avg", "max", "min", "product"
+
+
+def is_available():
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def is_initialized():
+    return _state["comm"] is not None
+
+
+def _comm():
+    if _state["comm"] is None:
+        raise ValueError("Default process group has not been initialized, please make sure to call "
+                         "init_process_group.")
+    return _state["comm"]
+
+
+def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
+                       group_name="", pg_options=None, device_id=None):
+    if backend not in (None, "mpi"):
+        raise RuntimeError(f"backend {backend!r} is not available in tinygrad_fer (CPU: 'mpi'; 'nccl' is not built "
+                           "yet)")
+    if _state["comm"] is not None:
+        raise RuntimeError("trying to initialize the default process group twice!")
+    if not is_available():
+        raise RuntimeError("the 'mpi' backend needs mpi4py and an MPI: pip install 'tinygrad_fer[distributed]'")
+    from mpi4py import MPI
+    comm = MPI.COMM_WORLD
+    want_size = world_size if world_size != -1 else int(os.environ.get("WORLD_SIZE", comm.Get_size()))
+    want_rank = rank if rank != -1 else int(os.environ.get("RANK", comm.Get_rank()))
+    if (want_size, want_rank) != (comm.Get_size(), comm.Get_rank()):
+        raise RuntimeError(f"world_size={want_size}, rank={want_rank} do not match MPI's {comm.Get_size()} ranks "
+                           f"(this is rank {comm.Get_rank()}): start the job with mpiexec -n {want_size}")
+    _state["comm"] = comm
+
+
+def destroy_process_group(group=None):
+    _state["comm"] = None
+
+
+def get_rank(group=None):
+    return _comm().Get_rank()
+
+
+def get_world_size(group=None):
+    return _comm().Get_size()
+
+
+def barrier(group=None, async_op=False, device_ids=None):
+    _comm().Barrier()
+
+
+def _host(tensor):
+    """The tensor's memory as a contiguous host array the collective can write into (and a write-back step)."""
+    a = tensor._array
+    if type(a) is np.ndarray and a.flags.c_contiguous:
+        return a, None
+    host = np.ascontiguousarray(tensor._be.to_numpy(a))
+    return host, lambda: tensor._array.__setitem__(Ellipsis, tensor._be.asarray(host))
+
+
+def _mpi_op(op):
+    from mpi4py import MPI
+    table = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.MAX: MPI.MAX, ReduceOp.MIN: MPI.MIN,
+             ReduceOp.PRODUCT: MPI.PROD}
+    if op not in table:
+        raise ValueError(f"unknown reduce op {op!r}")
+    return table[op]
+
+
+def _done(tensor, back):
+    if back is not None:
+        back()
+    tensor._version[0] += 1
+
+
+def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+    """Every rank's tensor becomes the reduction over all ranks (AVG: the sum divided by the world size)."""
+    comm = _comm()
+    buf, back = _host(tensor)
+    from mpi4py import MPI
+    comm.Allreduce(MPI.IN_PLACE, buf, op=_mpi_op(op))
+    if op == ReduceOp.AVG:
+        if buf.dtype.kind != "f":
+            raise RuntimeError("all_reduce with AVG needs a floating-point tensor")
+        buf /= comm.Get_size()
+    _done(tensor, back)
+    return _Work() if async_op else None
+
+
+def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
+    comm = _comm()
+    buf, back = _host(tensor)
+    out = np.empty_like(buf) if comm.Get_rank() == dst else None
+    comm.Reduce(buf, out, op=_mpi_op(op), root=dst)
+    if comm.Get_rank() == dst:
+        buf[...] = out / comm.Get_size() if op == ReduceOp.AVG else out
+        _done(tensor, back)
+    return _Work() if async_op else None
+
+
+def broadcast(tensor, src, group=None, async_op=False):
+    comm = _comm()
+    buf, back = _host(tensor)
+    comm.Bcast(buf, root=src)
+    _done(tensor, back)
+    return _Work() if async_op else None
+
+
+def all_gather(tensor_list, tensor, group=None, async_op=False):
+    """tensor_list[i] gets rank i's tensor (every list entry must have the tensor's shape and dtype)."""
+    comm = _comm()
+    n = comm.Get_size()
+    if len(tensor_list) != n:
+        raise RuntimeError(f"all_gather: tensor_list must hold world_size={n} tensors, got {len(tensor_list)}")
+    send, _ = _host(tensor)
+    recv = np.empty((n,) + send.shape, send.dtype)
+    comm.Allgather(send, recv)
+    for i, t in enumerate(tensor_list):
+        if tuple(t.shape) != send.shape:
+            raise RuntimeError(f"all_gather: tensor_list[{i}] has shape {list(t.shape)}, the tensor {list(send.shape)}")
+        t._array[...] = t._be.asarray(recv[i]).astype(t._array.dtype)
+        t._version[0] += 1
+    return _Work() if async_op else None
+
+
+def broadcast_object_list(object_list, src=0, group=None, device=None):
+    got = _comm().bcast(object_list if get_rank() == src else None, root=src)
+    object_list[:] = got
+
+
+def all_gather_object(object_list, obj, group=None):
+    object_list[:] = _comm().allgather(obj)
+
+
+class _Work:
+    """The handle of a collective run with async_op=True: it has already completed (MPI's blocking calls)."""
+
+    def wait(self, timeout=None):
+        return True
+
+    def is_completed(self):
+        return True
+
+
+__all__ = ["ReduceOp", "is_available", "is_initialized", "init_process_group", "destroy_process_group", "get_rank",
+           "get_world_size", "barrier", "all_reduce", "reduce", "broadcast", "all_gather", "broadcast_object_list",
+           "all_gather_object"]
