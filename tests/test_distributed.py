@@ -76,3 +76,63 @@ def test_collectives_on_two_ranks(tmp_path):
     lines = sorted(line for line in out.stdout.splitlines() if line.startswith("RESULT"))
     assert lines == [f"RESULT {r} 2 [3.0, 2.0] [1.5] [1.0] [1.0, 1.0] [[0.0, 0.0], [1.0, 10.0]] "
                      "[{'rank': 0}, {'rank': 1}]" for r in (0, 1)]
+
+
+DDP_SCRIPT = r"""
+import numpy as np
+import tinygrad_fer as tg
+import tinygrad_fer.distributed as dist
+from tinygrad_fer import nn
+dist.init_process_group("mpi")
+r, n = dist.get_rank(), dist.get_world_size()
+
+
+def net(seed):
+    tg.manual_seed(seed)
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2)).double()
+
+
+def data(rank):
+    rng = np.random.default_rng(100 + rank)
+    return tg.tensor(rng.standard_normal((5, 3))), tg.tensor(rng.integers(0, 2, 5))
+
+
+model = nn.parallel.DistributedDataParallel(net(seed=r))          # every rank starts from other weights
+ref = net(seed=0)                                                 # rank 0's, for the expected average
+same_start = all(np.array_equal(a.detach().numpy(), b.detach().numpy())
+                 for a, b in zip(model.module.parameters(), ref.parameters()))
+x, y = data(r)
+tg.nn.functional.cross_entropy(model(x), y).backward()
+want = None
+for k in range(n):                                                # the mean of every rank's local gradient
+    ref.zero_grad()
+    xk, yk = data(k)
+    tg.nn.functional.cross_entropy(ref(xk), yk).backward()
+    g = [p.grad.numpy().copy() for p in ref.parameters()]
+    want = g if want is None else [a + b for a, b in zip(want, g)]
+averaged = all(np.allclose(p.grad.numpy(), w / n, rtol=1e-12, atol=1e-14)
+               for p, w in zip(model.module.parameters(), want))
+model.zero_grad()
+with model.no_sync():
+    tg.nn.functional.cross_entropy(model(x), y).backward()
+local = [p.grad.numpy().copy() for p in model.module.parameters()]
+others = []
+dist.all_gather_object(others, [a.tolist() for a in local])
+print("RESULT", r, same_start, averaged, others[0] != others[1], list(model.state_dict())[0], flush=True)
+"""
+
+
+@pytest.mark.skipif(not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None,
+                    reason="the 'distributed' extra (mpi4py, openmpi) is not installed")
+def test_distributed_data_parallel_averages_gradients(tmp_path):
+    """Two ranks, other seeds and other data: DDP starts both from rank 0's weights, and each parameter's gradient
+    is the mean of the ranks' local gradients; under no_sync they stay local; state_dict keys have 'module.'."""
+    script = tmp_path / "ddp.py"
+    script.write_text(DDP_SCRIPT)
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable))
+    out = subprocess.run([mpiexec, "--oversubscribe", "-n", "2", sys.executable, str(script)], env=env,
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = sorted(line for line in out.stdout.splitlines() if line.startswith("RESULT"))
+    assert lines == [f"RESULT {r} True True True module.0.weight" for r in (0, 1)]

@@ -38,4 +38,4 @@ from .loss_more import (SmoothL1Loss, HuberLoss, KLDivLoss, SoftMarginLoss, Mult
                         TripletMarginWithDistanceLoss, NLLLoss2d, CTCLoss)
 from .loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss,  # noqa: F401
                    MultiMarginLoss)
-from .parallel import DataParallel  # noqa: F401,E402
+from .parallel import DataParallel, DistributedDataParallel  # noqa: F401,E402

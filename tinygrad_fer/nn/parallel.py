@@ -1,6 +1,9 @@
-"""torch.nn.parallel.DataParallel as PyTorch runs it without several GPUs: a pass-through wrapper. The engine
-runs a model on one device, so the wrapper only keeps the wrapped module under `module` (state_dict keys gain
-the 'module.' prefix, as in PyTorch, so checkpoints interchange)."""
+"""torch.nn.parallel: DataParallel as PyTorch runs it without several GPUs (a pass-through wrapper: the engine runs
+a model on one device), and DistributedDataParallel over tinygrad_fer.distributed. Both keep the wrapped module
+under `module`, so state_dict keys gain the 'module.' prefix, as in PyTorch, and checkpoints interchange."""
+import contextlib
+
+from .. import grad_mode
 from .module import Module
 
 
@@ -20,3 +23,52 @@ def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, mo
     if not isinstance(inputs, tuple):
         inputs = (inputs,) if inputs is not None else ()
     return module(*inputs, **(module_kwargs or {}))
+
+
+class DistributedDataParallel(Module):
+    """Data-parallel training over the process group: rank 0's parameters and buffers are broadcast at
+    construction (and the buffers before every forward, with broadcast_buffers), and each parameter's gradient is
+    averaged over the ranks by a gradient hook as backward produces it, in the same order on every rank (the graph
+    is the same). One all-reduce per parameter for now (no buckets: bucket_cap_mb is accepted); every rank must use
+    the same parameters in a step. `no_sync()` keeps the gradients local (gradient accumulation)."""
+
+    def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
+                 process_group=None, bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
+                 gradient_as_bucket_view=False, static_graph=False, **kwargs):
+        super().__init__()
+        from .. import distributed as dist
+        if not dist.is_initialized():
+            raise ValueError("Default process group has not been initialized, please make sure to call "
+                             "init_process_group.")
+        self.module, self.broadcast_buffers, self.require_backward_grad_sync = module, broadcast_buffers, True
+        self.device_ids, self.find_unused_parameters = device_ids, find_unused_parameters
+        with grad_mode.no_grad():
+            for t in list(module.parameters()) + list(module.buffers()):
+                dist.broadcast(t, src=0)
+        self._handles = [p.register_hook(self._averaging_hook()) for p in module.parameters() if p.requires_grad]
+
+    def _averaging_hook(self):
+        def hook(grad):
+            if not self.require_backward_grad_sync:
+                return None
+            from .. import distributed as dist
+            g = grad.clone()     # the engine may share one gradient array between several leaves
+            dist.all_reduce(g, op=dist.ReduceOp.AVG)
+            return g
+        return hook
+
+    def forward(self, *inputs, **kwargs):
+        if self.broadcast_buffers and self.training:
+            from .. import distributed as dist
+            with grad_mode.no_grad():
+                for b in self.module.buffers():
+                    dist.broadcast(b, src=0)
+        return self.module(*inputs, **kwargs)
+
+    @contextlib.contextmanager
+    def no_sync(self):
+        old, self.require_backward_grad_sync = self.require_backward_grad_sync, False
+        try:
+            yield
+        finally:
+            self.require_backward_grad_sync = old
