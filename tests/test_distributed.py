@@ -136,3 +136,31 @@ def test_distributed_data_parallel_averages_gradients(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     lines = sorted(line for line in out.stdout.splitlines() if line.startswith("RESULT"))
     assert lines == [f"RESULT {r} True True True module.0.weight" for r in (0, 1)]
+
+
+LAUNCHED = r"""
+import os, sys
+import tinygrad_fer as tg
+import tinygrad_fer.distributed as dist
+dist.init_process_group("mpi")
+x = tg.tensor([float(dist.get_rank())]); dist.all_reduce(x)
+print("RANK", os.environ["RANK"], os.environ["LOCAL_RANK"], os.environ["WORLD_SIZE"], sys.argv[1:], x.tolist(),
+      flush=True)
+if "--fail" in sys.argv and dist.get_rank() == 1:
+    raise ValueError("bad batch on rank 1")
+dist.barrier()                  # rank 0 waits here for a rank that will never come: the launcher must end it
+"""
+
+
+@pytest.mark.skipif(not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None,
+                    reason="the 'distributed' extra (mpi4py, openmpi) is not installed")
+def test_launcher_sets_torchruns_environment_and_ends_a_failed_job(tmp_path):
+    script = tmp_path / "job.py"
+    script.write_text(LAUNCHED)
+    run = [sys.executable, "-m", "tinygrad_fer.distributed.run", "--nproc-per-node", "2", str(script)]
+    ok = subprocess.run(run + ["--flag", "1"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert sorted(line for line in ok.stdout.splitlines() if line.startswith("RANK")) == [
+        f"RANK {r} {r} 2 ['--flag', '1'] [1.0]" for r in (0, 1)]
+    failed = subprocess.run(run + ["--fail"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert failed.returncode != 0 and "ValueError: bad batch on rank 1" in failed.stderr
