@@ -30,7 +30,7 @@ except ImportError:   # running from a checkout that is not pip-installed
     import tinygrad_fer as tg
 import numpy as np  # noqa: E402
 from tinygrad_fer import nn, optim
-from tinygrad_fer.data import CIFAR10, DataLoader, Subset, transforms as T
+from tinygrad_fer.data import CIFAR10, DataLoader, DistributedSampler, Subset, transforms as T
 from tinygrad_fer.data.cifar import FOLDER, TEST_FILES, TRAIN_FILES, URL
 from tinygrad_fer.models import FERNet, ResNet
 from tinygrad_fer.nn import functional as F
@@ -71,6 +71,9 @@ def parse_args(argv=None):
                    help="training metrics on a fixed N-image subset of the training part (0: all of it)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for Numba kernels and BLAS")
     p.add_argument("--no-plots", action="store_true", help="skip the pictures (no matplotlib needed)")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over MPI ranks (start with python -m tinygrad_fer.distributed.run "
+                        "--nproc-per-node N examples/train_cifar.py --distributed); --batch-size is per rank")
     args = p.parse_args(argv)
     for name in ("epochs", "batch_size", "eval_batch_size"):
         if getattr(args, name) < 1:
@@ -170,13 +173,18 @@ def load_cifar(args):
             "val_images": full.data[val_idx], "classes": list(full.classes), "mean": mean, "std": std}
 
 
-def train_loader(dataset, args, epoch, augment):
+def train_loader(dataset, args, epoch, augment, rank=0):
     """This epoch's loader: its shuffle and augmentation streams are seeded from (seed, epoch), so an epoch
-    replays identically whether the run was resumed or not."""
+    replays identically whether the run was resumed or not. Distributed: each rank reads its DistributedSampler
+    share of the same epoch permutation, and augments with a stream of its own."""
     aug = None
     if augment:
-        aug = T.Compose([T.RandomCrop(32, padding=4, generator=np.random.default_rng([args.seed, epoch, 1])),
-                         T.RandomHorizontalFlip(generator=np.random.default_rng([args.seed, epoch, 2]))])
+        aug = T.Compose([T.RandomCrop(32, padding=4, generator=np.random.default_rng([args.seed, epoch, 1, rank])),
+                         T.RandomHorizontalFlip(generator=np.random.default_rng([args.seed, epoch, 2, rank]))])
+    if args.distributed:
+        sampler = DistributedSampler(dataset, seed=args.seed)
+        sampler.set_epoch(epoch)
+        return DataLoader(dataset, batch_size=args.batch_size, sampler=sampler, batch_transform=aug)
     return DataLoader(dataset, batch_size=args.batch_size, shuffle=True,
                       generator=np.random.default_rng([args.seed, epoch, 0]), batch_transform=aug)
 
@@ -296,6 +304,13 @@ def load_checkpoint(path, model, optimizer, scheduler, args):
 def main(argv=None):
     args = parse_args(argv)
     set_threads(args.threads)
+    rank = 0
+    if args.distributed:
+        from tinygrad_fer import distributed as dist
+        dist.init_process_group("mpi")
+        rank = dist.get_rank()
+        if rank:     # the other ranks train silently; rank 0 reports, saves and plots
+            sys.stdout = open(os.devnull, "w")
     data = load_cifar(args)
     classes = data["classes"]
     print(f"CIFAR-10 from {args.data_dir}: {len(data['train'])} train / {len(data['val'])} validation / "
@@ -303,19 +318,21 @@ def main(argv=None):
           f"std {np.round(data['std'], 4).tolist()} (training part)")
 
     tg.manual_seed(args.seed)
-    model = MODELS[args.model]().to(args.device)
-    summary(model, (3, 32, 32), batch_size=args.batch_size)
-    optimizer, scheduler = make_optimizer(model, args)
+    net = MODELS[args.model]().to(args.device)
+    summary(net, (3, 32, 32), batch_size=args.batch_size)
+    # DDP broadcasts rank 0's weights and averages the gradients; checkpoints and plots use the bare module
+    model = tg.nn.parallel.DistributedDataParallel(net) if args.distributed else net
+    optimizer, scheduler = make_optimizer(net, args)
     history = {k: [] for k in ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_time",
                                "train_batch_loss")}
     start = 0
     ckpt_path = os.path.join(args.out, CHECKPOINT)
     if args.resume is not None:
-        start, history = load_checkpoint(args.resume or ckpt_path, model, optimizer, scheduler, args)
+        start, history = load_checkpoint(args.resume or ckpt_path, net, optimizer, scheduler, args)
         print(f"resumed from {args.resume or ckpt_path} after epoch {start}")
     os.makedirs(args.out, exist_ok=True)
-    if not args.no_plots and start == 0:
-        _plot_filters(model, args.out, 0)
+    if not args.no_plots and start == 0 and rank == 0:
+        _plot_filters(net, args.out, 0)
 
     eval_loader = {k: DataLoader(data[k], batch_size=args.eval_batch_size) for k in ("train_eval", "val", "test")}
     train_name = "train" if len(data["train_eval"]) == len(data["train"]) else \
@@ -324,7 +341,7 @@ def main(argv=None):
         tg.manual_seed(args.seed * 100003 + epoch)        # any draw inside the epoch (dropout...) replays on resume
         lr = optimizer.param_groups[0]["lr"]
         t0 = time.perf_counter()
-        batch_loss = train_one_epoch(model, train_loader(data["train"], args, epoch, args.model == "resnet"),
+        batch_loss = train_one_epoch(model, train_loader(data["train"], args, epoch, args.model == "resnet", rank),
                                      optimizer, epoch, args.epochs, args.device)
         scheduler.step()
         train_time = time.perf_counter() - t0
@@ -335,15 +352,16 @@ def main(argv=None):
                            ("val_acc", va["acc"]), ("lr", lr), ("epoch_time", elapsed),
                            ("train_batch_loss", batch_loss)):
             history[key].append(value)
-        speed = len(data["train"]) / train_time
+        speed = len(data["train"]) / train_time    # every rank's share: the whole set per epoch
         print(f"\nepoch {epoch}/{args.epochs}  lr {lr:.4g}  training {train_time:.1f}s ({speed:.0f} img/s), "
               f"with evaluation {elapsed:.1f}s")
         _report(train_name, tr, classes)
         _report("valid", va, classes)
-        save_checkpoint(ckpt_path, model, optimizer, scheduler, epoch, history, args)
-        if not args.no_plots:
+        if rank == 0:
+            save_checkpoint(ckpt_path, net, optimizer, scheduler, epoch, history, args)
+        if not args.no_plots and rank == 0:
             plots.plot_training_curves(history, os.path.join(args.out, "training_plot.png"))
-            _plot_filters(model, args.out, epoch)
+            _plot_filters(net, args.out, epoch)
             _plot_misclassified(va, data, args.out)
         sys.stdout.flush()
 

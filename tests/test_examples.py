@@ -232,3 +232,23 @@ def test_cifar_offline_builds_from_local_jpeg_copy(cifar_example, tmp_path, monk
     assert os.path.isfile(os.path.join(data, "cifar-10-batches-py", "data_batch_1"))
     assert result["test"]["cm"].sum() > 0
 
+
+
+def test_cifar_example_trains_data_parallel_on_two_ranks(tmp_path):
+    """--distributed under the launcher: two MPI ranks, DistributedSampler shares, DDP; rank 0 alone reports and
+    writes the checkpoint, and the run ends normally."""
+    import shutil
+    import subprocess
+    import sys
+    import tinygrad_fer.distributed as dist
+    if not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None:
+        pytest.skip("the 'distributed' extra (mpi4py, openmpi) is not installed")
+    write_cifar(str(tmp_path), per_batch=12, n_test=20)
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "tinygrad_fer.distributed.run", "--nproc-per-node", "2",
+                        os.path.join(ROOT, "examples", "train_cifar.py"), "--distributed", "--data-dir",
+                        str(tmp_path), "--no-download", "--out", str(out), "--no-plots", "--epochs", "2",
+                        "--batch-size", "8"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count("summary: epochs 2") == 1          # rank 0 only
+    assert os.path.isfile(out / "checkpoint.npz")
