@@ -58,7 +58,18 @@ m = tg.tensor([float(r)]); dist.all_reduce(m, op=dist.ReduceOp.MAX)
 b = tg.full((2,), float(r)); dist.broadcast(b, src=1)
 lst = [tg.zeros(2) for _ in range(n)]; dist.all_gather(lst, tg.tensor([r, r * 10.0]))
 objs = []; dist.all_gather_object(objs, {"rank": r})
+big = tg.zeros(4); dist.all_gather_into_tensor(big, tg.tensor([r, r + 0.5]))
+part = tg.zeros(1); dist.reduce_scatter_tensor(part, tg.tensor([1.0 + r, 10.0 * (r + 1)]))
+got = [tg.zeros(1) for _ in range(n)]; dist.gather(tg.tensor([r * 3.0]), got if r == 0 else None, dst=0)
+one = tg.zeros(1); dist.scatter(one, [tg.tensor([7.0]), tg.tensor([8.0])] if r == 1 else None, src=1)
+p2p = tg.zeros(1)
+if r == 0:
+    dist.send(tg.tensor([42.0]), dst=1)
+else:
+    dist.recv(p2p, src=0)
+more = [big.tolist(), part.tolist(), [t.tolist() for t in got] if r == 0 else None, one.tolist(), p2p.tolist()]
 print("RESULT", r, n, x.tolist(), a.tolist(), m.tolist(), b.tolist(), [t.tolist() for t in lst], objs, flush=True)
+print("MORE", r, more, flush=True)
 dist.barrier(); dist.destroy_process_group()
 """
 
@@ -76,6 +87,9 @@ def test_collectives_on_two_ranks(tmp_path):
     lines = sorted(line for line in out.stdout.splitlines() if line.startswith("RESULT"))
     assert lines == [f"RESULT {r} 2 [3.0, 2.0] [1.5] [1.0] [1.0, 1.0] [[0.0, 0.0], [1.0, 10.0]] "
                      "[{'rank': 0}, {'rank': 1}]" for r in (0, 1)]
+    more = sorted(line for line in out.stdout.splitlines() if line.startswith("MORE"))
+    assert more == ["MORE 0 [[0.0, 0.5, 1.0, 1.5], [3.0], [[0.0], [3.0]], [7.0], [0.0]]",
+                    "MORE 1 [[0.0, 0.5, 1.0, 1.5], [30.0], None, [8.0], [42.0]]"]
 
 
 DDP_SCRIPT = r"""

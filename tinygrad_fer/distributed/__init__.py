@@ -3,7 +3,8 @@
 A first slice of the distributed issue: `init_process_group(backend="mpi")` (ranks from MPI, as `mpiexec -n N`
 starts them; or RANK / WORLD_SIZE checked against it), `is_available`, `is_initialized`, `get_rank`,
 `get_world_size`, `barrier`, `destroy_process_group`, and the tensor collectives `all_reduce` (SUM, AVG, MAX, MIN,
-PRODUCT), `broadcast`, `all_gather`, `reduce`; object collectives `broadcast_object_list`, `all_gather_object`.
+PRODUCT), `reduce`, `broadcast`, `all_gather`, `all_gather_into_tensor`, `reduce_scatter_tensor`, `gather`,
+`scatter`, `send`/`recv`; object collectives `broadcast_object_list`, `all_gather_object`.
 Collectives work in place on the tensors' memory, as PyTorch's, and bump their version counters. mpi4py comes with
 the `distributed` extra; without it `is_available()` is False and init_process_group says how to install it.
 """
@@ -146,6 +147,68 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     return _Work() if async_op else None
 
 
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """output_tensor (world_size * n, ...) gets every rank's input (n, ...) stacked along the first dimension."""
+    comm = _comm()
+    send, _ = _host(input_tensor)
+    out, back = _host(output_tensor)
+    if out.shape[0] != comm.Get_size() * send.shape[0] or out.shape[1:] != send.shape[1:]:
+        raise RuntimeError(f"all_gather_into_tensor: output of shape {list(out.shape)} cannot hold "
+                           f"{comm.Get_size()} inputs of shape {list(send.shape)}")
+    comm.Allgather(send, out)
+    _done(output_tensor, back)
+    return _Work() if async_op else None
+
+
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+    """The reduction over ranks of input (world_size * n, ...), rank i keeping rows [i n, (i + 1) n)."""
+    comm = _comm()
+    send, _ = _host(input)
+    out, back = _host(output)
+    if send.shape[0] != comm.Get_size() * out.shape[0]:
+        raise RuntimeError(f"reduce_scatter_tensor: input of shape {list(send.shape)} is not world_size="
+                           f"{comm.Get_size()} times the output's {list(out.shape)}")
+    comm.Reduce_scatter_block(send, out, op=_mpi_op(op))
+    if op == ReduceOp.AVG:
+        out /= comm.Get_size()
+    _done(output, back)
+    return _Work() if async_op else None
+
+
+def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
+    comm = _comm()
+    send, _ = _host(tensor)
+    recv = np.empty((comm.Get_size(),) + send.shape, send.dtype) if comm.Get_rank() == dst else None
+    comm.Gather(send, recv, root=dst)
+    if comm.Get_rank() == dst:
+        for t, a in zip(gather_list, recv):
+            t._array[...] = t._be.asarray(a)
+            t._version[0] += 1
+    return _Work() if async_op else None
+
+
+def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
+    comm = _comm()
+    out, back = _host(tensor)
+    send = np.stack([_host(t)[0] for t in scatter_list]) if comm.Get_rank() == src else None
+    comm.Scatter(send, out, root=src)
+    _done(tensor, back)
+    return _Work() if async_op else None
+
+
+def send(tensor, dst, group=None, tag=0):
+    _comm().Send(_host(tensor)[0], dest=dst, tag=tag)
+
+
+def recv(tensor, src=None, group=None, tag=0):
+    from mpi4py import MPI
+    buf, back = _host(tensor)
+    status = MPI.Status()
+    _comm().Recv(buf, source=MPI.ANY_SOURCE if src is None else src, tag=tag, status=status)
+    _done(tensor, back)
+    return status.Get_source()
+
+
 def broadcast_object_list(object_list, src=0, group=None, device=None):
     got = _comm().bcast(object_list if get_rank() == src else None, root=src)
     object_list[:] = got
@@ -166,5 +229,5 @@ class _Work:
 
 
 __all__ = ["ReduceOp", "is_available", "is_initialized", "init_process_group", "destroy_process_group", "get_rank",
-           "get_world_size", "barrier", "all_reduce", "reduce", "broadcast", "all_gather", "broadcast_object_list",
-           "all_gather_object"]
+           "get_world_size", "barrier", "all_reduce", "reduce", "broadcast", "all_gather", "all_gather_into_tensor",
+           "reduce_scatter_tensor", "gather", "scatter", "send", "recv", "broadcast_object_list", "all_gather_object"]
