@@ -178,3 +178,55 @@ def test_launcher_sets_torchruns_environment_and_ends_a_failed_job(tmp_path):
         f"RANK {r} {r} 2 ['--flag', '1'] [1.0]" for r in (0, 1)]
     failed = subprocess.run(run + ["--fail"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert failed.returncode != 0 and "ValueError: bad batch on rank 1" in failed.stderr
+
+
+SYNC_BN = r"""
+import numpy as np
+import tinygrad_fer as tg
+import tinygrad_fer.distributed as dist
+from tinygrad_fer import nn
+dist.init_process_group("mpi")
+r = dist.get_rank()
+x_all = np.random.default_rng(0).standard_normal((6, 3, 4, 4))
+y_all = np.random.default_rng(1).standard_normal((6, 3, 4, 4))
+sbn = nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.BatchNorm2d(3))).double()
+ref = nn.BatchNorm2d(3).double()
+part = slice(3 * r, 3 * r + 3)
+xs = tg.tensor(x_all[part], requires_grad=True)
+out = sbn(xs)
+(out * tg.tensor(y_all[part])).sum().backward()
+xr = tg.tensor(x_all, requires_grad=True)
+outr = ref(xr)
+(outr * tg.tensor(y_all)).sum().backward()
+ok_out = np.allclose(out.detach().numpy(), outr.detach().numpy()[part], rtol=1e-10, atol=1e-12)
+ok_gx = np.allclose(xs.grad.numpy(), xr.grad.numpy()[part], rtol=1e-9, atol=1e-12)
+w = sbn[0].weight.grad.clone(); dist.all_reduce(w)
+ok_gw = np.allclose(w.numpy(), ref.weight.grad.numpy(), rtol=1e-9, atol=1e-12)
+ok_rs = np.allclose(sbn[0].running_var.numpy(), ref.running_var.numpy(), rtol=1e-10)
+print("SBN", r, type(sbn[0]).__name__, ok_out, ok_gx, ok_gw, ok_rs, flush=True)
+"""
+
+
+@pytest.mark.skipif(not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None,
+                    reason="the 'distributed' extra (mpi4py, openmpi) is not installed")
+def test_sync_batchnorm_on_two_ranks_is_batchnorm_of_the_whole_batch(tmp_path):
+    """Each rank holds half the batch: outputs, input gradients, the ranks' summed weight gradients and the running
+    variance equal BatchNorm's on the whole batch in one process."""
+    script = tmp_path / "sbn.py"
+    script.write_text(SYNC_BN)
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable))
+    out = subprocess.run([mpiexec, "--oversubscribe", "-n", "2", sys.executable, str(script)], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert sorted(line for line in out.stdout.splitlines() if line.startswith("SBN")) == [
+        f"SBN {r} SyncBatchNorm True True True True" for r in (0, 1)]
+
+
+def test_sync_batchnorm_without_a_group_is_batchnorm():
+    import tinygrad_fer as tg
+    from tinygrad_fer import nn
+    x = tg.tensor(np.random.default_rng(0).standard_normal((4, 3, 2, 2)))
+    a, b = nn.SyncBatchNorm(3).double(), nn.BatchNorm2d(3).double()
+    np.testing.assert_allclose(a(x).detach().numpy(), b(x).detach().numpy(), rtol=1e-12)
+    assert isinstance(nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.BatchNorm1d(3)))[0], nn.SyncBatchNorm)

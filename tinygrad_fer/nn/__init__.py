@@ -9,7 +9,7 @@ from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, Con
 from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,  # noqa: F401
                       AdaptiveMaxPool1d, AdaptiveMaxPool2d, MaxPool3d, AvgPool3d, AdaptiveAvgPool3d, AdaptiveMaxPool3d,
                       MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, LPPool1d, LPPool2d, LPPool3d)
-from .normalization import BatchNorm1d, BatchNorm2d  # noqa: F401
+from .normalization import BatchNorm1d, BatchNorm2d, SyncBatchNorm  # noqa: F401
 from .activation import ReLU, ReLU6, LeakyReLU, ELU, Sigmoid, Tanh, SiLU, Softplus, Softmax, LogSoftmax  # noqa
 from .activation import (LogSigmoid, Hardtanh, GELU, SELU, CELU, Mish, Hardswish, Hardsigmoid, Softsign,  # noqa
                          Tanhshrink, Softmin, GLU, Softshrink, Hardshrink, Threshold, PReLU)

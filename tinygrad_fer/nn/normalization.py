@@ -1,6 +1,6 @@
 """BatchNorm1d / BatchNorm2d: batch statistics in training (running stats updated with the unbiased variance),
 running statistics in eval; momentum=None keeps a cumulative average."""
-from .. import dtypes
+from .. import dtypes, grad_mode
 from ..tensor import empty, zeros, ones
 from . import functional as F, init
 from .module import Module
@@ -71,3 +71,64 @@ class BatchNorm1d(_BatchNorm):
 
 class BatchNorm2d(_BatchNorm):
     _ndims = (4,)
+
+
+class SyncBatchNorm(_BatchNorm):
+    """BatchNorm whose training statistics are those of the whole batch across the ranks of
+    tinygrad_fer.distributed (sums and sums of squares all-reduced; gradients flow back through the same sums).
+    Outside a process group (or with one rank, or in eval mode) it is BatchNorm. Unlike PyTorch's, it runs on the
+    CPU."""
+    _ndims = (2, 3, 4, 5)
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 process_group=None, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self.process_group = process_group
+
+    def forward(self, input):
+        from .. import distributed
+        if not (self.training and distributed.is_initialized() and distributed.get_world_size() > 1):
+            return super().forward(input)
+        if input.ndim not in self._ndims:
+            raise ValueError(f"expected at least 2D input (got {input.ndim}D input)")
+        from ..ops.collective import all_reduce_sum
+        from ..ops.movement import stack
+        axes = (0,) + tuple(range(2, input.ndim))
+        shape = (1, self.num_features) + (1,) * (input.ndim - 2)
+        count = float(input.numel() // self.num_features)
+        total = all_reduce_sum(stack([input.sum(axes), (input * input).sum(axes),
+                                      input.new_full((self.num_features,), count)]))
+        n = total[2]
+        mean = total[0] / n
+        var = total[1] / n - mean * mean
+        out = (input - mean.reshape(shape)) * (var.reshape(shape) + self.eps).rsqrt()
+        if self.weight is not None:
+            out = out * self.weight.reshape(shape)
+        if self.bias is not None:
+            out = out + self.bias.reshape(shape)
+        if self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+            m = 1.0 / float(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
+            nn_ = float(n[0].item())
+            with grad_mode.no_grad():
+                self.running_mean.mul_(1 - m).add_(mean.detach() * m)
+                self.running_var.mul_(1 - m).add_(var.detach() * (m * nn_ / max(nn_ - 1, 1)))
+        return out
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """The module with every BatchNorm replaced by a SyncBatchNorm holding its parameters and buffers."""
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            new = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
+                      process_group)
+            for name in ("weight", "bias"):
+                if getattr(module, name, None) is not None:
+                    setattr(new, name, getattr(module, name))
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                if getattr(module, name, None) is not None:
+                    new.register_buffer(name, getattr(module, name))
+            new.train(module.training)
+            return new
+        for name, child in list(module.named_children()):
+            setattr(module, name, cls.convert_sync_batchnorm(child, process_group))
+        return module
