@@ -230,3 +230,74 @@ def test_sync_batchnorm_without_a_group_is_batchnorm():
     a, b = nn.SyncBatchNorm(3).double(), nn.BatchNorm2d(3).double()
     np.testing.assert_allclose(a(x).detach().numpy(), b(x).detach().numpy(), rtol=1e-12)
     assert isinstance(nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.BatchNorm1d(3)))[0], nn.SyncBatchNorm)
+
+
+EQUIVALENCE = r"""
+import sys
+import numpy as np
+import tinygrad_fer as tg
+import tinygrad_fer.distributed as dist
+from tinygrad_fer import nn
+dist.init_process_group("mpi")
+r, n = dist.get_rank(), dist.get_world_size()
+opt_name, accumulate = sys.argv[1], sys.argv[2] == "accumulate"
+
+
+def build():
+    tg.manual_seed(0)
+    # BatchNorm's statistics depend on how a batch is split, so the accumulating run goes without it
+    norm = nn.Identity() if accumulate else nn.BatchNorm2d(3)
+    # no bias before BatchNorm: its true gradient is 0, and Adam would turn the rounding noise in it into steps
+    net = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, bias=accumulate), norm, nn.ReLU(), nn.Flatten(),
+                        nn.Linear(3 * 4 * 4, 4)).double()
+    opt = (tg.optim.SGD(net.parameters(), lr=0.1, momentum=0.9) if opt_name == "sgd" else
+           tg.optim.Adam(net.parameters(), lr=0.01))
+    return net, opt
+
+
+rng = np.random.default_rng(7)
+xs = [rng.standard_normal((8, 2, 4, 4)) for _ in range(3)]
+ys = [rng.integers(0, 4, 8) for _ in range(3)]
+net, opt = build()                                              # one process, the whole batch of 8
+for x, y in zip(xs, ys):
+    opt.zero_grad()
+    tg.nn.functional.cross_entropy(net(tg.tensor(x)), tg.tensor(y)).backward()
+    opt.step()
+ddp_net, ddp_opt = build()                                      # n ranks, 8 / n each
+ddp_net = nn.SyncBatchNorm.convert_sync_batchnorm(ddp_net)
+model = nn.parallel.DistributedDataParallel(ddp_net)
+share = slice(r * 8 // n, (r + 1) * 8 // n)
+for step, (x, y) in enumerate(zip(xs, ys)):
+    ddp_opt.zero_grad()
+    if step == 2 and accumulate:                                # two halves, the first under no_sync
+        half = (share.stop - share.start) // 2
+        first = slice(share.start, share.start + half)
+        second = slice(share.start + half, share.stop)
+        with model.no_sync():
+            (tg.nn.functional.cross_entropy(model(tg.tensor(x[first])), tg.tensor(y[first])) / 2).backward()
+        (tg.nn.functional.cross_entropy(model(tg.tensor(x[second])), tg.tensor(y[second])) / 2).backward()
+    else:
+        tg.nn.functional.cross_entropy(model(tg.tensor(x[share])), tg.tensor(y[share])).backward()
+    ddp_opt.step()
+same = all(np.allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-9, atol=1e-12)
+           for a, b in zip(net.parameters(), ddp_net.parameters()))
+print("EQUIV", r, opt_name, sys.argv[2], same, flush=True)
+"""
+
+
+@pytest.mark.skipif(not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None,
+                    reason="the 'distributed' extra (mpi4py, openmpi) is not installed")
+@pytest.mark.parametrize("opt,mode", [("sgd", "plain"), ("adam", "plain"), ("sgd", "accumulate")])
+def test_two_ranks_train_like_one_process_with_the_whole_batch(tmp_path, opt, mode):
+    """2 ranks x batch 4 for 3 steps (conv, SyncBatchNorm, linear; SGD with momentum or Adam; or, without
+    BatchNorm, the last step accumulated from two halves under no_sync) end with the parameters of 1 process x
+    batch 8 (float64)."""
+    script = tmp_path / "equiv.py"
+    script.write_text(EQUIVALENCE)
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable))
+    out = subprocess.run([mpiexec, "--oversubscribe", "-n", "2", sys.executable, str(script), opt, mode], env=env,
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert sorted(line for line in out.stdout.splitlines() if line.startswith("EQUIV")) == [
+        f"EQUIV {r} {opt} {mode} True" for r in (0, 1)]

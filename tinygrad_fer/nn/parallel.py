@@ -30,7 +30,8 @@ class DistributedDataParallel(Module):
     construction (and the buffers before every forward, with broadcast_buffers), and each parameter's gradient is
     averaged over the ranks by a gradient hook as backward produces it, in the same order on every rank (the graph
     is the same). One all-reduce per parameter for now (no buckets: bucket_cap_mb is accepted); every rank must use
-    the same parameters in a step. `no_sync()` keeps the gradients local (gradient accumulation)."""
+    the same parameters in a step. `no_sync()` keeps the gradients local (gradient accumulation): the next synced
+    pass averages the accumulated gradient, as PyTorch's."""
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
                  process_group=None, bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
@@ -45,16 +46,18 @@ class DistributedDataParallel(Module):
         with grad_mode.no_grad():
             for t in list(module.parameters()) + list(module.buffers()):
                 dist.broadcast(t, src=0)
-        self._handles = [p.register_hook(self._averaging_hook()) for p in module.parameters() if p.requires_grad]
+        self._handles = [p.register_hook(self._averaging_hook(p)) for p in module.parameters() if p.requires_grad]
 
-    def _averaging_hook(self):
+    def _averaging_hook(self, p):
         def hook(grad):
             if not self.require_backward_grad_sync:
                 return None
             from .. import distributed as dist
-            g = grad.clone()     # the engine may share one gradient array between several leaves
-            dist.all_reduce(g, op=dist.ReduceOp.AVG)
-            return g
+            # what the ranks average is the whole gradient this step: this pass's plus what passes under
+            # no_sync left in .grad; the hook returns what, added to .grad, makes it that average
+            total = grad.clone() if p.grad is None else grad + p.grad
+            dist.all_reduce(total, op=dist.ReduceOp.AVG)
+            return total if p.grad is None else total - p.grad
         return hook
 
     def forward(self, *inputs, **kwargs):
