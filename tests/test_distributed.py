@@ -160,6 +160,7 @@ dist.init_process_group("mpi")
 x = tg.tensor([float(dist.get_rank())]); dist.all_reduce(x)
 print("RANK", os.environ["RANK"], os.environ["LOCAL_RANK"], os.environ["WORLD_SIZE"], sys.argv[1:], x.tolist(),
       flush=True)
+print("THREADS", os.environ["NUMBA_NUM_THREADS"], os.environ["OMP_NUM_THREADS"], flush=True)
 if "--fail" in sys.argv and dist.get_rank() == 1:
     raise ValueError("bad batch on rank 1")
 dist.barrier()                  # rank 0 waits here for a rank that will never come: the launcher must end it
@@ -176,6 +177,9 @@ def test_launcher_sets_torchruns_environment_and_ends_a_failed_job(tmp_path):
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert sorted(line for line in ok.stdout.splitlines() if line.startswith("RANK")) == [
         f"RANK {r} {r} 2 ['--flag', '1'] [1.0]" for r in (0, 1)]
+    share = str(max(1, (os.cpu_count() or 1) // 2))     # each rank its share of the cores, unless the user said
+    want = [os.environ.get("NUMBA_NUM_THREADS", share), os.environ.get("OMP_NUM_THREADS", share)]
+    assert [line.split()[1:] for line in ok.stdout.splitlines() if line.startswith("THREADS")] == [want, want]
     failed = subprocess.run(run + ["--fail"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert failed.returncode != 0 and "ValueError: bad batch on rank 1" in failed.stderr
 
