@@ -13,6 +13,22 @@ import tinygrad_fer.distributed as dist
 from tinygrad_fer.data import DistributedSampler
 
 
+NO_MPI = not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None
+needs_mpi = pytest.mark.skipif(NO_MPI, reason="the 'distributed' extra (mpi4py, openmpi) is not installed")
+
+
+def _run_ranks(tmp_path, source, *args, ranks=2, timeout=180):
+    """source run as a script on `ranks` MPI ranks; the output's lines (sorted, so ranks' order does not matter)."""
+    script = tmp_path / "job.py"
+    script.write_text(source)
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable))
+    out = subprocess.run([mpiexec, "--oversubscribe", "-n", str(ranks), sys.executable, str(script), *args], env=env,
+                         capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return sorted(out.stdout.splitlines())
+
+
 @pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (2, 4, False), (7, 2, False),
                                                   (8, 4, True), (9, 4, True), (1, 1, False)])
 def test_sampler_partition_like_torch(n, replicas, drop_last):
@@ -74,22 +90,15 @@ dist.barrier(); dist.destroy_process_group()
 """
 
 
-@pytest.mark.skipif(not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None,
-                    reason="the 'distributed' extra (mpi4py, openmpi) is not installed")
+@needs_mpi
 def test_collectives_on_two_ranks(tmp_path):
-    script = tmp_path / "job.py"
-    script.write_text(SCRIPT)
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable))
-    out = subprocess.run([mpiexec, "--oversubscribe", "-n", "2", sys.executable, str(script)], env=env,
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    lines = sorted(line for line in out.stdout.splitlines() if line.startswith("RESULT"))
-    assert lines == [f"RESULT {r} 2 [3.0, 2.0] [1.5] [1.0] [1.0, 1.0] [[0.0, 0.0], [1.0, 10.0]] "
-                     "[{'rank': 0}, {'rank': 1}]" for r in (0, 1)]
-    more = sorted(line for line in out.stdout.splitlines() if line.startswith("MORE"))
-    assert more == ["MORE 0 [[0.0, 0.5, 1.0, 1.5], [3.0], [[0.0], [3.0]], [7.0], [0.0]]",
-                    "MORE 1 [[0.0, 0.5, 1.0, 1.5], [30.0], None, [8.0], [42.0]]"]
+    lines = _run_ranks(tmp_path, SCRIPT)
+    assert [line for line in lines if line.startswith("RESULT")] == [
+        f"RESULT {r} 2 [3.0, 2.0] [1.5] [1.0] [1.0, 1.0] [[0.0, 0.0], [1.0, 10.0]] [{{'rank': 0}}, {{'rank': 1}}]"
+        for r in (0, 1)]
+    assert [line for line in lines if line.startswith("MORE")] == [
+        "MORE 0 [[0.0, 0.5, 1.0, 1.5], [3.0], [[0.0], [3.0]], [7.0], [0.0]]",
+        "MORE 1 [[0.0, 0.5, 1.0, 1.5], [30.0], None, [8.0], [42.0]]"]
 
 
 DDP_SCRIPT = r"""
@@ -136,20 +145,12 @@ print("RESULT", r, same_start, averaged, others[0] != others[1], list(model.stat
 """
 
 
-@pytest.mark.skipif(not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None,
-                    reason="the 'distributed' extra (mpi4py, openmpi) is not installed")
+@needs_mpi
 def test_distributed_data_parallel_averages_gradients(tmp_path):
     """Two ranks, other seeds and other data: DDP starts both from rank 0's weights, and each parameter's gradient
     is the mean of the ranks' local gradients; under no_sync they stay local; state_dict keys have 'module.'."""
-    script = tmp_path / "ddp.py"
-    script.write_text(DDP_SCRIPT)
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable))
-    out = subprocess.run([mpiexec, "--oversubscribe", "-n", "2", sys.executable, str(script)], env=env,
-                         capture_output=True, text=True, timeout=180)
-    assert out.returncode == 0, out.stderr[-2000:]
-    lines = sorted(line for line in out.stdout.splitlines() if line.startswith("RESULT"))
-    assert lines == [f"RESULT {r} True True True module.0.weight" for r in (0, 1)]
+    assert [line for line in _run_ranks(tmp_path, DDP_SCRIPT) if line.startswith("RESULT")] == [
+        f"RESULT {r} True True True module.0.weight" for r in (0, 1)]
 
 
 LAUNCHED = r"""
@@ -167,8 +168,7 @@ dist.barrier()                  # rank 0 waits here for a rank that will never c
 """
 
 
-@pytest.mark.skipif(not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None,
-                    reason="the 'distributed' extra (mpi4py, openmpi) is not installed")
+@needs_mpi
 def test_launcher_sets_torchruns_environment_and_ends_a_failed_job(tmp_path):
     script = tmp_path / "job.py"
     script.write_text(LAUNCHED)
@@ -211,19 +211,11 @@ print("SBN", r, type(sbn[0]).__name__, ok_out, ok_gx, ok_gw, ok_rs, flush=True)
 """
 
 
-@pytest.mark.skipif(not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None,
-                    reason="the 'distributed' extra (mpi4py, openmpi) is not installed")
+@needs_mpi
 def test_sync_batchnorm_on_two_ranks_is_batchnorm_of_the_whole_batch(tmp_path):
     """Each rank holds half the batch: outputs, input gradients, the ranks' summed weight gradients and the running
     variance equal BatchNorm's on the whole batch in one process."""
-    script = tmp_path / "sbn.py"
-    script.write_text(SYNC_BN)
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable))
-    out = subprocess.run([mpiexec, "--oversubscribe", "-n", "2", sys.executable, str(script)], env=env,
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert sorted(line for line in out.stdout.splitlines() if line.startswith("SBN")) == [
+    assert [line for line in _run_ranks(tmp_path, SYNC_BN) if line.startswith("SBN")] == [
         f"SBN {r} SyncBatchNorm True True True True" for r in (0, 1)]
 
 
@@ -289,19 +281,11 @@ print("EQUIV", r, opt_name, sys.argv[2], same, flush=True)
 """
 
 
-@pytest.mark.skipif(not dist.is_available() or shutil.which("mpiexec", path=os.path.dirname(sys.executable)) is None,
-                    reason="the 'distributed' extra (mpi4py, openmpi) is not installed")
+@needs_mpi
 @pytest.mark.parametrize("opt,mode", [("sgd", "plain"), ("adam", "plain"), ("sgd", "accumulate")])
 def test_two_ranks_train_like_one_process_with_the_whole_batch(tmp_path, opt, mode):
     """2 ranks x batch 4 for 3 steps (conv, SyncBatchNorm, linear; SGD with momentum or Adam; or, without
     BatchNorm, the last step accumulated from two halves under no_sync) end with the parameters of 1 process x
     batch 8 (float64)."""
-    script = tmp_path / "equiv.py"
-    script.write_text(EQUIVALENCE)
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable))
-    out = subprocess.run([mpiexec, "--oversubscribe", "-n", "2", sys.executable, str(script), opt, mode], env=env,
-                         capture_output=True, text=True, timeout=180)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert sorted(line for line in out.stdout.splitlines() if line.startswith("EQUIV")) == [
+    assert [line for line in _run_ranks(tmp_path, EQUIVALENCE, opt, mode) if line.startswith("EQUIV")] == [
         f"EQUIV {r} {opt} {mode} True" for r in (0, 1)]
