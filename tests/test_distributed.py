@@ -289,3 +289,42 @@ def test_two_ranks_train_like_one_process_with_the_whole_batch(tmp_path, opt, mo
     batch 8 (float64)."""
     assert [line for line in _run_ranks(tmp_path, EQUIVALENCE, opt, mode) if line.startswith("EQUIV")] == [
         f"EQUIV {r} {opt} {mode} True" for r in (0, 1)]
+
+
+SWEEP = r"""
+import numpy as np
+import tinygrad_fer as tg
+import tinygrad_fer.distributed as dist
+dist.init_process_group("mpi")
+r, n = dist.get_rank(), dist.get_world_size()
+bad = []
+for dtype in (np.float32, np.float64, np.int64):
+    for size in (0, 1, 7, 1000):
+        data = [np.random.default_rng([k, size]).integers(-5, 6, size).astype(dtype) for k in range(n)]
+        ops = {"sum": np.sum, "max": np.max, "min": np.min, "product": np.prod}
+        if dtype != np.int64:
+            ops["avg"] = np.mean
+        for op, ref in ops.items():
+            t = tg.tensor(data[r].copy())
+            dist.all_reduce(t, op=op)
+            want = ref(np.stack(data), axis=0).astype(dtype) if size else np.zeros(0, dtype)
+            if not np.allclose(t.numpy(), want) or t.numpy().dtype != dtype:
+                bad.append(("all_reduce", op, dtype.__name__, size))
+        t = tg.tensor(data[r].copy())
+        dist.broadcast(t, src=1)
+        if not np.array_equal(t.numpy(), data[1]):
+            bad.append(("broadcast", dtype.__name__, size))
+        out = [tg.tensor(np.zeros(size, dtype)) for _ in range(n)]
+        dist.all_gather(out, tg.tensor(data[r]))
+        if not all(np.array_equal(o.numpy(), d) for o, d in zip(out, data)):
+            bad.append(("all_gather", dtype.__name__, size))
+print("SWEEP", r, bad, flush=True)
+"""
+
+
+@needs_mpi
+def test_collectives_over_dtypes_and_sizes_match_numpy(tmp_path):
+    """all_reduce (every op), broadcast and all_gather on float32, float64 and int64 tensors of 0, 1, 7 and 1000
+    elements, against NumPy's computation of the same result."""
+    assert [line for line in _run_ranks(tmp_path, SWEEP) if line.startswith("SWEEP")] == [
+        f"SWEEP {r} []" for r in (0, 1)]
