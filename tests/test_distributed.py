@@ -328,3 +328,36 @@ def test_collectives_over_dtypes_and_sizes_match_numpy(tmp_path):
     elements, against NumPy's computation of the same result."""
     assert [line for line in _run_ranks(tmp_path, SWEEP) if line.startswith("SWEEP")] == [
         f"SWEEP {r} []" for r in (0, 1)]
+
+
+KILLED = r"""
+import os, signal
+import tinygrad_fer.distributed as dist
+dist.init_process_group("mpi")
+if dist.get_rank() == 1:
+    os.kill(os.getpid(), signal.SIGKILL)
+dist.barrier()
+"""
+
+LATE = r"""
+import datetime, time
+from mpi4py import MPI
+import tinygrad_fer.distributed as dist
+if MPI.COMM_WORLD.Get_rank() == 1:
+    time.sleep(120)                       # never joins in time
+dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=2))
+dist.barrier()
+"""
+
+
+@needs_mpi
+@pytest.mark.parametrize("case,message", [(KILLED, "rank 1"), (LATE, "rank 0: timed out after 2 s waiting for the "
+                                                                     "other 1 rank(s) to join init_process_group")])
+def test_launcher_ends_the_job_when_a_rank_is_killed_or_never_joins(tmp_path, case, message):
+    import time
+    script = tmp_path / "job.py"
+    script.write_text(case)
+    t = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "tinygrad_fer.distributed.run", "--nproc-per-node", "2", str(script)],
+                       capture_output=True, text=True, timeout=90, cwd=tmp_path)
+    assert r.returncode != 0 and message in r.stdout + r.stderr and time.monotonic() - t < 60

@@ -54,7 +54,21 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     if (want_size, want_rank) != (comm.Get_size(), comm.Get_rank()):
         raise RuntimeError(f"world_size={want_size}, rank={want_rank} do not match MPI's {comm.Get_size()} ranks "
                            f"(this is rank {comm.Get_rank()}): start the job with mpiexec -n {want_size}")
+    _join(comm, timeout)
     _state["comm"] = comm
+
+
+def _join(comm, timeout):
+    """Wait for every rank to reach init_process_group, at most `timeout` (a timedelta or seconds; PyTorch's
+    default 30 minutes): MPI's own collectives never time out, so a rank that never comes would hang the rest."""
+    import time
+    seconds = 1800.0 if timeout is None else getattr(timeout, "total_seconds", lambda: float(timeout))()
+    request, deadline = comm.Ibarrier(), time.monotonic() + seconds
+    while not request.Test():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"rank {comm.Get_rank()}: timed out after {seconds:g} s waiting for the other "
+                               f"{comm.Get_size() - 1} rank(s) to join init_process_group")
+        time.sleep(0.001)
 
 
 def destroy_process_group(group=None):
