@@ -10,7 +10,6 @@ How a node's rule is run (autograd.Function):
 - any other rule computes its gradient on raw arrays and marks it once differentiable: differentiating that gradient
   raises PyTorch's "does not support double backward" error, never a silent zero.
 """
-import numpy as np
 
 from .. import grad_mode
 from .._array_facade import A, GraphBackend, T
@@ -60,7 +59,7 @@ class GraphCtx:
     @property
     def saved_tensors(self):
         ts = saved_as_tensors(self._node)
-        return tuple(A(t) if self._face and isinstance(t, Tensor) else t for t in ts) if self._face else ts
+        return tuple(A(t) if isinstance(t, Tensor) else t for t in ts) if self._face else ts
 
 
 def graph_backward(node, g):
@@ -90,7 +89,7 @@ def _once_differentiable(node, g):
         if o is None:
             res.append(None)
             continue
-        t = Tensor(o) if isinstance(o, np.ndarray) or not isinstance(o, Tensor) else o
+        t = o if isinstance(o, Tensor) else Tensor(o)
         if edges:
             t._ctx, t._rg = NoDoubleBackward.of(node, edges, t), True
         res.append(t)

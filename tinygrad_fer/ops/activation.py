@@ -6,12 +6,11 @@ import math
 
 import numpy as np
 
-from .. import backend
+from .. import backend, dtypes
 from ..tensor import Tensor
 from .elementwise import _elu, _maybe_inplace, _unary, sigmoid, softplus, tanh, where
 from .reduce import softmax as _softmax
 
-_TORCH_DTYPE = {"bool": "Bool", "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}
 
 
 def _check(input, fn, kernel):
@@ -22,7 +21,7 @@ def _check(input, fn, kernel):
 
 
 def _dtype_name(t):
-    return _TORCH_DTYPE.get(t.dtype.name, t.dtype.name)
+    return dtypes.scalar_type_name(t._array.dtype)
 
 
 # ---- gelu ----------------------------------------------------------------------------------------

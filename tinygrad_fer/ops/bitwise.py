@@ -9,7 +9,8 @@ from .elementwise import _arr, _binary_operands, _xp
 def _refuse_float(kernel, *xs):
     for x in xs:
         if isinstance(x, Tensor) and x._array.dtype.kind == "f":
-            raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{dtypes.scalar_type_name(x._array.dtype)}'")
+            name = dtypes.scalar_type_name(x._array.dtype)
+            raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{name}'")
         if isinstance(x, float):
             raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for 'Float'")
 
@@ -35,11 +36,7 @@ def bitwise_not(input):
 def _shift(name, kernel, ufunc):
     def op(input, other):
         _refuse_float(kernel, input, other)
-        a, b = _binary_operands(input, other)
-        if not isinstance(a, Tensor):
-            a = Tensor(b._be.xp.asarray(a, dtype=b._array.dtype))
-        if not isinstance(b, Tensor):
-            b = Tensor(a._be.xp.asarray(b, dtype=a._array.dtype))
+        a, b = _binary_operands(input, other)    # integer or bool operands: both come back as tensors
         x, s = a._array, b._array
         kind = x.dtype.kind
         if kind == "b":

@@ -125,7 +125,6 @@ class Conv2d(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         be = ctx.be
-        xp = be.xp
         need = ctx.needs_input_grad
         if ctx.direct:
             gx, gw, gb = _direct_backward(be, x, w, grad, ctx.window, need)

@@ -10,6 +10,7 @@ from ..tensor import Tensor, zeros
 from ..window import out_size
 from .conv import _check_float, _pair
 from .movement import pad as _pad
+from .pool import _adaptive_size as _adaptive_size_nd, _avg_matrix, _bounds
 
 _N = 3
 
@@ -190,17 +191,9 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return out.squeeze(0) if unbatched else out
 
 
-def _avg_matrix(n, o, dtype):
-    start, end = (np.arange(o) * n) // o, -((-(np.arange(o) + 1) * n) // o)
-    j = np.arange(n)
-    inside = (j[None, :] >= start[:, None]) & (j[None, :] < end[:, None])
-    return (inside / (end - start)[:, None]).astype(dtype)
-
-
 def _adaptive_size(fn, x, output_size):
-    size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * _N
-    size = tuple(x.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
-    if len(size) != _N or min(size) < 1:
+    size = _adaptive_size_nd(fn, x, output_size, _N)
+    if min(size) < 1:    # every 3-D window here holds at least one pixel
         raise RuntimeError(f"{fn}(): output_size must be 3 positive sizes, got {output_size}")
     return size
 
@@ -213,7 +206,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     size = _adaptive_size(fn, x, output_size)
     coords = []
     for n, o in zip(x.shape[2:], size):
-        start, end = (np.arange(o) * n) // o, -((-(np.arange(o) + 1) * n) // o)
+        start, end = _bounds(np, n, o)
         k = int((end - start).max())
         coords.append(np.minimum(start[:, None] + np.arange(k)[None, :], end[:, None] - 1))
     return _max_of(_gather(x, size, coords, 0.0), size, coords, x.shape[2:], unbatched, return_indices)
@@ -225,7 +218,7 @@ def adaptive_avg_pool3d(input, output_size):
     size = _adaptive_size(fn, x, output_size)
     out = x
     for i, o in enumerate(size):   # separable: average along each axis in turn
-        a = Tensor(x._be.xp.asarray(_avg_matrix(x.shape[2 + i], o, x._array.dtype)))
+        a = Tensor(x._be.xp.asarray(_avg_matrix(np, x.shape[2 + i], o, x._array.dtype)))
         out = out.movedim(2 + i, -1).matmul(a.T).movedim(-1, 2 + i)
     return out.squeeze(0) if unbatched else out
 

@@ -3,8 +3,8 @@ result is smallest relative to its inputs first, as opt_einsum's greedy path), s
 never builds the full outer product, each pair as one batched matrix product (BLAS); each gradient is the einsum of
 the output's gradient with the other operands.
 """
-import numpy as np
 
+from .. import dtypes
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -149,9 +149,8 @@ def _dtypes_like_torch(operands, ins, out):
     if len(names) > 1:
         a = operands[0].dtype
         b = next(t.dtype for t in operands if t.dtype is not a)
-        name = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "float32": "Float",
-                "float64": "Double", "float16": "Half", "bool": "Bool"}
-        raise RuntimeError(f"expected scalar type {name.get(a.name, a.name)} but found {name.get(b.name, b.name)}")
+        raise RuntimeError(f"expected scalar type {dtypes.scalar_type_name(a.np)} but found "
+                           f"{dtypes.scalar_type_name(b.np)}")
     if operands[0].dtype.name == "bool":
         shared = {k for i, lb in enumerate(ins) for k in lb if k not in out
                   and any(k in o for j, o in enumerate(ins) if j != i)}

@@ -836,6 +836,6 @@ class ElementwiseMethods(MathMethods):
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "clamp",
            "maximum", "minimum", "where", "relu", "sigmoid", "tanh", "log1p", "expm1", "sign", "isnan", "isinf",
            "isfinite", "floor", "ceil", "round", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
-           "logical_not", "logical_xor", "allclose", "isclose", "equal", "reciprocal", "square", "remainder", "fmod", "floor_divide",
-           "log2"]
+           "logical_not", "logical_xor", "allclose", "isclose", "equal", "reciprocal", "square", "remainder", "fmod",
+           "floor_divide", "log2"]
 __all__ += _math_all

@@ -14,12 +14,10 @@ from .elementwise import _binary_operands, _rounding, _sign, _unary
 from .inplace import _inplace_of
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
-_TORCH_NAMES = {"b": "Bool", "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}
 
 
 def _not_implemented(kernel, dt):
-    name = _TORCH_NAMES["b"] if dt.kind == "b" else _TORCH_NAMES.get(dt.name, dt.name)
-    return NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{name}'")
+    return NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{dtypes.scalar_type_name(dt)}'")
 
 
 def _float_kernel(kernel, fwd):
@@ -293,7 +291,7 @@ def lerp(input, end, weight):
     dt = input._array.dtype
     if dt.kind != "f":
         raise NotImplementedError(f"\"lerp_kernel_{'tensor' if isinstance(weight, Tensor) else 'scalar'}\" not "
-                                  f"implemented for '{_TORCH_NAMES['b'] if dt.kind == 'b' else _TORCH_NAMES[dt.name]}'")
+                                  f"implemented for '{dtypes.scalar_type_name(dt)}'")
     for what, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t._array.dtype != dt:
             c = dict(float16="c10::Half", float32="float", float64="double", bfloat16="c10::BFloat16")

@@ -2,6 +2,7 @@
 cross-entropy over it, and the two binary cross-entropies. nn.functional re-exports them and composes the others."""
 import numpy as np
 
+from .. import dtypes
 from ..autograd import Function
 from ..tensor import Tensor
 from .elementwise import _sigmoid_fwd, where
@@ -172,10 +173,7 @@ def _float_input(input, kernel):
     """PyTorch's kernels exist for floating inputs only (the error an integer input met in .mean() before the
     reduction moved inside the node)."""
     if not input.dtype.is_floating_point:
-        from .elementwise_math import _TORCH_NAMES
-        dt = input._array.dtype
-        name = _TORCH_NAMES["b"] if dt.kind == "b" else _TORCH_NAMES.get(dt.name, dt.name)
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(input._array.dtype)}'")
 
 
 def _reduce_inside(ctx, loss, reduction):

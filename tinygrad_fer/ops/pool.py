@@ -109,17 +109,18 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return AvgPool2d.apply(input, win, ceil_mode, count_include_pad, divisor_override)
 
 
-def _adaptive_size(fn, x, output_size):
+def _adaptive_size(fn, x, output_size, n=2):
+    """The output size of an n-d adaptive pool (an int, or n ints where None keeps the input's size)."""
     if isinstance(output_size, (tuple, list)):
-        if len(output_size) != 2:
-            raise RuntimeError(f"{fn}(): output_size must have 2 elements, but got {list(output_size)}")
-        size = tuple(x.shape[-2 + i] if v is None else v for i, v in enumerate(output_size))
+        if len(output_size) != n:
+            raise RuntimeError(f"{fn}(): output_size must have {n} elements, but got {list(output_size)}")
+        size = tuple(x.shape[-n + i] if v is None else v for i, v in enumerate(output_size))
     elif output_size is None:
-        size = tuple(x.shape[-2:])
+        size = tuple(x.shape[-n:])
     else:
-        size = (output_size, output_size)
+        size = (output_size,) * n
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in size):
-        raise TypeError(f"{fn}(): output_size must be an int or a tuple of 2 ints (or None), got {output_size!r}")
+        raise TypeError(f"{fn}(): output_size must be an int or a tuple of {n} ints (or None), got {output_size!r}")
     if min(size) < 0:
         raise RuntimeError(f"{fn}(): elements of output_size must be greater than or equal to 0 but received "
                            f"{list(size)}")

@@ -7,15 +7,12 @@ from fractions import Fraction
 
 import numpy as np
 
+from .. import dtypes
 from ..tensor import Tensor, _dim
 
-# PyTorch's names for dtypes in its "not implemented for" messages
-_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "bool": "Bool", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}
-
-
 def _torch_name(a):
-    return _TORCH_NAMES.get(a.dtype.name, a.dtype.name)
+    """PyTorch's name for an array's dtype in its messages (Float, Long, ...)."""
+    return dtypes.scalar_type_name(a.dtype)
 
 
 def _need_tensor(x, fn, arg="input"):
@@ -287,7 +284,8 @@ def _edges(xp, col, bins, lo_hi, dim, dtype):
             raise RuntimeError(f"torch.histogram(): bins must be > 0, but got 0 for dimension {dim}")
         if edges.dtype != dtype:
             raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have the same dtype, but got "
-                               f"input with dtype {_TORCH_NAMES[dtype.name].lower()} and bins for dimension {dim} "
+                               f"input with dtype {dtypes.scalar_type_name(dtype).lower()} and bins for dimension "
+                               f"{dim} "
                                f"with dtype {_torch_name(edges).lower()}")
         return edges, False
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)):
