@@ -349,6 +349,10 @@ class GraphBackend:
     def relu_backward(g, out):
         return A(_tg().where(T(out) > 0, T(g), 0.0))
 
+    @staticmethod
+    def sigmoid_backward(g, out):
+        return A(T(g) * T(out) * (1 - T(out)))
+
     def max_pool2d_backward(self, g, idx, x_shape):
         """Each gradient to its window's arg-max pixel: a scatter, whose own gradient gathers from those pixels."""
         from .ops.index import scatter_into

@@ -106,6 +106,10 @@ class Backend(ABC):
         """The logistic function of a float array, overflow-free."""
         return kernels_ref.sigmoid(x, xp=self.xp)
 
+    def sigmoid_backward(self, grad, out):
+        """grad * out * (1 - out): the gradient through the logistic function, from its output."""
+        return kernels_ref.sigmoid_backward(grad, out)
+
     def relu(self, x):
         """max(x, 0) with PyTorch's -0.0 and NaN (both pass)."""
         return kernels_ref.relu(x, xp=self.xp)

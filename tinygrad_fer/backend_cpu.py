@@ -284,6 +284,14 @@ def _sigmoid_nb(x, out):
 
 
 @kernel
+def _sigmoid_backward_nb(g, out, gx, one):
+    # `one` in the arrays' dtype: a literal 1 would make (1 - out) float64, rounding otherwise than kernels_ref's
+    gf, of, xf = g.reshape(g.size), out.reshape(out.size), gx.reshape(gx.size)
+    for i in prange(gf.size):
+        xf[i] = gf[i] * of[i] * (one - of[i])
+
+
+@kernel
 def _relu_backward_nb(g, out, gx):
     gf, of, xf = g.reshape(g.size), out.reshape(out.size), gx.reshape(gx.size)
     for i in prange(gf.size):
@@ -512,8 +520,19 @@ class CPUBackend(Backend):
         if x.dtype not in _FLOATS:
             return super().sigmoid(x)
         out = np.empty(x.shape, x.dtype)
-        _elementwise(_sigmoid_nb, x.size, _c(x), out)
+        if x.dtype == np.float32:
+            from . import simd_kernels
+            _elementwise(simd_kernels.sigmoid, x.size, _c(x), out)
+        else:
+            _elementwise(_sigmoid_nb, x.size, _c(x), out)
         return out
+
+    def sigmoid_backward(self, grad, out):
+        if grad.dtype not in _FLOATS or grad.dtype != out.dtype:
+            return super().sigmoid_backward(grad, out)
+        gx = np.empty(grad.shape, grad.dtype)
+        _elementwise(_sigmoid_backward_nb, gx.size, _c(grad), _c(out), gx, grad.dtype.type(1))
+        return gx
 
     def relu_backward(self, grad, out):
         if grad.dtype not in _FLOATS or grad.dtype != out.dtype:

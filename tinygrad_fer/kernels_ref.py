@@ -82,6 +82,10 @@ def sigmoid(x, *, xp=np):
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def sigmoid_backward(grad, out):
+    return grad * out * (1 - out)
+
+
 def relu(x, *, xp=np):
     """PyTorch's: -0.0 and NaN pass through."""
     return xp.maximum(x, 0) if x.dtype.kind != "f" else xp.where(x < 0, x.dtype.type(0), x)

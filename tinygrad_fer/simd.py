@@ -142,3 +142,43 @@ def vmaxarg(typingctx, best, arg, v, a):
         return context.make_tuple(builder, sig.return_type,
                                   [builder.select(win, v, best), builder.select(win, a, arg)])
     return types.UniTuple(f32x8, 2)(best, arg, v, a), codegen
+
+
+def _call(builder, name, *args):
+    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_VEC, [_VEC] * len(args)), name)
+    return builder.call(fn, args)
+
+
+def _splat(c):
+    return ir.Constant(_VEC, [float(c)] * 8)
+
+
+def _exp_ir(builder, x):
+    # Cody-Waite reduction x = n ln2 + r and Cephes' degree-6 polynomial for e^r on |r| <= ln2/2 (about 1 ulp);
+    # 2^n is built from its exponent bits in two halves, so n from -150 to 128 gives denormals and inf without a
+    # test. Clamping keeps the float-to-int conversion defined; NaN is put back at the end (minnum drops it).
+    vi = ir.VectorType(_I32, 8)
+    xc = _call(builder, "llvm.maxnum.v8f32", _call(builder, "llvm.minnum.v8f32", x, _splat(89.0)), _splat(-104.0))
+    n = _call(builder, "llvm.floor.v8f32", _call(builder, "llvm.fmuladd.v8f32", xc, _splat(1.44269504088896341),
+                                                 _splat(0.5)))
+    r = _call(builder, "llvm.fmuladd.v8f32", n, _splat(-0.693359375), xc)
+    r = _call(builder, "llvm.fmuladd.v8f32", n, _splat(2.12194440e-4), r)
+    p = _splat(1.9875691500e-4)
+    for c in (1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1):
+        p = _call(builder, "llvm.fmuladd.v8f32", p, r, _splat(c))
+    y = builder.fadd(_call(builder, "llvm.fmuladd.v8f32", p, builder.fmul(r, r), r), _splat(1.0))
+    ni = builder.fptosi(n, vi)
+    n1 = builder.ashr(ni, ir.Constant(vi, [1] * 8))
+    bias, shift = ir.Constant(vi, [127] * 8), ir.Constant(vi, [23] * 8)
+    s1 = builder.bitcast(builder.shl(builder.add(n1, bias), shift), _VEC)
+    s2 = builder.bitcast(builder.shl(builder.add(builder.sub(ni, n1), bias), shift), _VEC)
+    return builder.select(builder.fcmp_unordered("uno", x, x), x, builder.fmul(builder.fmul(y, s1), s2))
+
+
+@intrinsic
+def vsigmoid(typingctx, v):
+    """1 / (1 + e^-v) lane by lane (e^-v = inf below -89 gives 0: no sign split needed, unlike NumPy's warnings)"""
+    def codegen(context, builder, sig, args):
+        e = _exp_ir(builder, builder.fneg(args[0]))
+        return builder.fdiv(_splat(1.0), builder.fadd(_splat(1.0), e))
+    return f32x8(v), codegen

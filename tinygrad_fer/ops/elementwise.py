@@ -522,7 +522,7 @@ rsqrt = _unary("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, g, x, o: -0.5 *
 relu = _unary("relu", lambda be, x: be.relu(x), lambda be, g, x, o: be.relu_backward(g, o), float_only=False,
               kernel=True)
 tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda xp, g, x, o: g * (1 - o * o))
-sigmoid = _unary("sigmoid", lambda be, x: be.sigmoid(x), lambda be, g, x, o: g * o * (1 - o), kernel=True)
+sigmoid = _unary("sigmoid", lambda be, x: be.sigmoid(x), lambda be, g, x, o: be.sigmoid_backward(g, o), kernel=True)
 _leaky_relu = _unary("leaky_relu", lambda xp, x, slope: xp.where(x > 0, x, x * slope),
                      lambda xp, g, x, o, slope: xp.where(x > 0, g, g * slope), saves="x", n_params=1)
 _elu = _unary("elu", lambda xp, x, alpha: xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0))),
