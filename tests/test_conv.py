@@ -104,11 +104,12 @@ def test_conv2d_direct(n, c, m, k, d, hw, same, bias, x_grad, seed, special, int
 
 @settings(max_examples=15, deadline=None)
 @given(n=st.integers(1, 3), c=st.sampled_from([64, 70]), m=st.sampled_from([64, 65]), p=st.integers(0, 2),
-       hw=st.tuples(st.integers(1, 9), st.integers(1, 9)), bias=st.booleans(), seed=st.integers(0, 2 ** 31),
+       hw=st.tuples(st.integers(1, 9), st.integers(1, 6)), bias=st.booleans(), seed=st.integers(0, 2 ** 31),
        special=SPECIALS, into=st.sets(st.sampled_from("xw")))
 def test_conv2d_winograd(n, c, m, p, hw, bias, seed, special, into):
-    """3x3, stride 1, >= 64 channels, float32: forward and input gradient by Winograd's F(2x2, 3x3) (odd and even
-    sizes, every padding it takes), against PyTorch; NaN or inf operands take the direct kernels instead."""
+    """3x3, stride 1, >= 64 channels, rows of <= 8 outputs, float32: forward and input gradient by Winograd's
+    F(2x2, 3x3) (odd and even sizes, every padding it takes), against PyTorch; NaN or inf operands take the direct
+    kernels instead."""
     from tinygrad_fer import winograd
     assume(hw[0] + 2 * p >= 3 and hw[1] + 2 * p >= 3)
     rng = np.random.default_rng(seed)

@@ -15,7 +15,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
 import tinygrad_fer
 from tinygrad_fer import kernels_ref
@@ -122,8 +122,8 @@ def _col2im(draw):
 
 def _direct_window(draw):
     """What the direct convolution is built for (stride 1, windows of 3x3 and more) and its tiling depends on
-    (widths past one and two 16-output tiles, output channels not a multiple of 6 or 16, batches past 4-image
-    blocks), and beyond it (small windows, stride 2, more padding), where a backend falls back or must still agree."""
+    (widths past one and two 16-output tiles, heights not a multiple of 3, output channels not a multiple of 6, 8
+    or 16, batches past 4-image blocks), and beyond it (small windows, stride 2, more padding), where a backend falls back or must still agree."""
     kh, kw = draw(st.sampled_from([(3, 3), (5, 5), (3, 5), (4, 3), (7, 2), (1, 9), (1, 1), (2, 2)]))
     sh, sw = draw(st.sampled_from([(1, 1), (1, 1), (1, 1), (2, 1)]))
     dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
@@ -405,6 +405,27 @@ def test_float32_sigmoid_within_an_ulp_or_two_everywhere():
     special = backend_cpu.sigmoid(np.array([np.nan, np.inf, -np.inf, 0, 1e-30, 5], np.float32))
     np.testing.assert_array_equal(special[:4], [np.nan, 1, 0, 0.5])
     assert special[4] == 0.5 and special[5] == np.float32(1 / (1 + np.exp(-5.0)))
+
+
+@given(data=st.data())
+def test_simd_convolution_widths_agree_to_the_bit(data):
+    """The 16-wide kernels (AVX-512 CPUs) and the 8-wide ones (elsewhere) sum in the same order: the same bits, both
+    forward and weight gradient, whichever this machine runs."""
+    from tinygrad_fer import simd_kernels
+    xs, ws, win = _direct_window(data.draw)
+    assume(win.sh == win.sw == 1)
+    special = data.draw(SPECIALS)
+    x, w, b = (_array(data.draw, s, np.float32, special)(backend_cpu) for s in (xs, ws, ws[:1]))
+    g = _array(data.draw, (xs[0], ws[0]) + win.out_size(*xs[2:]), np.float32, special)(backend_cpu)
+    wide = simd_kernels.WIDE
+    try:
+        got = []
+        for simd_kernels.WIDE in (False, True):
+            got.append((simd_kernels.conv2d(x, w, b, win), simd_kernels.conv2d_weight_grad(x, g, win)))
+    finally:
+        simd_kernels.WIDE = wide
+    for narrow, wider in zip(*got):
+        np.testing.assert_array_equal(narrow, wider)
 
 
 def test_default_max_pool_backward_takes_an_empty_batch():

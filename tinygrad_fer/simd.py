@@ -13,79 +13,144 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, models, register_model
 
-_VEC = ir.VectorType(ir.FloatType(), 8)
 _I32 = ir.IntType(32)
 
 
-class F32x8(types.Type):
-    def __init__(self):
-        super().__init__(name="f32x8")
+class F32xN(types.Type):
+    def __init__(self, width):
+        self.width = width
+        super().__init__(name=f"f32x{width}")
 
 
-f32x8 = F32x8()
+f32x8, f32x16 = F32xN(8), F32xN(16)
+_VEC, _VEC16 = ir.VectorType(ir.FloatType(), 8), ir.VectorType(ir.FloatType(), 16)
 
 
-@register_model(F32x8)
-class _F32x8Model(models.PrimitiveModel):
+@register_model(F32xN)
+class _F32xNModel(models.PrimitiveModel):
     def __init__(self, dmm, fe_type):
-        super().__init__(dmm, fe_type, _VEC)
+        super().__init__(dmm, fe_type, ir.VectorType(ir.FloatType(), fe_type.width))
 
 
-def _vec_ptr(context, builder, arr_type, arr, idx):
+def _vec_ptr(context, builder, arr_type, arr, idx, vec=_VEC):
     data = context.make_array(arr_type)(context, builder, arr).data
-    return builder.bitcast(builder.gep(data, [idx]), _VEC.as_pointer())
+    return builder.bitcast(builder.gep(data, [idx]), vec.as_pointer())
 
 
 def _float32_array(arr):
     return isinstance(arr, types.Array) and arr.dtype == types.float32 and arr.ndim == 1
 
 
+def _zero(ty):
+    return lambda context, builder, sig, args: ir.Constant(ir.VectorType(ir.FloatType(), ty.width), [0.0] * ty.width)
+
+
+def _splat_codegen(ty):
+    def codegen(context, builder, sig, args):
+        vec = ir.VectorType(ir.FloatType(), ty.width)
+        one = builder.insert_element(ir.Constant(vec, None), args[0], ir.Constant(_I32, 0))
+        return builder.shuffle_vector(one, ir.Constant(vec, None), ir.Constant(ir.VectorType(_I32, ty.width),
+                                                                               [0] * ty.width))
+    return codegen
+
+
+def _load_codegen(ty):
+    vec = ir.VectorType(ir.FloatType(), ty.width)
+    return lambda context, builder, sig, args: builder.load(
+        _vec_ptr(context, builder, sig.args[0], args[0], args[1], vec), align=4)
+
+
+def _call(builder, name, *args):
+    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(args[0].type, [a.type for a in args]), name)
+    return builder.call(fn, args)
+
+
+def _splat(c):
+    return ir.Constant(_VEC, [float(c)] * 8)
+
+
 @intrinsic
 def vzero(typingctx):
     """(0, ..., 0)"""
-    return f32x8(), lambda context, builder, sig, args: ir.Constant(_VEC, [0.0] * 8)
+    return f32x8(), _zero(f32x8)
+
+
+@intrinsic
+def vzero16(typingctx):
+    """(0, ..., 0), 16 lanes"""
+    return f32x16(), _zero(f32x16)
 
 
 @intrinsic
 def vsplat(typingctx, v):
     """(v, ..., v) from a float32 scalar"""
-    if v != types.float32:
-        return None
+    return (f32x8(v), _splat_codegen(f32x8)) if v == types.float32 else None
 
-    def codegen(context, builder, sig, args):
-        one = builder.insert_element(ir.Constant(_VEC, None), args[0], ir.Constant(_I32, 0))
-        return builder.shuffle_vector(one, ir.Constant(_VEC, None), ir.Constant(ir.VectorType(_I32, 8), [0] * 8))
-    return f32x8(v), codegen
+
+@intrinsic
+def vsplat16(typingctx, v):
+    """(v, ..., v) from a float32 scalar, 16 lanes"""
+    return (f32x16(v), _splat_codegen(f32x16)) if v == types.float32 else None
 
 
 @intrinsic
 def vload(typingctx, arr, idx):
     """arr[idx:idx + 8] of a flat float32 array"""
-    if not _float32_array(arr):
-        return None
-    return f32x8(arr, idx), lambda context, builder, sig, args: builder.load(
-        _vec_ptr(context, builder, sig.args[0], args[0], args[1]), align=4)
+    return (f32x8(arr, idx), _load_codegen(f32x8)) if _float32_array(arr) else None
+
+
+@intrinsic
+def vload16(typingctx, arr, idx):
+    """arr[idx:idx + 16] of a flat float32 array"""
+    return (f32x16(arr, idx), _load_codegen(f32x16)) if _float32_array(arr) else None
 
 
 @intrinsic
 def vstore(typingctx, arr, idx, v):
-    """arr[idx:idx + 8] = v"""
-    if not _float32_array(arr):
+    """arr[idx:idx + width] = v"""
+    if not _float32_array(arr) or not isinstance(v, F32xN):
         return None
 
     def codegen(context, builder, sig, args):
-        builder.store(args[2], _vec_ptr(context, builder, sig.args[0], args[0], args[1]), align=4)
+        vec = ir.VectorType(ir.FloatType(), sig.args[2].width)
+        builder.store(args[2], _vec_ptr(context, builder, sig.args[0], args[0], args[1], vec), align=4)
         return context.get_dummy_value()
     return types.void(arr, idx, v), codegen
 
 
 @intrinsic
+def vstore_n(typingctx, arr, idx, v, count):
+    """arr[idx:idx + count] = v[:count], lanes past count untouched (a masked store: nothing past them is written)"""
+    if not _float32_array(arr) or not isinstance(v, F32xN):
+        return None
+
+    def codegen(context, builder, sig, args):
+        width = sig.args[2].width
+        vec, mask_ty = ir.VectorType(ir.FloatType(), width), ir.VectorType(ir.IntType(1), width)
+        count = builder.trunc(args[3], _I32) if args[3].type.width > 32 else args[3]
+        lanes = ir.Constant(ir.VectorType(_I32, width), list(range(width)))
+        counts = builder.shuffle_vector(builder.insert_element(ir.Constant(ir.VectorType(_I32, width), None), count,
+                                                               ir.Constant(_I32, 0)),
+                                        ir.Constant(ir.VectorType(_I32, width), None),
+                                        ir.Constant(ir.VectorType(_I32, width), [0] * width))
+        mask = builder.icmp_signed("<", lanes, counts)
+        ptr = _vec_ptr(context, builder, sig.args[0], args[0], args[1], vec)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [
+            vec, vec.as_pointer(), _I32, mask_ty]), f"llvm.masked.store.v{width}f32.p0")
+        builder.call(fn, [args[2], ptr, ir.Constant(_I32, 4), mask])
+        return context.get_dummy_value()
+    return types.void(arr, idx, v, count), codegen
+
+
+@intrinsic
 def vfma(typingctx, a, b, c):
     """a * b + c, fused where the CPU has FMA"""
+    if not (isinstance(a, F32xN) and a == b == c):
+        return None
+
     def codegen(context, builder, sig, args):
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_VEC, [_VEC] * 3), "llvm.fmuladd.v8f32")
-        return builder.call(fn, args)
-    return f32x8(a, b, c), codegen
+        return _call(builder, f"llvm.fmuladd.v{a.width}f32", *args)
+    return a(a, b, c), codegen
 
 
 @intrinsic
@@ -98,7 +163,8 @@ def vget(typingctx, v, i):
 @intrinsic
 def vadd(typingctx, a, b):
     """a + b"""
-    return f32x8(a, b), lambda context, builder, sig, args: builder.fadd(args[0], args[1])
+    return (a(a, b), lambda context, builder, sig, args: builder.fadd(args[0], args[1])) \
+        if isinstance(a, F32xN) and a == b else None
 
 
 @intrinsic
@@ -142,15 +208,6 @@ def vmaxarg(typingctx, best, arg, v, a):
         return context.make_tuple(builder, sig.return_type,
                                   [builder.select(win, v, best), builder.select(win, a, arg)])
     return types.UniTuple(f32x8, 2)(best, arg, v, a), codegen
-
-
-def _call(builder, name, *args):
-    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_VEC, [_VEC] * len(args)), name)
-    return builder.call(fn, args)
-
-
-def _splat(c):
-    return ir.Constant(_VEC, [float(c)] * 8)
 
 
 def _exp_ir(builder, x):
