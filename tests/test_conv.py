@@ -119,6 +119,12 @@ def test_conv2d_winograd(n, c, m, p, hw, bias, seed, special, into):
     assert winograd.applies(x, w, b, win) == bool(np.isfinite(x).all() and np.isfinite(w).all())
     compare(lambda *a: conv2d(*a, padding=p), lambda *a: F.conv2d(*a, padding=p), [x, w, b] if bias else [x, w],
             scale=_scale(np.float32), oracle_dtype=_oracle(dict(special=special), np.float32))
+    if np.isfinite(x).all():    # the Winograd weight gradient, which CPUs without AVX-512 take (others: direct)
+        g = rng.standard_normal((n, m, hw[0] + 2 * p - 2, hw[1] + 2 * p - 2)).astype(np.float32)
+        want = torch.nn.grad.conv2d_weight(torch.from_numpy(x).double(), w.shape, torch.from_numpy(g).double(),
+                                           padding=p).numpy()
+        np.testing.assert_allclose(winograd.conv2d_weight_grad(x, g, win), want, rtol=1e-4,
+                                   atol=1e-4 * np.sqrt(n * g[0, 0].size) * _scale(np.float32))
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")   # PyTorch's note about its own padded copy

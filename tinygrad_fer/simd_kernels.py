@@ -209,12 +209,15 @@ def conv2d_weight_grad(x, grad, win):
     n, c, h, wd = x.shape
     m, oh, ow = grad.shape[1:]
     row = wd + 2 * pw       # every tap of every output stays inside the padded image: no slack needed
-    taps = _TAPS16 if WIDE else 5       # taps summed at a time
-    mq, tap_groups = -(-m // 16) * 16, -(-(kh * kw) // taps)
+    if WIDE:    # taps summed 9 at a time, output channels 16 or 32 (one or two vectors) at a time
+        taps, lanes, fn = _TAPS16, 16 if m <= 16 else 32, _weight_grad16_nb if m <= 16 else _weight_grad32_nb
+    else:
+        taps, lanes, fn = 5, 16, _weight_grad_nb
+    mq, tap_groups = -(-m // lanes) * lanes, -(-(kh * kw) // taps)
     gt = np.empty((n, oh, ow, mq), np.float32)
     _channels_last_nb(np.ascontiguousarray(grad), gt)
-    part = np.empty((-(-n // _NB), mq // 16, c, tap_groups, taps, 16), np.float32)
-    (_weight_grad16_nb if WIDE else _weight_grad_nb)(_on_grid(x, ph, pw, row), gt, row, kh, kw, dh, dw, part)
+    part = np.empty((-(-n // _NB), mq // lanes, c, tap_groups, taps, lanes), np.float32)
+    fn(_on_grid(x, ph, pw, row), gt, row, kh, kw, dh, dw, part)
     gw = part.sum(axis=0, dtype=np.float32).transpose(0, 4, 1, 2, 3).reshape(mq, c, tap_groups * taps)
     return np.ascontiguousarray(gw[:m, :, :kh * kw]).reshape(m, c, kh, kw)
 
@@ -350,6 +353,57 @@ def _weight_grad16_nb(xq, gt, row, kh, kw, dh, dw, part):
         o = (((blk * mg + p) * c_ + c) * tap_groups + q) * _TAPS16 * 16
         for s, v in enumerate((a0, a1, a2, a3, a4, a5, a6, a7, a8)):
             vstore(pf, _u(o + s * 16), v)
+
+
+@kernel
+def _weight_grad32_nb(xq, gt, row, kh, kw, dh, dw, part):
+    # _weight_grad16_nb with 32 output channels (two vectors) a task, for M > 16: each broadcast input pixel feeds
+    # two FMAs, so the loop waits on the FMA units rather than on loads. part (blocks, MQ/32, C, tap groups, 9, 32)
+    n_, c_, size = xq.shape
+    oh_, ow_, mq = gt.shape[1], gt.shape[2], gt.shape[3]
+    blocks, mg, tap_groups = part.shape[0], part.shape[1], part.shape[3]
+    xf, gf, pf = xq.reshape(xq.size), gt.reshape(gt.size), part.reshape(part.size)
+    for t in prange(blocks * mg * c_ * tap_groups):
+        blk, r = t // (mg * c_ * tap_groups), t % (mg * c_ * tap_groups)
+        p, c, q = r // (c_ * tap_groups), (r // tap_groups) % c_, r % tap_groups
+        t0 = q * _TAPS16
+        o0, o1, o2 = _tap_offset(t0, kh, kw, row, dh, dw), _tap_offset(t0 + 1, kh, kw, row, dh, dw), \
+            _tap_offset(t0 + 2, kh, kw, row, dh, dw)
+        o3, o4, o5 = _tap_offset(t0 + 3, kh, kw, row, dh, dw), _tap_offset(t0 + 4, kh, kw, row, dh, dw), \
+            _tap_offset(t0 + 5, kh, kw, row, dh, dw)
+        o6, o7, o8 = _tap_offset(t0 + 6, kh, kw, row, dh, dw), _tap_offset(t0 + 7, kh, kw, row, dh, dw), \
+            _tap_offset(t0 + 8, kh, kw, row, dh, dw)
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = vzero16()
+        b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = b8 = vzero16()
+        for n in range(blk * _NB, min(n_, blk * _NB + _NB)):
+            for y in range(oh_):
+                gb = ((n * oh_ + y) * ow_) * mq + p * 32
+                xb = (n * c_ + c) * size + y * row
+                for x in range(ow_):
+                    g0, g1 = vload16(gf, _u(gb + x * mq)), vload16(gf, _u(gb + x * mq + 16))
+                    v = vsplat16(xf[_u(xb + x + o0)])
+                    a0, b0 = vfma(v, g0, a0), vfma(v, g1, b0)
+                    v = vsplat16(xf[_u(xb + x + o1)])
+                    a1, b1 = vfma(v, g0, a1), vfma(v, g1, b1)
+                    v = vsplat16(xf[_u(xb + x + o2)])
+                    a2, b2 = vfma(v, g0, a2), vfma(v, g1, b2)
+                    v = vsplat16(xf[_u(xb + x + o3)])
+                    a3, b3 = vfma(v, g0, a3), vfma(v, g1, b3)
+                    v = vsplat16(xf[_u(xb + x + o4)])
+                    a4, b4 = vfma(v, g0, a4), vfma(v, g1, b4)
+                    v = vsplat16(xf[_u(xb + x + o5)])
+                    a5, b5 = vfma(v, g0, a5), vfma(v, g1, b5)
+                    v = vsplat16(xf[_u(xb + x + o6)])
+                    a6, b6 = vfma(v, g0, a6), vfma(v, g1, b6)
+                    v = vsplat16(xf[_u(xb + x + o7)])
+                    a7, b7 = vfma(v, g0, a7), vfma(v, g1, b7)
+                    v = vsplat16(xf[_u(xb + x + o8)])
+                    a8, b8 = vfma(v, g0, a8), vfma(v, g1, b8)
+        o = (((blk * mg + p) * c_ + c) * tap_groups + q) * _TAPS16 * 32
+        for s, (v0, v1) in enumerate(((a0, b0), (a1, b1), (a2, b2), (a3, b3), (a4, b4), (a5, b5), (a6, b6),
+                                      (a7, b7), (a8, b8))):
+            vstore(pf, _u(o + s * 32), v0)
+            vstore(pf, _u(o + s * 32 + 16), v1)
 
 
 @kernel
