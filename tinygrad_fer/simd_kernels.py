@@ -126,7 +126,8 @@ def _conv_nb(xq, wq, bq, out, row, dh, dw):
 def conv2d(x, w, b, win):
     """The stride-1 convolution of x (N, C, H, W) with w (M, C, KH, KW) plus b (M,) or None: (N, M, OH, OW)."""
     if WIDE:
-        return _conv2d_wide(x, w, b, win)
+        return _conv2d_narrow(x, w, b, win) if win.out_size(x.shape[2], x.shape[3])[1] <= 8 else \
+            _conv2d_wide(x, w, b, win)
     n, c, h, wd = x.shape
     m, _, kh, kw = w.shape
     oh, ow, row = _grid(h, wd, win)
@@ -314,6 +315,96 @@ def _conv2d_wide(x, w, b, win):
     out = np.empty((n, m, oh, ow), np.float32)
     xf, size = _on_grid_flat(x, win.ph, win.pw, row, _R * row + 16)
     _conv16_nb(xf, wq, bq, out, size, row, win.dh, win.dw)
+    return out
+
+
+@kernel
+def _row_pairs_nb(x, e, ph, pw, dw):
+    # e (N, C, KW, HQ, 8): e[n, c, j, r, k] = x padded at row r, column k + j * dw (zero outside x): for each tap
+    # column j the 8 columns a narrow output row reads, rows 8 floats apart, so two output rows are one 16-float load
+    n_, c_, h_, w_ = x.shape
+    kw, hq = e.shape[2], e.shape[3]
+    xf, ef = x.reshape(x.size), e.reshape(e.size)
+    for t in prange(n_ * c_):
+        for j in range(kw):
+            for r in range(hq):
+                o, y = ((t * kw + j) * hq + r) * 8, r - ph
+                for k in range(8):
+                    col = k + j * dw - pw
+                    inside = y >= 0 and y < h_ and col >= 0 and col < w_
+                    ef[_u(o + k)] = xf[_u((t * h_ + y) * w_ + col)] if inside else np.float32(0)
+
+
+@kernel
+def _conv16_narrow_nb(ef, wq, bq, out, hq, dh):
+    # For rows of at most 8 outputs: each vector holds 2 output rows x 8 columns (ef from _row_pairs_nb, with 8 rows
+    # of slack after it); a task holds 8 output rows (4 vectors) x 6 channels. wq (G, C, KH, KW, 6), zero past M.
+    g_, c_, kh, kw = wq.shape[0], wq.shape[1], wq.shape[2], wq.shape[3]
+    n_, m_, oh_, ow_ = out.shape
+    ys = (oh_ + 7) // 8
+    wf, of = wq.reshape(wq.size), out.reshape(out.size)
+    for t in prange(n_ * ys):
+        n, y = t // ys, (t % ys) * 8
+        for g in range(g_):
+            m0 = g * _MR
+            a00 = a01 = a02 = a03 = vsplat16(bq[m0])
+            a10 = a11 = a12 = a13 = vsplat16(bq[m0 + 1])
+            a20 = a21 = a22 = a23 = vsplat16(bq[m0 + 2])
+            a30 = a31 = a32 = a33 = vsplat16(bq[m0 + 3])
+            a40 = a41 = a42 = a43 = vsplat16(bq[m0 + 4])
+            a50 = a51 = a52 = a53 = vsplat16(bq[m0 + 5])
+            for c in range(c_):
+                for i in range(kh):
+                    for j in range(kw):
+                        b = (((n * c_ + c) * kw + j) * hq + y + i * dh) * 8
+                        x0, x1 = vload16(ef, _u(b)), vload16(ef, _u(b + 16))
+                        x2, x3 = vload16(ef, _u(b + 32)), vload16(ef, _u(b + 48))
+                        k = (((g * c_ + c) * kh + i) * kw + j) * _MR
+                        w = vsplat16(wf[_u(k)])
+                        a00, a01, a02, a03 = vfma(w, x0, a00), vfma(w, x1, a01), vfma(w, x2, a02), vfma(w, x3, a03)
+                        w = vsplat16(wf[_u(k + 1)])
+                        a10, a11, a12, a13 = vfma(w, x0, a10), vfma(w, x1, a11), vfma(w, x2, a12), vfma(w, x3, a13)
+                        w = vsplat16(wf[_u(k + 2)])
+                        a20, a21, a22, a23 = vfma(w, x0, a20), vfma(w, x1, a21), vfma(w, x2, a22), vfma(w, x3, a23)
+                        w = vsplat16(wf[_u(k + 3)])
+                        a30, a31, a32, a33 = vfma(w, x0, a30), vfma(w, x1, a31), vfma(w, x2, a32), vfma(w, x3, a33)
+                        w = vsplat16(wf[_u(k + 4)])
+                        a40, a41, a42, a43 = vfma(w, x0, a40), vfma(w, x1, a41), vfma(w, x2, a42), vfma(w, x3, a43)
+                        w = vsplat16(wf[_u(k + 5)])
+                        a50, a51, a52, a53 = vfma(w, x0, a50), vfma(w, x1, a51), vfma(w, x2, a52), vfma(w, x3, a53)
+            for r, rows in enumerate(((a00, a01, a02, a03), (a10, a11, a12, a13), (a20, a21, a22, a23),
+                                      (a30, a31, a32, a33), (a40, a41, a42, a43), (a50, a51, a52, a53))):
+                if m0 + r < m_:
+                    for s, v in enumerate(rows):
+                        y0 = y + 2 * s
+                        o = ((n * m_ + m0 + r) * oh_ + y0) * ow_
+                        if ow_ == 8 and y0 + 1 < oh_:
+                            vstore(of, _u(o), v)
+                        else:
+                            for p in range(ow_):
+                                if y0 < oh_:
+                                    of[_u(o + p)] = vget(v, p)
+                                if y0 + 1 < oh_:
+                                    of[_u(o + ow_ + p)] = vget(v, p + 8)
+
+
+def _conv2d_narrow(x, w, b, win):
+    n, c, h, wd = x.shape
+    m, _, kh, kw = w.shape
+    oh, ow = win.out_size(h, wd)
+    g = -(-m // _MR)
+    wq = np.zeros((g * _MR, c, kh, kw), np.float32)
+    wq[:m] = w
+    wq = np.ascontiguousarray(wq.reshape(g, _MR, c, kh, kw).transpose(0, 2, 3, 4, 1))
+    bq = np.zeros(g * _MR, np.float32)
+    if b is not None:
+        bq[:m] = b
+    hq = h + 2 * win.ph
+    ef = np.empty(n * c * kw * hq * 8 + 8 * 8 + 16, np.float32)
+    ef[n * c * kw * hq * 8:] = 0
+    _row_pairs_nb(np.ascontiguousarray(x), ef[:n * c * kw * hq * 8].reshape(n, c, kw, hq, 8), win.ph, win.pw, win.dw)
+    out = np.empty((n, m, oh, ow), np.float32)
+    _conv16_narrow_nb(ef, wq, bq, out, hq, win.dh)
     return out
 
 

@@ -141,14 +141,13 @@ def _gradient_tiles_nb(gh, dm, th_, tw_):
                     e0, e0 + e1, e0 - e1, -e1
 
 
-def _pays(c, m, ow, weight_grad=False):
-    """Whether Winograd beats the direct kernels on c input and m output channels, rows of ow outputs: only with at
-    least 64 channels each (with fewer, the 16 products are too thin for the GEMM to gain what the 4x larger
-    transformed input costs in memory traffic), and where the direct kernels are 16 floats wide (AVX-512) only in
-    the forward pass on rows of at most 8 outputs, which leave half their lanes empty (the wide weight gradient
-    fills its lanes with channels: faster at any size). bench/README.md has the per-layer timings."""
+def _pays(c, m):
+    """Whether Winograd beats the direct kernels on c input and m output channels: with at least 64 channels each
+    (with fewer, the 16 products are too thin for the GEMM to gain what the 4x larger transformed input costs in
+    memory traffic), and only against the 8-wide kernels: the 16-wide ones (AVX-512 CPUs) are faster at every size
+    (bench/README.md has the per-layer timings)."""
     from . import simd_kernels
-    return min(c, m) >= 64 and (not simd_kernels.WIDE or (ow <= 8 and not weight_grad))
+    return min(c, m) >= 64 and not simd_kernels.WIDE
 
 
 def applies(x, w, b, win):
@@ -157,7 +156,7 @@ def applies(x, w, b, win):
     return x.dtype == np.float32 and w.dtype == np.float32 and (b is None or b.dtype == np.float32) \
         and (win.kh, win.kw, win.sh, win.sw, win.dh, win.dw) == (3, 3, 1, 1, 1, 1) and win.ph <= 2 \
         and win.pw <= 2 and x.shape[2] + 2 * win.ph >= 3 and x.shape[3] + 2 * win.pw >= 3 \
-        and _pays(w.shape[1], w.shape[0], x.shape[3] + 2 * win.pw - 2) \
+        and _pays(w.shape[1], w.shape[0]) \
         and bool(np.isfinite(w).all()) and bool(np.isfinite(x).all())
 
 
@@ -177,7 +176,7 @@ def applies_weight_grad(x, grad, win):
     """Whether conv2d_weight_grad takes this path: as applies(), with the output gradient for the weight."""
     return x.dtype == np.float32 and grad.dtype == np.float32 and win.kh == win.kw == 3 \
         and (win.sh, win.sw, win.dh, win.dw) == (1, 1, 1, 1) and win.ph <= 2 and win.pw <= 2 \
-        and _pays(x.shape[1], grad.shape[1], grad.shape[3], weight_grad=True) and bool(np.isfinite(x).all()) \
+        and _pays(x.shape[1], grad.shape[1]) and bool(np.isfinite(x).all()) \
         and bool(np.isfinite(grad).all())
 
 
