@@ -1,7 +1,8 @@
 """conv2d and pooling forward+backward, ours vs PyTorch, on one net's layer shapes (float32): the FER CIFAR net's
-(batch 50) by default, LeNet's (batch 256) or the VGG-style net's (batch 64) of bench/models.py.
+(batch 50) by default, LeNet's (batch 256), the VGG-style net's (batch 64) or ResNet-8's (batch 128) of
+bench/models.py.
 
-Run: python bench/bench_conv.py [--net fer|lenet|vgg] [--repeats 30] [--threads 2] [--cpu-time]
+Run: python bench/bench_conv.py [--net fer|lenet|vgg|resnet8] [--repeats 30] [--threads 2] [--cpu-time]
 One process, the same thread count for everyone (torch, Numba, OpenBLAS; 2 by default), warm-up first, median of
 repeats, interleaved so both libraries see the same machine noise. As in the net, the first conv's input needs no
 gradient. --cpu-time reports process CPU time instead of wall time: with --threads 1 on a loaded machine it still
@@ -47,6 +48,15 @@ CASES = {"fer": [
     ("conv 64->128 8x8", "conv", (64, 64, 8, 8), (128, 64, 3, 3), dict(padding=1), True),
     ("conv 128->128 8x8", "conv", (64, 128, 8, 8), (128, 128, 3, 3), dict(padding=1), True),
     ("maxpool k2 32x32x32", "pool", (64, 32, 32, 32), None, dict(kernel_size=2), True),
+], "resnet8": [
+    ("conv 3->16 32x32", "conv", (128, 3, 32, 32), (16, 3, 3, 3), dict(padding=1), False),
+    ("conv 16->16 32x32", "conv", (128, 16, 32, 32), (16, 16, 3, 3), dict(padding=1), True),
+    ("conv 16->32 s2 32x32", "conv", (128, 16, 32, 32), (32, 16, 3, 3), dict(padding=1, stride=2), True),
+    ("conv 1x1 16->32 s2 32x32", "conv", (128, 16, 32, 32), (32, 16, 1, 1), dict(stride=2), True),
+    ("conv 32->32 16x16", "conv", (128, 32, 16, 16), (32, 32, 3, 3), dict(padding=1), True),
+    ("conv 32->64 s2 16x16", "conv", (128, 32, 16, 16), (64, 32, 3, 3), dict(padding=1, stride=2), True),
+    ("conv 1x1 32->64 s2 16x16", "conv", (128, 32, 16, 16), (64, 32, 1, 1), dict(stride=2), True),
+    ("conv 64->64 8x8", "conv", (128, 64, 8, 8), (64, 64, 3, 3), dict(padding=1), True),
 ]}
 
 
