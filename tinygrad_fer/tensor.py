@@ -235,6 +235,19 @@ class Tensor(_OpMethods):
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) runs once this leaf's .grad has been accumulated in a backward pass (not under
+        autograd.grad, which accumulates nothing); it may read and change .grad. Returns a removable handle."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        meta = self._meta_()
+        if meta.post_hooks is None:
+            meta.post_hooks = []
+        meta.post_hooks.append(hook)
+        return RemovableHandle(meta.post_hooks, hook)
+
     def retain_grad(self):
         """Keep this non-leaf tensor's gradient in .grad after backward (leaves keep theirs anyway)."""
         if not self.requires_grad:
@@ -341,10 +354,10 @@ class Tensor(_OpMethods):
 
 
 class _Meta:
-    __slots__ = ("hooks", "acc")
+    __slots__ = ("hooks", "acc", "post_hooks")
 
     def __init__(self):
-        self.hooks = self.acc = None
+        self.hooks = self.acc = self.post_hooks = None
 
 
 class RemovableHandle:

@@ -318,10 +318,73 @@ def _accumulate(t, g, create_graph):
         t.grad = g if t.grad is None else t.grad + g
 
 
+_callbacks = []   # per backward pass running now (innermost last): what queue_callback asked to run at its end
+
+
+def queue_callback(callback):
+    """Run callback() once the backward pass running now has finished, after every leaf's gradient is accumulated
+    (PyTorch's Variable._execution_engine.queue_callback; DistributedDataParallel waits for its all-reduces there).
+    Only valid inside a backward pass, e.g. from a hook."""
+    if not _callbacks:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _callbacks[-1].append(callback)
+
+
+def _last_uses(order):
+    """Node index -> the leaves whose gradient is complete once that node has run (no later node feeds them)."""
+    last = {}
+    for i, node in enumerate(order):
+        for e in node.edges:
+            if isinstance(e, Tensor):   # a leaf (the other edges: nodes, None, NOT_A_TENSOR)
+                last[id(e)] = i
+    due = {}
+    for k, i in last.items():
+        if i in due:
+            due[i].append(k)
+        else:
+            due[i] = [k]
+    return due
+
+
+def _finish_leaf(k, leaf, g, capture, create_graph):
+    # a leaf's hooks see its whole gradient from this pass, then it accumulates, as PyTorch's AccumulateGrad
+    meta = leaf._meta
+    if meta is not None and meta.hooks:
+        g = _run_hooks(meta.hooks, g, create_graph)
+    if capture is not None:
+        if k in capture:
+            capture[k] = g
+        return
+    _accumulate(leaf, g, create_graph)
+    if meta is not None and meta.post_hooks:
+        for h in list(meta.post_hooks):
+            h(leaf)
+
+
 def _engine(roots, retain_graph, capture=None, create_graph=False):
     """The backward sweep. roots: (tensor, gradient array) pairs. Without capture, leaf gradients accumulate into
     .grad; with capture (id of a node or leaf -> None, for autograd.grad) the gradients reaching those are recorded
     there instead and no .grad changes. With create_graph the gradients are Tensors recorded in the graph."""
+    _then_callbacks(_sweep, roots, retain_graph, capture, create_graph)
+
+
+def _then_callbacks(run, *args):
+    """run(*args) as a backward pass: then what it queued with queue_callback (not when it raised)."""
+    _callbacks.append([])
+    try:
+        run(*args)
+    except BaseException:
+        _callbacks.pop()
+        raise
+    queued = _callbacks[-1]
+    try:
+        while queued:   # a callback may queue another
+            queued.pop(0)()
+    finally:
+        _callbacks.pop()
+
+
+def _sweep(roots, retain_graph, capture, create_graph):
     if create_graph:
         from .create_graph import graph_backward
         roots = [(t, g if isinstance(g, Tensor) else Tensor(g)) for t, g in roots]
@@ -338,11 +401,18 @@ def _engine(roots, retain_graph, capture=None, create_graph=False):
             grads[k] = g if k not in grads else grads[k] + g
             nodes.append(t._ctx)
     with grad_mode.enable_grad() if create_graph else grad_mode.no_grad():
-        for node in (_toposort(nodes) if nodes else ()):
+        order = _toposort(nodes) if nodes else ()
+        # a leaf finishes as soon as the last node feeding it has run, not at the end of the sweep: its hooks then
+        # run while the rest of backward still computes (DistributedDataParallel starts all-reduces from them)
+        due = _last_uses(order)
+        for step, node in enumerate(order):
             g = grads.pop(id(node), None)
             if g is None:
                 if not retain_graph:
                     _release(node)
+                for k in due.get(step, ()):
+                    if k in leaf_grads:
+                        _finish_leaf(k, *leaf_grads.pop(k), capture, create_graph)
                 continue
             if node.saved is _SAVED_FREED:
                 raise RuntimeError(_FREED_MSG)
@@ -394,16 +464,11 @@ def _engine(roots, retain_graph, capture=None, create_graph=False):
                 else:
                     prev = grads.get(k)
                     grads[k] = pg if prev is None else prev + pg
-        # a leaf's hooks see its whole gradient from this pass, then it accumulates, as PyTorch's AccumulateGrad
-        for k, (leaf, g) in leaf_grads.items():
-            meta = leaf._meta
-            if meta is not None and meta.hooks:
-                g = _run_hooks(meta.hooks, g, create_graph)
-            if capture is not None:
-                if k in capture:
-                    capture[k] = g
-            else:
-                _accumulate(leaf, g, create_graph)
+            for k in due.get(step, ()):
+                if k in leaf_grads:
+                    _finish_leaf(k, *leaf_grads.pop(k), capture, create_graph)
+        for k, (leaf, g) in leaf_grads.items():   # leaves that were roots themselves
+            _finish_leaf(k, leaf, g, capture, create_graph)
 
 
 def backward(tensor, gradient=None, retain_graph=None, inputs=None, create_graph=False):
@@ -422,11 +487,19 @@ def backward(tensor, gradient=None, retain_graph=None, inputs=None, create_graph
     if inputs is None:
         _engine(roots, retain_graph, create_graph=create_graph)
         return
+    _then_callbacks(_backward_into, roots, inputs, retain_graph, create_graph)
+
+
+def _backward_into(roots, inputs, retain_graph, create_graph):
     got = grad([t for t, _ in roots], inputs, [g if isinstance(g, Tensor) else Tensor(g) for _, g in roots],
                retain_graph=retain_graph, create_graph=create_graph, allow_unused=True)
     for x, g in zip(inputs, got):
         if g is not None:
             _accumulate(x, g if create_graph else g._array, create_graph)
+            meta = x._meta
+            if x._ctx is None and meta is not None and meta.post_hooks:
+                for h in list(meta.post_hooks):
+                    h(x)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
