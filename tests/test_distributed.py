@@ -361,3 +361,97 @@ def test_launcher_ends_the_job_when_a_rank_is_killed_or_never_joins(tmp_path, ca
     r = subprocess.run([sys.executable, "-m", "tinygrad_fer.distributed.run", "--nproc-per-node", "2", str(script)],
                        capture_output=True, text=True, timeout=90, cwd=tmp_path)
     assert r.returncode != 0 and message in r.stdout + r.stderr and time.monotonic() - t < 60
+
+
+NONBLOCKING = r"""
+import numpy as np
+import tinygrad_fer as tg
+import tinygrad_fer.distributed as dist
+dist.init_process_group("mpi")
+r, n = dist.get_rank(), dist.get_world_size()
+bad = []
+for dtype in (np.float32, np.float64, np.int64):
+    for size in (0, 1, 7, 1000):
+        tag = (dtype.__name__, size)
+        data = [np.random.default_rng([k, size, 2]).integers(-5, 6, size).astype(dtype) for k in range(n)]
+        stacked = np.stack(data)
+        works, checks = [], []                     # every operation started before the first is waited for
+
+        def start(name, work, *pairs):
+            works.append(work)
+            checks.extend((name, t, want) for t, want in pairs)
+        ops = {"sum": np.sum, "max": np.max, "min": np.min, "product": np.prod}
+        if dtype != np.int64:
+            ops["avg"] = np.mean
+        for op, ref in ops.items():
+            t = tg.tensor(data[r].copy())
+            start(("all_reduce", op), dist.all_reduce(t, op=op, async_op=True), (t, ref(stacked, axis=0)))
+        t = tg.tensor(data[r].copy())
+        start(("broadcast",), dist.broadcast(t, src=1, async_op=True), (t, data[1]))
+        t = tg.tensor(data[r].copy())
+        start(("reduce",), dist.reduce(t, dst=0, async_op=True), (t, stacked.sum(0) if r == 0 else data[r]))
+        outs = [tg.tensor(np.zeros(size, dtype)) for _ in range(n)]
+        start(("all_gather",), dist.all_gather(outs, tg.tensor(data[r]), async_op=True), *zip(outs, data))
+        big = tg.tensor(np.zeros(n * size, dtype))
+        start(("all_gather_into_tensor",), dist.all_gather_into_tensor(big, tg.tensor(data[r]), async_op=True),
+              (big, stacked.reshape(-1)))
+        rows = [np.concatenate([np.roll(d, k) for k in range(n)]) for d in data]    # rank k's block k summed
+        part = tg.tensor(np.zeros(size, dtype))
+        start(("reduce_scatter_tensor",), dist.reduce_scatter_tensor(part, tg.tensor(rows[r]), async_op=True),
+              (part, sum(np.roll(d, r) for d in data)))
+        got = [tg.tensor(np.zeros(size, dtype)) for _ in range(n)]
+        start(("gather",), dist.gather(tg.tensor(data[r]), got if r == 0 else None, dst=0, async_op=True),
+              *(zip(got, data) if r == 0 else ()))
+        one = tg.tensor(np.zeros(size, dtype))
+        start(("scatter",), dist.scatter(one, [tg.tensor(d) for d in data] if r == 1 else None, src=1,
+                                         async_op=True), (one, data[r]))
+        while not works[0].is_completed():         # polled to completion, the rest waited for from the last
+            pass
+        for w in reversed(works):
+            w.wait()
+        if not all(w.is_completed() and w.wait() for w in works):
+            bad.append(("completed",) + tag)
+        for name, t, want in checks:
+            if t.numpy().dtype != dtype or not np.array_equal(t.numpy(), np.asarray(want).astype(dtype)):
+                bad.append(name + tag)
+print("NONBLOCKING", r, bad, flush=True)
+
+# a started all-reduce cannot complete before the other rank joins: rank 1 joins only after rank 0 has looked
+t = tg.tensor([1.0 + r, 2.0])
+if r == 0:
+    work = dist.all_reduce(t, op=dist.ReduceOp.AVG, async_op=True)
+    pending = (work.is_completed(), t._version[0])
+    dist.send(tg.tensor([1.0]), dst=1)
+    received = dist.irecv(tg.zeros(1), src=1)
+else:
+    dist.recv(tg.zeros(1), src=0)
+    work = dist.all_reduce(t, op=dist.ReduceOp.AVG, async_op=True)
+    pending = None
+    received = dist.isend(tg.tensor([5.0]), dst=0)
+result = work.result()
+print("PENDING", r, pending, result[0] is t, t.tolist(), t._version[0], received.result()[0].tolist(), flush=True)
+
+# it moves on in the background: this rank makes no MPI call until the sum is in the memory (MPI's own write,
+# before wait() would have run)
+import time
+big = tg.ones(1_000_000, dtype=tg.float64)
+work = dist.all_reduce(big, async_op=True)
+deadline = time.monotonic() + 20
+while not (big._array == 2).all() and time.monotonic() < deadline:
+    time.sleep(0.01)
+print("BACKGROUND", r, bool((big._array == 2).all()), work.is_completed(), flush=True)
+"""
+
+
+@needs_mpi
+def test_nonblocking_collectives_match_numpy(tmp_path):
+    """async_op=True: all_reduce (every op), broadcast, reduce, all_gather, all_gather_into_tensor,
+    reduce_scatter_tensor, gather and scatter, all in flight at once, over float32/float64/int64 and 0/1/7/1000
+    elements, equal NumPy's result once waited for; an all-reduce is not completed while the other rank has not
+    joined it, and its tensor gets the result (and a new version) only at wait(); isend/irecv; a started
+    all-reduce completes while the rank computes without calling MPI (the progress thread)."""
+    lines = _run_ranks(tmp_path, NONBLOCKING)
+    assert [line for line in lines if line.startswith("NONBLOCKING")] == [f"NONBLOCKING {r} []" for r in (0, 1)]
+    assert [line for line in lines if line.startswith("PENDING")] == [
+        "PENDING 0 (False, 0) True [1.5, 2.0] 1 [5.0]", "PENDING 1 None True [1.5, 2.0] 1 [5.0]"]
+    assert [line for line in lines if line.startswith("BACKGROUND")] == [f"BACKGROUND {r} True True" for r in (0, 1)]
