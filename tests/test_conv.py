@@ -87,16 +87,18 @@ def test_conv2d(dtype, c):
 @given(n=st.integers(1, 6), c=st.integers(1, 4), m=st.integers(1, 8), k=st.sampled_from([(3, 3), (5, 5), (4, 3)]),
        d=st.integers(1, 2), hw=st.tuples(st.integers(6, 12), st.integers(6, 36)), same=st.booleans(),
        bias=st.booleans(), x_grad=st.booleans(), seed=st.integers(0, 2 ** 31), special=SPECIALS,
-       into=st.sets(st.sampled_from("xwb"), min_size=1))
-def test_conv2d_direct(n, c, m, k, d, hw, same, bias, x_grad, seed, special, into):
-    """float32, stride 1, one group: the CPU backend's direct kernels (forward, input and weight gradients); a
-    weight with NaN or inf takes the GEMM path (backend_cpu.direct_conv)."""
+       into=st.sets(st.sampled_from("xwb"), min_size=1), stride=st.sampled_from([1, 1, 2, (2, 1), (1, 3)]))
+def test_conv2d_direct(n, c, m, k, d, hw, same, bias, x_grad, seed, special, into, stride):
+    """float32, one group: the CPU backend's direct kernels (forward, input and weight gradients; strided ones on
+    CPUs whose kernels are 16 wide); a weight with NaN or inf takes the GEMM path (backend_cpu.direct_conv)."""
+    from tinygrad_fer import simd_kernels
     rng = np.random.default_rng(seed)
     x, w, b = (scatter_specials(rng.standard_normal(s).astype(np.float32), special if name in into else None, seed)
                for name, s in zip("xwb", ((n, c) + hw, (m, c) + k, (m,))))
-    kw = dict(padding="same" if same else (d * (k[0] - 1), 0), dilation=d)
+    same = same and stride == 1     # PyTorch: padding='same' is for stride 1 only
+    kw = dict(padding="same" if same else (d * (k[0] - 1), 0), dilation=d, stride=stride)
     out = conv2d(tg.tensor(x), tg.tensor(w, requires_grad=True), **kw)
-    assert out._ctx.direct == bool(np.isfinite(w).all())
+    assert out._ctx.direct == (bool(np.isfinite(w).all()) and (stride == 1 or simd_kernels.WIDE))
     compare(lambda *a: conv2d(*a, **kw), lambda *a: F.conv2d(*a, **kw), [x, w, b] if bias else [x, w],
             scale=_scale(np.float32), requires_grad=[x_grad, True, True],
             oracle_dtype=_oracle(dict(special=special), np.float32))

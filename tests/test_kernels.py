@@ -123,9 +123,10 @@ def _col2im(draw):
 def _direct_window(draw):
     """What the direct convolution is built for (stride 1, windows of 3x3 and more) and its tiling depends on
     (widths past one and two 16-output tiles, heights not a multiple of 3, output channels not a multiple of 6, 8
-    or 16, batches past 4-image blocks), and beyond it (small windows, stride 2, more padding), where a backend falls back or must still agree."""
+    or 16, batches past 4-image blocks, strides, which 16-wide kernels take), and beyond it (small windows, more
+    padding), where a backend falls back or must still agree."""
     kh, kw = draw(st.sampled_from([(3, 3), (5, 5), (3, 5), (4, 3), (7, 2), (1, 9), (1, 1), (2, 2)]))
-    sh, sw = draw(st.sampled_from([(1, 1), (1, 1), (1, 1), (2, 1)]))
+    sh, sw = draw(st.sampled_from([(1, 1), (1, 1), (1, 1), (2, 1), (1, 2), (2, 2), (3, 2)]))
     dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     ph, pw = draw(st.integers(0, dh * (kh - 1) + 1)), draw(st.integers(0, dw * (kw - 1) + 1))
     h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 20))
@@ -440,7 +441,8 @@ def test_direct_conv_takes_only_its_cases():
     x, w = np.zeros((1, 2, 6, 6), np.float32), np.zeros((3, 2, 3, 3), np.float32)
     assert backend_cpu.direct_conv(x, w, (1, 1), (1, 1), (1, 1), 1)
     assert not backend_cpu.direct_conv(x.astype(np.float64), w.astype(np.float64), (1, 1), (1, 1), (1, 1), 1)
-    assert not backend_cpu.direct_conv(x, w, (2, 1), (1, 1), (1, 1), 1)
+    from tinygrad_fer import simd_kernels    # strided: where the kernels are 16 wide (AVX-512)
+    assert backend_cpu.direct_conv(x, w, (2, 1), (1, 1), (1, 1), 1) == simd_kernels.WIDE
     assert not backend_cpu.direct_conv(x, w[:, :1], (1, 1), (1, 1), (1, 1), 2)
     assert not backend_cpu.direct_conv(x, w[:, :, :1, :1], (1, 1), (0, 0), (1, 1), 1)
     assert not backend_cpu.direct_conv(x, w, (1, 1), (3, 1), (1, 1), 1)   # the input gradient's padding would be < 0
@@ -466,19 +468,21 @@ def test_window_geometry():
 def test_import_sets_blas_and_openmp_waiting_unless_the_user_did(user):
     """The thread settings the kernels' speed depends on (_process_tuning.py) are set by a bare
     `import tinygrad_fer`, before NumPy loads OpenBLAS, and never override a user's own value."""
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY")}
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY",
+                                                              "GOMP_SPINCOUNT")}
     if user:
-        env["OPENBLAS_THREAD_TIMEOUT"] = user
+        env["OPENBLAS_THREAD_TIMEOUT"] = env["GOMP_SPINCOUNT"] = user
     # a meta-path finder reports the setting at the moment numpy is first imported (when OpenBLAS reads it)
     code = ("import os, sys\n"
             "class Spy:\n"
             "    def find_spec(self, name, path=None, target=None):\n"
             "        if name == 'numpy':\n"
-            "            print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'), os.environ.get('OMP_WAIT_POLICY'))\n"
+            "            print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'), os.environ.get('OMP_WAIT_POLICY'),\n"
+            "                  os.environ.get('GOMP_SPINCOUNT'))\n"
             "sys.meta_path.insert(0, Spy())\n"
             "import tinygrad_fer\n")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
-    assert out.split() == [user or "4", "PASSIVE"]
+    assert out.split() == [user or "4", "PASSIVE", user or "2000"]
 
 
 @pytest.mark.parametrize("user", [None, "8"])

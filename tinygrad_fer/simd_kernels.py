@@ -37,41 +37,54 @@ def _grid(h, w, win):
 
 
 @kernel
-def _pad_nb(a, out, ph, pw):
-    # one pass, parallel over planes: NumPy's zeros-then-copy takes two passes on one thread (bench/README.md)
+def _pad_nb(a, out, ph, pw, lo, hi):
+    # out (N, C, HQ, SW, ROWP): out[n, c, y, r, k] = a[n, c, y - ph, k * SW + r - pw], zero outside a: each padded
+    # row dealt into SW phases (one for stride 1), so a strided window's taps of neighbouring outputs are neighbours;
+    # lo[r]:hi[r] are phase r's columns inside a. One pass, parallel over planes: NumPy's zeros-then-copy takes two
+    # passes on one thread (bench/README.md).
     n_, c_, h_, w_ = a.shape
-    hq, row = out.shape[2], out.shape[3]
+    hq, sw, rowp = out.shape[2], out.shape[3], out.shape[4]
     af, of = a.reshape(a.size), out.reshape(out.size)
     for p in prange(n_ * c_):
         for y in range(hq):
-            o, iy = (p * hq + y) * row, y - ph
-            if iy < 0 or iy >= h_:
-                for x in range(row):
-                    of[_u(o + x)] = 0
-            else:
-                src = (p * h_ + iy) * w_
-                for x in range(pw):
-                    of[_u(o + x)] = 0
-                for x in range(w_):
-                    of[_u(o + pw + x)] = af[_u(src + x)]
-                for x in range(pw + w_, row):
-                    of[_u(o + x)] = 0
+            iy = y - ph
+            for r in range(sw):
+                o = ((p * hq + y) * sw + r) * rowp
+                if iy < 0 or iy >= h_:
+                    for k in range(rowp):
+                        of[_u(o + k)] = 0
+                    continue
+                for k in range(lo[r]):
+                    of[_u(o + k)] = 0
+                src = (p * h_ + iy) * w_ + r - pw
+                if sw == 1:
+                    for k in range(lo[0], hi[0]):
+                        of[_u(o + k)] = af[_u(src + k)]
+                else:
+                    for k in range(lo[r], hi[r]):
+                        of[_u(o + k)] = af[_u(src + k * sw)]
+                for k in range(hi[r], rowp):
+                    of[_u(o + k)] = 0
 
 
-def _on_grid(a, ph, pw, row):
-    """a (N, C, H, W) padded by ph rows above and below and pw columns on the left, into zeroed (N, C, (H + 2 ph) * row)
-    planes read as rows of `row` (>= W + 2 pw)."""
-    flat, size = _on_grid_flat(a, ph, pw, row, 0)
+def _on_grid(a, ph, pw, row, sw=1):
+    """a (N, C, H, W) padded by ph rows above and below and pw columns on the left, into zeroed (N, C, size) planes:
+    H + 2 ph rows, each dealt into sw phases of `row` floats (columns r, r + sw, ... of the padded row in phase r;
+    row * sw >= W + 2 pw)."""
+    flat, size = _on_grid_flat(a, ph, pw, row, 0, sw)
     return flat.reshape(a.shape[0], a.shape[1], size)
 
 
-def _on_grid_flat(a, ph, pw, row, slack):
+def _on_grid_flat(a, ph, pw, row, slack, sw=1):
     """_on_grid's planes as one flat array with `slack` zeros after them, and the size of a plane."""
     n, c, h, w = a.shape
-    size = (h + 2 * ph) * row
+    size = (h + 2 * ph) * sw * row
     flat = np.empty(n * c * size + slack, np.float32)
     flat[n * c * size:] = 0
-    _pad_nb(np.ascontiguousarray(a), flat[:n * c * size].reshape(n, c, h + 2 * ph, row), ph, pw)
+    phase = np.arange(sw)
+    lo = np.minimum(row, np.maximum(0, -((phase - pw) // sw)))              # ceil((pw - r) / sw), clipped
+    hi = np.maximum(lo, np.minimum(row, -((phase - pw - w) // sw)))         # ceil((pw + w - r) / sw), clipped
+    _pad_nb(np.ascontiguousarray(a), flat[:n * c * size].reshape(n, c, h + 2 * ph, sw, row), ph, pw, lo, hi)
     return flat, size
 
 
@@ -124,7 +137,8 @@ def _conv_nb(xq, wq, bq, out, row, dh, dw):
 
 
 def conv2d(x, w, b, win):
-    """The stride-1 convolution of x (N, C, H, W) with w (M, C, KH, KW) plus b (M,) or None: (N, M, OH, OW)."""
+    """The convolution of x (N, C, H, W) with w (M, C, KH, KW) plus b (M,) or None: (N, M, OH, OW) (any stride where
+    the kernels are 16 wide, stride 1 otherwise)."""
     if WIDE:
         return _conv2d_narrow(x, w, b, win) if win.out_size(x.shape[2], x.shape[3])[1] <= 8 else \
             _conv2d_wide(x, w, b, win)
@@ -144,9 +158,13 @@ def conv2d(x, w, b, win):
 
 
 @inline
-def _tap_offset(tap, kh, kw, row, dh, dw):
-    # a tap's offset on the grid; taps past KH*KW read tap 0 and their sums are dropped
-    return (tap // kw) * dh * row + (tap % kw) * dw if tap < kh * kw else 0
+def _tap_offset(tap, kh, kw, row, dh, dw, sw=1):
+    # a tap's offset on the grid (_on_grid: rows of sw phases of `row` floats); taps past KH*KW read tap 0 and
+    # their sums are dropped
+    if tap >= kh * kw:
+        return 0
+    q = (tap % kw) * dw
+    return (tap // kw) * dh * sw * row + (q % sw) * row + q // sw
 
 
 @kernel
@@ -205,20 +223,27 @@ def _channels_last_nb(g, gt):
 
 
 def conv2d_weight_grad(x, grad, win):
-    """The weight gradient (M, C, KH, KW) of conv2d(x, w, b, win) for its output gradient grad."""
-    kh, kw, _, _, ph, pw, dh, dw = win
+    """The weight gradient (M, C, KH, KW) of conv2d(x, w, b, win) for its output gradient grad (any stride where
+    the kernels are 16 wide, stride 1 otherwise)."""
+    kh, kw, sh, sw, ph, pw, dh, dw = win
     n, c, h, wd = x.shape
     m, oh, ow = grad.shape[1:]
-    row = wd + 2 * pw       # every tap of every output stays inside the padded image: no slack needed
+    # every tap of every output stays inside the padded image: no slack needed
+    row = max(ow + (kw - 1) * dw // sw, -(-(wd + 2 * pw) // sw))
     if WIDE:    # taps summed 9 at a time, output channels 16 or 32 (one or two vectors) at a time
-        taps, lanes, fn = _TAPS16, 16 if m <= 16 else 32, _weight_grad16_nb if m <= 16 else _weight_grad32_nb
+        taps, lanes = _TAPS16, 16 if m <= 16 else 32
+        fn = _weight_grad16_nb if m <= 16 else _weight_grad32_nb
     else:
-        taps, lanes, fn = 5, 16, _weight_grad_nb
+        taps, lanes = 5, 16
     mq, tap_groups = -(-m // lanes) * lanes, -(-(kh * kw) // taps)
     gt = np.empty((n, oh, ow, mq), np.float32)
     _channels_last_nb(np.ascontiguousarray(grad), gt)
     part = np.empty((-(-n // _NB), mq // lanes, c, tap_groups, taps, lanes), np.float32)
-    fn(_on_grid(x, ph, pw, row), gt, row, kh, kw, dh, dw, part)
+    xq = _on_grid(x, ph, pw, row, sw)
+    if WIDE:
+        fn(xq, gt, row, kh, kw, sh, sw, dh, dw, part)
+    else:
+        _weight_grad_nb(xq, gt, row, kh, kw, dh, dw, part)
     gw = part.sum(axis=0, dtype=np.float32).transpose(0, 4, 1, 2, 3).reshape(mq, c, tap_groups * taps)
     return np.ascontiguousarray(gw[:m, :, :kh * kw]).reshape(m, c, kh, kw)
 
@@ -243,13 +268,18 @@ WIDE = _wide()
 
 
 @kernel
-def _conv16_nb(xf, wq, bq, out, size, row, dh, dw):
-    # xf: (N, C, size) padded planes, flat, with 3 rows of slack at the end (the last task's rows past OH read
-    # there); wq (G, C, KH, KW, 8): the weights of output channels 8g..8g+7, zero past M
+def _conv16_nb(xf, wq, bq, out, size, row, sh, sw, dh, dw):
+    # xf: (N, C, size) padded planes (_on_grid, sw phases of `row` floats a row), flat, with 3 strides of rows of
+    # slack at the end (the last task's rows past OH read there); wq (G, C, KH, KW, 8): the weights of output
+    # channels 8g..8g+7, zero past M. Tap j of 16 neighbouring outputs: phase (j dw) % sw, from (j dw) // sw on.
     g_, c_, kh, kw = wq.shape[0], wq.shape[1], wq.shape[2], wq.shape[3]
     n_, m_, oh_, ow_ = out.shape
     tiles, ys = (ow_ + 15) // 16, (oh_ + _R - 1) // _R
     wf, of = wq.reshape(wq.size), out.reshape(out.size)
+    rs = sw * row       # one padded row
+    taps = np.empty(kw, np.int64)
+    for j in range(kw):
+        taps[j] = ((j * dw) % sw) * row + (j * dw) // sw
     for t in prange(n_ * ys * tiles):
         n, y, q0 = t // (ys * tiles), ((t // tiles) % ys) * _R, (t % tiles) * 16
         for g in range(g_):
@@ -264,12 +294,12 @@ def _conv16_nb(xf, wq, bq, out, size, row, dh, dw):
             a70 = a71 = a72 = vsplat16(bq[m0 + 7])
             for c in range(c_):
                 for i in range(kh):
-                    b = (n * c_ + c) * size + (y + i * dh) * row + q0
+                    b = (n * c_ + c) * size + (y * sh + i * dh) * rs + q0
                     wb = ((g * c_ + c) * kh + i) * kw * _MR16
                     for j in range(kw):
-                        x0 = vload16(xf, _u(b + j * dw))
-                        x1 = vload16(xf, _u(b + j * dw + row))
-                        x2 = vload16(xf, _u(b + j * dw + 2 * row))
+                        x0 = vload16(xf, _u(b + taps[j]))
+                        x1 = vload16(xf, _u(b + taps[j] + sh * rs))
+                        x2 = vload16(xf, _u(b + taps[j] + 2 * sh * rs))
                         k = wb + j * _MR16
                         w = vsplat16(wf[_u(k)])
                         a00, a01, a02 = vfma(w, x0, a00), vfma(w, x1, a01), vfma(w, x2, a02)
@@ -304,7 +334,7 @@ def _conv2d_wide(x, w, b, win):
     n, c, h, wd = x.shape
     m, _, kh, kw = w.shape
     oh, ow = win.out_size(h, wd)
-    row = max(-(-ow // 16) * 16 + win.dw * (kw - 1), wd + 2 * win.pw)
+    row = max(-(-ow // 16) * 16 + win.dw * (kw - 1) // win.sw, -(-(wd + 2 * win.pw) // win.sw))
     g = -(-m // _MR16)
     wq = np.zeros((g * _MR16, c, kh, kw), np.float32)
     wq[:m] = w
@@ -313,32 +343,35 @@ def _conv2d_wide(x, w, b, win):
     if b is not None:
         bq[:m] = b
     out = np.empty((n, m, oh, ow), np.float32)
-    xf, size = _on_grid_flat(x, win.ph, win.pw, row, _R * row + 16)
-    _conv16_nb(xf, wq, bq, out, size, row, win.dh, win.dw)
+    xf, size = _on_grid_flat(x, win.ph, win.pw, row, _R * win.sh * win.sw * row + 16, win.sw)
+    _conv16_nb(xf, wq, bq, out, size, row, win.sh, win.sw, win.dh, win.dw)
     return out
 
 
 @kernel
-def _row_pairs_nb(x, e, ph, pw, dw):
-    # e (N, C, KW, HQ, 8): e[n, c, j, r, k] = x padded at row r, column k + j * dw (zero outside x): for each tap
-    # column j the 8 columns a narrow output row reads, rows 8 floats apart, so two output rows are one 16-float load
+def _row_pairs_nb(x, e, ph, pw, sh, sw, dh, dw):
+    # e (N, C, KHB, KW, R, 8): e[n, c, i, j, r, k] = x padded at row r * sh + i * dh, column k * sw + j * dw (zero
+    # outside x): for each tap the 8 columns a narrow output row reads, rows 8 floats apart, so two output rows are
+    # one 16-float load. With sh == 1 one block (KHB 1) serves every window row (r is then the padded row).
     n_, c_, h_, w_ = x.shape
-    kw, hq = e.shape[2], e.shape[3]
+    khb, kw, rows = e.shape[2], e.shape[3], e.shape[4]
     xf, ef = x.reshape(x.size), e.reshape(e.size)
     for t in prange(n_ * c_):
-        for j in range(kw):
-            for r in range(hq):
-                o, y = ((t * kw + j) * hq + r) * 8, r - ph
-                for k in range(8):
-                    col = k + j * dw - pw
-                    inside = y >= 0 and y < h_ and col >= 0 and col < w_
-                    ef[_u(o + k)] = xf[_u((t * h_ + y) * w_ + col)] if inside else np.float32(0)
+        for i in range(khb):
+            for j in range(kw):
+                for r in range(rows):
+                    o, y = (((t * khb + i) * kw + j) * rows + r) * 8, r * sh + i * dh - ph
+                    for k in range(8):
+                        col = k * sw + j * dw - pw
+                        inside = y >= 0 and y < h_ and col >= 0 and col < w_
+                        ef[_u(o + k)] = xf[_u((t * h_ + y) * w_ + col)] if inside else np.float32(0)
 
 
 @kernel
-def _conv16_narrow_nb(ef, wq, bq, out, hq, dh):
+def _conv16_narrow_nb(ef, wq, bq, out, khb, ef_rows, dh):
     # For rows of at most 8 outputs: each vector holds 2 output rows x 8 columns (ef from _row_pairs_nb, with 8 rows
     # of slack after it); a task holds 8 output rows (4 vectors) x 6 channels. wq (G, C, KH, KW, 6), zero past M.
+    # Window row i is block i of ef at the output's rows (khb == KH), or block 0 at rows i * dh on (khb == 1).
     g_, c_, kh, kw = wq.shape[0], wq.shape[1], wq.shape[2], wq.shape[3]
     n_, m_, oh_, ow_ = out.shape
     ys = (oh_ + 7) // 8
@@ -356,7 +389,8 @@ def _conv16_narrow_nb(ef, wq, bq, out, hq, dh):
             for c in range(c_):
                 for i in range(kh):
                     for j in range(kw):
-                        b = (((n * c_ + c) * kw + j) * hq + y + i * dh) * 8
+                        b = ((((n * c_ + c) * khb + (i if khb > 1 else 0)) * kw + j) * ef_rows + y +
+                             (0 if khb > 1 else i * dh)) * 8
                         x0, x1 = vload16(ef, _u(b)), vload16(ef, _u(b + 16))
                         x2, x3 = vload16(ef, _u(b + 32)), vload16(ef, _u(b + 48))
                         k = (((g * c_ + c) * kh + i) * kw + j) * _MR
@@ -399,17 +433,20 @@ def _conv2d_narrow(x, w, b, win):
     bq = np.zeros(g * _MR, np.float32)
     if b is not None:
         bq[:m] = b
-    hq = h + 2 * win.ph
-    ef = np.empty(n * c * kw * hq * 8 + 8 * 8 + 16, np.float32)
-    ef[n * c * kw * hq * 8:] = 0
-    _row_pairs_nb(np.ascontiguousarray(x), ef[:n * c * kw * hq * 8].reshape(n, c, kw, hq, 8), win.ph, win.pw, win.dw)
+    # stride 1: the padded rows, shared by the window's rows; else each window row's own strided rows
+    khb, rows = (1, h + 2 * win.ph) if win.sh == 1 else (kh, -(-oh // 8) * 8)
+    size = n * c * khb * kw * rows * 8
+    ef = np.empty(size + 8 * 8 + 16, np.float32)
+    ef[size:] = 0
+    _row_pairs_nb(np.ascontiguousarray(x), ef[:size].reshape(n, c, khb, kw, rows, 8), win.ph, win.pw, win.sh, win.sw,
+                  win.dh, win.dw)
     out = np.empty((n, m, oh, ow), np.float32)
-    _conv16_narrow_nb(ef, wq, bq, out, hq, win.dh)
+    _conv16_narrow_nb(ef, wq, bq, out, khb, rows, win.dh)
     return out
 
 
 @kernel
-def _weight_grad16_nb(xq, gt, row, kh, kw, dh, dw, part):
+def _weight_grad16_nb(xq, gt, row, kh, kw, sh, sw, dh, dw, part):
     # as _weight_grad_nb, 16 output channels (one vector) x 9 taps a task: part (blocks, MQ/16, C, tap groups, 9, 16)
     n_, c_, size = xq.shape
     oh_, ow_, mq = gt.shape[1], gt.shape[2], gt.shape[3]
@@ -419,17 +456,17 @@ def _weight_grad16_nb(xq, gt, row, kh, kw, dh, dw, part):
         blk, r = t // (mg * c_ * tap_groups), t % (mg * c_ * tap_groups)
         p, c, q = r // (c_ * tap_groups), (r // tap_groups) % c_, r % tap_groups
         t0 = q * _TAPS16
-        o0, o1, o2 = _tap_offset(t0, kh, kw, row, dh, dw), _tap_offset(t0 + 1, kh, kw, row, dh, dw), \
-            _tap_offset(t0 + 2, kh, kw, row, dh, dw)
-        o3, o4, o5 = _tap_offset(t0 + 3, kh, kw, row, dh, dw), _tap_offset(t0 + 4, kh, kw, row, dh, dw), \
-            _tap_offset(t0 + 5, kh, kw, row, dh, dw)
-        o6, o7, o8 = _tap_offset(t0 + 6, kh, kw, row, dh, dw), _tap_offset(t0 + 7, kh, kw, row, dh, dw), \
-            _tap_offset(t0 + 8, kh, kw, row, dh, dw)
+        o0, o1, o2 = _tap_offset(t0, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 1, kh, kw, row, dh, dw, sw), \
+            _tap_offset(t0 + 2, kh, kw, row, dh, dw, sw)
+        o3, o4, o5 = _tap_offset(t0 + 3, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 4, kh, kw, row, dh, dw, sw), \
+            _tap_offset(t0 + 5, kh, kw, row, dh, dw, sw)
+        o6, o7, o8 = _tap_offset(t0 + 6, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 7, kh, kw, row, dh, dw, sw), \
+            _tap_offset(t0 + 8, kh, kw, row, dh, dw, sw)
         a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = vzero16()
         for n in range(blk * _NB, min(n_, blk * _NB + _NB)):
             for y in range(oh_):
                 gb = ((n * oh_ + y) * ow_) * mq + p * 16
-                xb = (n * c_ + c) * size + y * row
+                xb = (n * c_ + c) * size + y * sh * sw * row
                 for x in range(ow_):
                     gv = vload16(gf, _u(gb + x * mq))
                     a0 = vfma(vsplat16(xf[_u(xb + x + o0)]), gv, a0)
@@ -447,7 +484,7 @@ def _weight_grad16_nb(xq, gt, row, kh, kw, dh, dw, part):
 
 
 @kernel
-def _weight_grad32_nb(xq, gt, row, kh, kw, dh, dw, part):
+def _weight_grad32_nb(xq, gt, row, kh, kw, sh, sw, dh, dw, part):
     # _weight_grad16_nb with 32 output channels (two vectors) a task, for M > 16: each broadcast input pixel feeds
     # two FMAs, so the loop waits on the FMA units rather than on loads. part (blocks, MQ/32, C, tap groups, 9, 32)
     n_, c_, size = xq.shape
@@ -458,18 +495,18 @@ def _weight_grad32_nb(xq, gt, row, kh, kw, dh, dw, part):
         blk, r = t // (mg * c_ * tap_groups), t % (mg * c_ * tap_groups)
         p, c, q = r // (c_ * tap_groups), (r // tap_groups) % c_, r % tap_groups
         t0 = q * _TAPS16
-        o0, o1, o2 = _tap_offset(t0, kh, kw, row, dh, dw), _tap_offset(t0 + 1, kh, kw, row, dh, dw), \
-            _tap_offset(t0 + 2, kh, kw, row, dh, dw)
-        o3, o4, o5 = _tap_offset(t0 + 3, kh, kw, row, dh, dw), _tap_offset(t0 + 4, kh, kw, row, dh, dw), \
-            _tap_offset(t0 + 5, kh, kw, row, dh, dw)
-        o6, o7, o8 = _tap_offset(t0 + 6, kh, kw, row, dh, dw), _tap_offset(t0 + 7, kh, kw, row, dh, dw), \
-            _tap_offset(t0 + 8, kh, kw, row, dh, dw)
+        o0, o1, o2 = _tap_offset(t0, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 1, kh, kw, row, dh, dw, sw), \
+            _tap_offset(t0 + 2, kh, kw, row, dh, dw, sw)
+        o3, o4, o5 = _tap_offset(t0 + 3, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 4, kh, kw, row, dh, dw, sw), \
+            _tap_offset(t0 + 5, kh, kw, row, dh, dw, sw)
+        o6, o7, o8 = _tap_offset(t0 + 6, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 7, kh, kw, row, dh, dw, sw), \
+            _tap_offset(t0 + 8, kh, kw, row, dh, dw, sw)
         a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = vzero16()
         b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = b8 = vzero16()
         for n in range(blk * _NB, min(n_, blk * _NB + _NB)):
             for y in range(oh_):
                 gb = ((n * oh_ + y) * ow_) * mq + p * 32
-                xb = (n * c_ + c) * size + y * row
+                xb = (n * c_ + c) * size + y * sh * sw * row
                 for x in range(ow_):
                     g0, g1 = vload16(gf, _u(gb + x * mq)), vload16(gf, _u(gb + x * mq + 16))
                     v = vsplat16(xf[_u(xb + x + o0)])

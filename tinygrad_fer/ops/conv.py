@@ -127,7 +127,7 @@ class Conv2d(Function):
         be = ctx.be
         need = ctx.needs_input_grad
         if ctx.direct:
-            gx, gw, gb = _direct_backward(be, x, w, grad, ctx.window, need)
+            gx, gw, gb = _direct_backward(be, x, w, grad, ctx.x_shape, ctx.window, need)
         else:
             gx, gw, gb = _gemm_backward(be, ctx.blocks, x, w, grad, ctx.x_shape, ctx.w_shape, ctx.window, ctx.groups,
                                         need)
@@ -156,10 +156,17 @@ class Conv2d(Function):
         return gx, gw, gb, None, None, None, None
 
 
-def _direct_backward(be, x, w, grad, win, need):
+def _direct_backward(be, x, w, grad, x_shape, win, need):
     """The three gradients through the backend's direct kernels: the input's is the convolution of the output
-    gradient, padded by dilation * (K - 1) - padding, with the flipped weights, input and output channels swapped."""
-    gx = be.conv2d(grad, w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3), None, win.transposed()) if need[0] else None
+    gradient, padded by dilation * (K - 1) - padding, with the flipped weights, input and output channels swapped
+    (for stride 1; a strided one's is the weights applied to the gradient and folded back by col2im)."""
+    gx = None
+    if need[0] and (win.sh, win.sw) == (1, 1):
+        gx = be.conv2d(grad, w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3), None, win.transposed())
+    elif need[0]:
+        m = w.shape[0]
+        gT = be.xp.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(1, m, -1)
+        gx = _col2im_gemm(be, w.reshape(1, m, -1).transpose(0, 2, 1), gT, x_shape, grad.shape[2:], win)
     gw = be.conv2d_weight_grad(x, grad, win) if need[1] else None
     n, m, oh, ow = grad.shape
     gb = grad.reshape(n, m, oh * ow).sum(axis=2).sum(axis=0) if need[2] else None   # contiguous rows first: faster
