@@ -11,6 +11,9 @@ measurements.
   (a FER step at batch 128 ran 3,100-3,200 img/s numpy-first before, 5,300-5,600 after: bench/README.md).
 - OMP_WAIT_POLICY=PASSIVE: Numba's OpenMP workers would spin after each kernel and starve OpenBLAS's threads on the
   same cores (a training step measured 134 ms spinning, ~75 ms passive). Read when an OpenMP runtime starts its pool.
+- GOMP_SPINCOUNT=2000: fully passive workers sleep at once, and waking them made every small parallel kernel cost
+  12-70 us instead of 3-4 us; 2000 spins (some 10-20 us) catch the next kernel of a step without holding the cores
+  long enough to starve a GEMM (libgomp, which Numba's OpenMP layer uses on Linux; the count wins over the policy).
 - glibc's mallopt: large arrays come from the heap and freed ones stay there. A training step allocates and frees
   the same large temporaries (im2col columns, gradients) every time; by default glibc maps each one fresh and returns
   it on free, so every step paid page faults on all of them (about a quarter of a CIFAR-net step at batch 50).
@@ -23,6 +26,7 @@ import sys
 _USER_TIMEOUT = "OPENBLAS_THREAD_TIMEOUT" in os.environ
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("GOMP_SPINCOUNT", "2000")
 
 
 def _restart_loaded_openblas():
