@@ -110,6 +110,15 @@ def test_pooling(make, dt):
     assert repr(make(nn)) == repr(make(torch.nn))
 
 
+def test_pooling_class_tree_like_torch():
+    """isinstance answers as PyTorch's: MaxPool1d is no MaxPool2d, the adaptive pools of one kind are siblings."""
+    names = [f"{kind}Pool{d}d" for kind in ("Max", "Avg", "AdaptiveAvg", "AdaptiveMax", "LP") for d in (1, 2, 3)]
+    for a in names:
+        for b in names:
+            assert issubclass(getattr(nn, a), getattr(nn, b)) == issubclass(getattr(torch.nn, a),
+                                                                            getattr(torch.nn, b)), (a, b)
+
+
 @pytest.mark.parametrize("make", [
     lambda m: m.ReLU(), lambda m: m.LeakyReLU(0.2), lambda m: m.ELU(0.5), lambda m: m.Sigmoid(), lambda m: m.Tanh(),
     lambda m: m.Softplus(2.0, 10.0), lambda m: m.Softmax(dim=1), lambda m: m.LogSoftmax(dim=-1),
