@@ -445,6 +445,19 @@ def _conv2d_narrow(x, w, b, win):
     return out
 
 
+@inline
+def _weight_grad_task(t, mg, c_, tap_groups, kh, kw, row, dh, dw, sw):
+    # a wide weight-gradient task: its image block, channel group, input channel, tap group and its 9 taps' offsets
+    blk, r = t // (mg * c_ * tap_groups), t % (mg * c_ * tap_groups)
+    p, c, q = r // (c_ * tap_groups), (r // tap_groups) % c_, r % tap_groups
+    t0 = q * _TAPS16
+    return (blk, p, c, q, _tap_offset(t0, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 1, kh, kw, row, dh, dw, sw),
+            _tap_offset(t0 + 2, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 3, kh, kw, row, dh, dw, sw),
+            _tap_offset(t0 + 4, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 5, kh, kw, row, dh, dw, sw),
+            _tap_offset(t0 + 6, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 7, kh, kw, row, dh, dw, sw),
+            _tap_offset(t0 + 8, kh, kw, row, dh, dw, sw))
+
+
 @kernel
 def _weight_grad16_nb(xq, gt, row, kh, kw, sh, sw, dh, dw, part):
     # as _weight_grad_nb, 16 output channels (one vector) x 9 taps a task: part (blocks, MQ/16, C, tap groups, 9, 16)
@@ -453,15 +466,8 @@ def _weight_grad16_nb(xq, gt, row, kh, kw, sh, sw, dh, dw, part):
     blocks, mg, tap_groups = part.shape[0], part.shape[1], part.shape[3]
     xf, gf, pf = xq.reshape(xq.size), gt.reshape(gt.size), part.reshape(part.size)
     for t in prange(blocks * mg * c_ * tap_groups):
-        blk, r = t // (mg * c_ * tap_groups), t % (mg * c_ * tap_groups)
-        p, c, q = r // (c_ * tap_groups), (r // tap_groups) % c_, r % tap_groups
-        t0 = q * _TAPS16
-        o0, o1, o2 = _tap_offset(t0, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 1, kh, kw, row, dh, dw, sw), \
-            _tap_offset(t0 + 2, kh, kw, row, dh, dw, sw)
-        o3, o4, o5 = _tap_offset(t0 + 3, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 4, kh, kw, row, dh, dw, sw), \
-            _tap_offset(t0 + 5, kh, kw, row, dh, dw, sw)
-        o6, o7, o8 = _tap_offset(t0 + 6, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 7, kh, kw, row, dh, dw, sw), \
-            _tap_offset(t0 + 8, kh, kw, row, dh, dw, sw)
+        blk, p, c, q, o0, o1, o2, o3, o4, o5, o6, o7, o8 = _weight_grad_task(t, mg, c_, tap_groups, kh, kw, row, dh,
+                                                                             dw, sw)
         a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = vzero16()
         for n in range(blk * _NB, min(n_, blk * _NB + _NB)):
             for y in range(oh_):
@@ -492,15 +498,8 @@ def _weight_grad32_nb(xq, gt, row, kh, kw, sh, sw, dh, dw, part):
     blocks, mg, tap_groups = part.shape[0], part.shape[1], part.shape[3]
     xf, gf, pf = xq.reshape(xq.size), gt.reshape(gt.size), part.reshape(part.size)
     for t in prange(blocks * mg * c_ * tap_groups):
-        blk, r = t // (mg * c_ * tap_groups), t % (mg * c_ * tap_groups)
-        p, c, q = r // (c_ * tap_groups), (r // tap_groups) % c_, r % tap_groups
-        t0 = q * _TAPS16
-        o0, o1, o2 = _tap_offset(t0, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 1, kh, kw, row, dh, dw, sw), \
-            _tap_offset(t0 + 2, kh, kw, row, dh, dw, sw)
-        o3, o4, o5 = _tap_offset(t0 + 3, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 4, kh, kw, row, dh, dw, sw), \
-            _tap_offset(t0 + 5, kh, kw, row, dh, dw, sw)
-        o6, o7, o8 = _tap_offset(t0 + 6, kh, kw, row, dh, dw, sw), _tap_offset(t0 + 7, kh, kw, row, dh, dw, sw), \
-            _tap_offset(t0 + 8, kh, kw, row, dh, dw, sw)
+        blk, p, c, q, o0, o1, o2, o3, o4, o5, o6, o7, o8 = _weight_grad_task(t, mg, c_, tap_groups, kh, kw, row, dh,
+                                                                             dw, sw)
         a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = vzero16()
         b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = b8 = vzero16()
         for n in range(blk * _NB, min(n_, blk * _NB + _NB)):
