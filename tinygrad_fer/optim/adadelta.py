@@ -1,5 +1,5 @@
 """Adadelta (Zeiler 2012): step sizes from running averages of squared gradients and of squared updates."""
-from tinygrad_fer.optim.optimizer import Optimizer, _effective_grad, _step_tensor, _zeros_state
+from tinygrad_fer.optim.optimizer import Optimizer, _count_step
 
 
 class Adadelta(Optimizer):
@@ -23,13 +23,8 @@ class Adadelta(Optimizer):
             lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
             for p, w, g in self._params_with_grad(group):
                 xp, state = p._be.xp, self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_state(p)
-                    state["acc_delta"] = _zeros_state(p)
-                state["step"]._array += 1
-                d, _ = _effective_grad(xp, w, g, group["maximize"], wd,
-                                       self._scratch(xp, w, 1) if group["maximize"] or wd else None)
+                _count_step(state, p, "square_avg", "acc_delta")
+                d = self._grad(xp, w, g, group, wd)
                 sq, acc = state["square_avg"]._array, state["acc_delta"]._array
                 std, delta = self._scratch(xp, w), self._scratch(xp, w, 2)
                 sq *= rho

@@ -1,5 +1,5 @@
 """Adagrad (Duchi et al. 2011): per-coordinate steps scaled by the root of the summed squared gradients."""
-from tinygrad_fer.optim.optimizer import Optimizer, _effective_grad, _step_tensor
+from tinygrad_fer.optim.optimizer import Optimizer, _step_tensor
 from tinygrad_fer.tensor import Tensor
 
 
@@ -41,8 +41,7 @@ class Adagrad(Optimizer):
                 step_arr = state["step"]._array
                 step_arr += 1
                 step = float(step_arr)
-                d, _ = _effective_grad(xp, w, g, group["maximize"], wd,
-                                       self._scratch(xp, w, 1) if group["maximize"] or wd else None)
+                d = self._grad(xp, w, g, group, wd)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 s = state["sum"]._array
                 tmp = self._scratch(xp, w)

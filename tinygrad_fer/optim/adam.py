@@ -1,6 +1,5 @@
 """Adam and AdamW: one update, with L2 decay folded into the gradient (Adam) or decoupled from it (AdamW)."""
-from tinygrad_fer.optim.optimizer import (Optimizer, _check_adam_args, _effective_grad, _lerp_,
-                                         _step_tensor, _zeros_state)
+from tinygrad_fer.optim.optimizer import Optimizer, _adam_moments_, _check_adam_args, _count_step
 
 
 class Adam(Optimizer):
@@ -14,33 +13,15 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps, amsgrad = group["lr"], group["eps"], group["amsgrad"]
             beta1, beta2 = group["betas"]
-            decoupled, amsgrad = group["decoupled_weight_decay"], group["amsgrad"]
             for p, w, g in self._params_with_grad(group):
                 xp, state = p._be.xp, self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_state(p)
-                    state["exp_avg_sq"] = _zeros_state(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_state(p)
-                step_arr = state["step"]._array
-                step_arr += 1
-                step = float(step_arr)
-
-                if wd != 0 and decoupled:
-                    w *= 1 - lr * wd
-                decay = 0 if decoupled else wd
-                d, _ = _effective_grad(xp, w, g, group["maximize"], decay,
-                                       self._scratch(xp, w, 1) if group["maximize"] or decay else None)
+                step = _count_step(state, p, "exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if amsgrad else ()))
+                d = self._decoupled_grad(xp, w, g, group)
                 m, v = state["exp_avg"]._array, state["exp_avg_sq"]._array
                 tmp = self._scratch(xp, w)
-                _lerp_(xp, m, d, 1 - beta1, tmp)
-                v *= beta2
-                xp.multiply(d, 1 - beta2, out=tmp)
-                tmp *= d
-                v += tmp
+                _adam_moments_(xp, m, v, d, beta1, beta2, tmp)
 
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5

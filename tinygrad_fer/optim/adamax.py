@@ -1,6 +1,5 @@
 """Adamax (Kingma & Ba 2015, section 7): Adam with the infinity norm of past gradients in place of the RMS."""
-from tinygrad_fer.optim.optimizer import (Optimizer, _check_adam_args, _effective_grad, _lerp_,
-                                         _step_tensor, _zeros_state)
+from tinygrad_fer.optim.optimizer import Optimizer, _check_adam_args, _count_step, _lerp_
 
 
 class Adamax(Optimizer):
@@ -18,15 +17,8 @@ class Adamax(Optimizer):
             beta1, beta2 = group["betas"]
             for p, w, g in self._params_with_grad(group):
                 xp, state = p._be.xp, self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_state(p)
-                    state["exp_inf"] = _zeros_state(p)
-                step_arr = state["step"]._array
-                step_arr += 1
-                step = float(step_arr)
-                d, _ = _effective_grad(xp, w, g, group["maximize"], wd,
-                                       self._scratch(xp, w, 1) if group["maximize"] or wd else None)
+                step = _count_step(state, p, "exp_avg", "exp_inf")
+                d = self._grad(xp, w, g, group, wd)
                 m, u = state["exp_avg"]._array, state["exp_inf"]._array
                 tmp = self._scratch(xp, w)
                 _lerp_(xp, m, d, 1 - beta1, tmp)

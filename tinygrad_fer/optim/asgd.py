@@ -2,7 +2,7 @@
 iterates from step t0 on (the averaged parameters are in state['ax'])."""
 import numpy as np
 
-from tinygrad_fer.optim.optimizer import Optimizer, _effective_grad, _step_tensor, _zeros_state
+from tinygrad_fer.optim.optimizer import Optimizer, _count_step
 from tinygrad_fer.tensor import Tensor
 
 
@@ -28,16 +28,8 @@ class ASGD(Optimizer):
             lr, lambd, alpha, t0, wd = group["lr"], group["lambd"], group["alpha"], group["t0"], group["weight_decay"]
             for p, w, g in self._params_with_grad(group):
                 xp, state = p._be.xp, self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["eta"] = _f32(lr)
-                    state["mu"] = _f32(1.0)
-                    state["ax"] = _zeros_state(p)
-                step_arr = state["step"]._array
-                step_arr += 1
-                step = float(step_arr)
-                d, _ = _effective_grad(xp, w, g, group["maximize"], wd,
-                                       self._scratch(xp, w, 1) if group["maximize"] or wd else None)
+                step = _count_step(state, p, "ax", eta=lambda: _f32(lr), mu=lambda: _f32(1.0))
+                d = self._grad(xp, w, g, group, wd)
                 eta = float(state["eta"]._array)
                 tmp = self._scratch(xp, w)
                 w *= 1 - lambd * eta

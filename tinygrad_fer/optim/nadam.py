@@ -1,8 +1,7 @@
 """NAdam (Dozat 2016): Adam with Nesterov momentum, the momentum schedule mu_t warming up by momentum_decay."""
 import numpy as np
 
-from tinygrad_fer.optim.optimizer import (Optimizer, _check_adam_args, _effective_grad, _lerp_,
-                                         _step_tensor, _zeros_state)
+from tinygrad_fer.optim.optimizer import Optimizer, _adam_moments_, _check_adam_args, _count_step
 from tinygrad_fer.tensor import Tensor
 
 
@@ -21,26 +20,15 @@ class NAdam(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, eps, wd, psi = group["lr"], group["eps"], group["weight_decay"], group["momentum_decay"]
+            lr, eps, psi = group["lr"], group["eps"], group["momentum_decay"]
             beta1, beta2 = group["betas"]
-            decoupled = group["decoupled_weight_decay"]
             for p, w, g in self._params_with_grad(group):
                 xp, state = p._be.xp, self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    # a float32 host scalar, as PyTorch keeps it: the product is rounded to float32 every step
-                    state["mu_product"] = Tensor(np.ones((), dtype=np.float32))
-                    state["exp_avg"] = _zeros_state(p)
-                    state["exp_avg_sq"] = _zeros_state(p)
-                step_arr = state["step"]._array
-                step_arr += 1
-                step = float(step_arr)
+                # mu_product: a float32 host scalar, as PyTorch keeps it: the product is rounded to float32 every step
+                step = _count_step(state, p, "exp_avg", "exp_avg_sq",
+                                   mu_product=lambda: Tensor(np.ones((), dtype=np.float32)))
                 bias_correction2 = 1 - beta2 ** step
-                if wd != 0 and decoupled:
-                    w *= 1 - lr * wd
-                decay = 0 if decoupled else wd
-                d, _ = _effective_grad(xp, w, g, group["maximize"], decay,
-                                       self._scratch(xp, w, 1) if group["maximize"] or decay else None)
+                d = self._decoupled_grad(xp, w, g, group)
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
                 mu_prod_arr = state["mu_product"]._array
@@ -50,11 +38,7 @@ class NAdam(Optimizer):
 
                 m, v = state["exp_avg"]._array, state["exp_avg_sq"]._array
                 tmp, denom = self._scratch(xp, w), self._scratch(xp, w, 2)
-                _lerp_(xp, m, d, 1 - beta1, tmp)
-                v *= beta2
-                xp.multiply(d, 1 - beta2, out=tmp)
-                tmp *= d
-                v += tmp
+                _adam_moments_(xp, m, v, d, beta1, beta2, tmp)
                 xp.divide(v, bias_correction2, out=denom)
                 xp.sqrt(denom, out=denom)
                 denom += eps

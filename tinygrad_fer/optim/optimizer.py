@@ -57,6 +57,29 @@ def _zeros_state(p):
     return Tensor(p._be.xp.zeros_like(p._array))
 
 
+def _count_step(state, p, *moments, **scalars):
+    """Count a step in a parameter's state, making the state first (PyTorch's key order: the step count, the
+    `scalars` made by their factories, the zeroed `moments`); the new step number."""
+    if len(state) == 0:
+        state["step"] = _step_tensor()
+        for name, make in scalars.items():
+            state[name] = make()
+        for name in moments:
+            state[name] = _zeros_state(p)
+    step = state["step"]._array
+    step += 1
+    return float(step)
+
+
+def _adam_moments_(xp, m, v, d, beta1, beta2, tmp):
+    """m <- lerp(m, d, 1 - beta1), v <- beta2 v + (1 - beta2) d^2, in place, rounded as PyTorch's Adam family."""
+    _lerp_(xp, m, d, 1 - beta1, tmp)
+    v *= beta2
+    xp.multiply(d, 1 - beta2, out=tmp)
+    tmp *= d
+    v += tmp
+
+
 def _effective_grad(xp, p, g, maximize, weight_decay, out=None):
     """The gradient the update uses: negated when maximizing, plus L2 decay. Returns (array, owned): never writes
     into g (the user's .grad); writes into `out` (or a new array) only when the result must differ from g."""
@@ -192,6 +215,18 @@ class Optimizer:
 
     def step(self, closure=None):
         raise NotImplementedError
+
+    def _grad(self, xp, w, g, group, weight_decay):
+        """_effective_grad with the group's maximize, into this optimizer's scratch slot 1 when it must copy."""
+        return _effective_grad(xp, w, g, group["maximize"], weight_decay,
+                               self._scratch(xp, w, 1) if group["maximize"] or weight_decay else None)[0]
+
+    def _decoupled_grad(self, xp, w, g, group):
+        """The Adam family's weight decay: decoupled (w shrinks by lr * wd first) or L2 folded into the gradient."""
+        wd = group["weight_decay"]
+        if wd != 0 and group["decoupled_weight_decay"]:
+            w *= 1 - group["lr"] * wd
+        return self._grad(xp, w, g, group, 0 if group["decoupled_weight_decay"] else wd)
 
     def _closure_loss(self, closure):
         if closure is None:

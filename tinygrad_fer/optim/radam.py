@@ -1,7 +1,6 @@
 """RAdam (Liu et al. 2019): Adam whose adaptive step is switched on only once the variance of the adaptive rate
 is tractable (rho_t > 5), and rectified by the factor r_t; plain momentum SGD before that."""
-from tinygrad_fer.optim.optimizer import (Optimizer, _check_adam_args, _effective_grad, _lerp_,
-                                         _step_tensor, _zeros_state)
+from tinygrad_fer.optim.optimizer import Optimizer, _adam_moments_, _check_adam_args, _count_step
 
 
 class RAdam(Optimizer):
@@ -16,30 +15,15 @@ class RAdam(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps = group["lr"], group["eps"]
             beta1, beta2 = group["betas"]
-            decoupled = group["decoupled_weight_decay"]
             for p, w, g in self._params_with_grad(group):
                 xp, state = p._be.xp, self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_state(p)
-                    state["exp_avg_sq"] = _zeros_state(p)
-                step_arr = state["step"]._array
-                step_arr += 1
-                step = float(step_arr)
-                if wd != 0 and decoupled:
-                    w *= 1 - lr * wd
-                decay = 0 if decoupled else wd
-                d, _ = _effective_grad(xp, w, g, group["maximize"], decay,
-                                       self._scratch(xp, w, 1) if group["maximize"] or decay else None)
+                step = _count_step(state, p, "exp_avg", "exp_avg_sq")
+                d = self._decoupled_grad(xp, w, g, group)
                 m, v = state["exp_avg"]._array, state["exp_avg_sq"]._array
                 tmp, rate = self._scratch(xp, w), self._scratch(xp, w, 2)
-                _lerp_(xp, m, d, 1 - beta1, tmp)
-                v *= beta2
-                xp.multiply(d, 1 - beta2, out=tmp)
-                tmp *= d
-                v += tmp
+                _adam_moments_(xp, m, v, d, beta1, beta2, tmp)
 
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step

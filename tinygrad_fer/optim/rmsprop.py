@@ -1,5 +1,5 @@
 """RMSprop (Hinton's, PyTorch's variant: eps outside the square root, optional centering and momentum)."""
-from tinygrad_fer.optim.optimizer import Optimizer, _effective_grad, _lerp_, _step_tensor, _zeros_state
+from tinygrad_fer.optim.optimizer import Optimizer, _count_step, _lerp_
 
 
 class RMSprop(Optimizer):
@@ -25,19 +25,9 @@ class RMSprop(Optimizer):
             lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
             for p, w, g in self._params_with_grad(group):
                 xp, state = p._be.xp, self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_state(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = _zeros_state(p)
-                    if group["centered"]:
-                        state["grad_avg"] = _zeros_state(p)
-                step_arr = state["step"]._array
-                step_arr += 1
-
-                decay = group["weight_decay"]
-                d, _ = _effective_grad(xp, w, g, group["maximize"], decay,
-                                       self._scratch(xp, w, 1) if group["maximize"] or decay else None)
+                _count_step(state, p, "square_avg", *(("momentum_buffer",) if momentum > 0 else ()),
+                            *(("grad_avg",) if group["centered"] else ()))
+                d = self._grad(xp, w, g, group, group["weight_decay"])
                 sq = state["square_avg"]._array
                 tmp = self._scratch(xp, w)
                 sq *= alpha

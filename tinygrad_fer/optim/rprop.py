@@ -1,6 +1,6 @@
 """Rprop (Riedmiller & Braun 1993): each coordinate keeps its own step size, grown by etas[1] while the
 gradient's sign holds and shrunk by etas[0] when it flips (that step is then skipped); only signs are used."""
-from tinygrad_fer.optim.optimizer import Optimizer, _effective_grad, _step_tensor, _zeros_state
+from tinygrad_fer.optim.optimizer import Optimizer, _step_tensor, _zeros_state
 from tinygrad_fer.tensor import Tensor
 
 
@@ -27,8 +27,7 @@ class Rprop(Optimizer):
                     state["prev"] = _zeros_state(p)
                     state["step_size"] = Tensor(xp.full_like(w, group["lr"]))
                 state["step"]._array += 1
-                d, _ = _effective_grad(xp, w, g, group["maximize"], 0,
-                                       self._scratch(xp, w, 1) if group["maximize"] else None)
+                d = self._grad(xp, w, g, group, 0)
                 prev, step_size = state["prev"]._array, state["step_size"]._array
                 sign = self._scratch(xp, w)
                 xp.multiply(d, prev, out=sign)
