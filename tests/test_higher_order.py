@@ -8,6 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 import tinygrad_fer as tg
 from tinygrad_fer.autograd import functional as AF
+from helpers import Cube
 
 
 def _np(t):
@@ -124,16 +125,6 @@ def test_backward_create_graph_gives_leaf_gradients_a_history():
 
 
 def test_user_function_backward_is_differentiated():
-    class Cube(tg.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x * x
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return 3 * x * x * g
     x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
     g, = tg.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
     h, = tg.autograd.grad(g.sum(), x)

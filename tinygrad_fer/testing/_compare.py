@@ -135,6 +135,7 @@ def _compare_tensors(actual, expected, *, rtol, atol, equal_nan, check_dtype, ch
 
 
 def _compare_values(a, e, rtol, atol, equal_nan):
+    shown = a, e        # a failing scalar prints as given (PyTorch: "Expected False but got True.")
     if a.dtype.kind != "f":
         a, e = a.astype(np.int64), e.astype(np.int64)  # differences of unsigned or bool values must not wrap
     with np.errstate(invalid="ignore", over="ignore"):
@@ -151,7 +152,7 @@ def _compare_values(a, e, rtol, atol, equal_nan):
     if close.all():
         return
     if a.ndim == 0:
-        raise _Failure(AssertionError, _scalar_msg(a.item(), e.item(), rtol, atol))
+        raise _Failure(AssertionError, _scalar_msg(shown[0].item(), shown[1].item(), rtol, atol))
     n = close.size
     bad = n - int(close.sum())
     extra = f"Mismatched elements: {bad} / {n} ({bad / n:.1%})"
