@@ -157,9 +157,10 @@ class Reducer:
         used = None
         if self.find_unused:
             from . import ReduceOp, all_reduce
-            used = Tensor(self.used.copy())
+            be = self.params[0]._be   # on the parameters' device: the 'nccl' backend takes CUDA tensors only
+            used = Tensor(be.asarray(self.used.copy()))
             all_reduce(used, op=ReduceOp.MAX)
-            used = used._array
+            used = be.to_numpy(used._array)
         with grad_mode.no_grad():
             for b in self.buckets:   # a fixed order: every rank ends the same way
                 b.work.wait()
