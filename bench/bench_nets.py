@@ -39,6 +39,8 @@ if lib_name == "torch":
     import torch as lib
 else:
     import tinygrad_fer as lib
+    import os
+    assert lib.__file__.startswith(os.environ.get("CHECKOUT", "")), (lib.__file__, "is not from --checkout")
 from models import NETS
 build, shape, opt_name = NETS[net]
 lib.manual_seed(0)
@@ -69,8 +71,10 @@ def run(lib, net, batch, steps, mixed=False, checkout=None):
     code = CHILD.format(here=HERE, lib=lib, net=net, batch=batch, steps=steps, mixed=mixed)
     env = dict(os.environ)
     if checkout and lib == "ours":
-        env["PYTHONPATH"] = os.path.abspath(checkout)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+        env["PYTHONPATH"] = env["CHECKOUT"] = os.path.abspath(checkout)
+    # run from bench/: `python -c` puts the working directory first on sys.path, and started from a checkout's root
+    # that checkout's tinygrad_fer would shadow --checkout's
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=HERE)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

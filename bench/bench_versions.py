@@ -20,6 +20,7 @@ for v in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 import numpy as np, time, json, sys
 sys.path.insert(1, os.path.join(os.environ["CHECKOUT"], "bench"))
 import tinygrad_fer as tg
+assert tg.__file__.startswith(os.environ["CHECKOUT"] + os.sep), (tg.__file__, "is not from", os.environ["CHECKOUT"])
 from tinygrad_fer import nn
 import tinygrad_fer.nn.functional as F
 from models import fer_net
@@ -79,7 +80,9 @@ def main():
         for c in args.checkouts:
             c = os.path.abspath(c)
             env = dict(os.environ, PYTHONPATH=c, CHECKOUT=c)
-            res = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, check=True)
+            # cwd: `python -c` puts the working directory first on sys.path, ahead of PYTHONPATH
+            res = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, check=True,
+                                 cwd=c)
             print(f"round {r + 1}  {c}: {json.loads(res.stdout.strip().splitlines()[-1])}", flush=True)
 
 

@@ -412,7 +412,8 @@ def test_float32_sigmoid_within_an_ulp_or_two_everywhere():
 @given(data=st.data())
 def test_simd_convolution_widths_agree_to_the_bit(data):
     """The 16-wide kernels (AVX-512 CPUs) and the 8-wide ones (elsewhere) sum in the same order: the same bits, both
-    forward and weight gradient, whichever this machine runs."""
+    forward and weight gradient, whichever this machine runs (except the weight gradient of at most 8 output
+    channels, which the wide path sums over vectors of pixels: compared with the reference kernels elsewhere)."""
     from tinygrad_fer import simd_kernels
     xs, ws, win = _direct_window(data.draw)
     assume(win.sh == win.sw == 1)
@@ -426,8 +427,9 @@ def test_simd_convolution_widths_agree_to_the_bit(data):
             got.append((simd_kernels.conv2d(x, w, b, win), simd_kernels.conv2d_weight_grad(x, g, win)))
     finally:
         simd_kernels.WIDE = wide
-    for narrow, wider in zip(*got):
-        np.testing.assert_array_equal(narrow, wider)
+    np.testing.assert_array_equal(got[0][0], got[1][0])
+    if ws[0] > 8 or not np.isfinite(x).all():
+        np.testing.assert_array_equal(got[0][1], got[1][1])
 
 
 def test_default_max_pool_backward_takes_an_empty_batch():

@@ -228,6 +228,8 @@ def conv2d_weight_grad(x, grad, win):
     kh, kw, sh, sw, ph, pw, dh, dw = win
     n, c, h, wd = x.shape
     m, oh, ow = grad.shape[1:]
+    if WIDE and m <= 8 and bool(np.isfinite(x).all()):
+        return _weight_grad_few_channels(x, grad, win)
     # every tap of every output stays inside the padded image: no slack needed
     row = max(ow + (kw - 1) * dw // sw, -(-(wd + 2 * pw) // sw))
     if WIDE:    # taps summed 9 at a time, output channels 16 or 32 (one or two vectors) at a time
@@ -531,6 +533,73 @@ def _weight_grad32_nb(xq, gt, row, kh, kw, sh, sw, dh, dw, part):
                                       (a7, b7), (a8, b8))):
             vstore(pf, _u(o + s * 32), v0)
             vstore(pf, _u(o + s * 32 + 16), v1)
+
+
+@kernel
+def _weight_grad_pixels_nb(xq, gp, row, kh, kw, sh, sw, dh, dw, part):
+    # For few output channels (M <= 8), where a vector of channels would be mostly empty: vectors of 16 outputs of
+    # a row instead, a task 2 output channels x 9 taps (18 accumulators) over one block of _NB images, each sum
+    # folded to a scalar at the end. xq (N, C, size) the phase grid (_on_grid); gp (N, MQ, OH, OWQ) the output
+    # gradient, zero past M and past OW (so the lanes past a row's end add nothing: the caller checks x is finite,
+    # or 0 * inf there would be NaN); part (blocks, MQ, C, tap groups * 9).
+    n_, c_, size = xq.shape
+    mq, oh_, owq = gp.shape[1], gp.shape[2], gp.shape[3]
+    blocks, tap_groups = part.shape[0], part.shape[3] // _TAPS16
+    mg = mq // 2
+    xf, gf, pf = xq.reshape(xq.size), gp.reshape(gp.size), part.reshape(part.size)
+    for t in prange(blocks * mg * c_ * tap_groups):
+        blk, p, c, q, o0, o1, o2, o3, o4, o5, o6, o7, o8 = _weight_grad_task(t, mg, c_, tap_groups, kh, kw, row, dh,
+                                                                             dw, sw)
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = vzero16()
+        b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = b8 = vzero16()
+        for n in range(blk * _NB, min(n_, blk * _NB + _NB)):
+            for y in range(oh_):
+                gb = ((n * mq + 2 * p) * oh_ + y) * owq
+                xb = (n * c_ + c) * size + y * sh * sw * row
+                for x0 in range(0, owq, 16):
+                    g0, g1 = vload16(gf, _u(gb + x0)), vload16(gf, _u(gb + oh_ * owq + x0))
+                    v = vload16(xf, _u(xb + x0 + o0))
+                    a0, b0 = vfma(v, g0, a0), vfma(v, g1, b0)
+                    v = vload16(xf, _u(xb + x0 + o1))
+                    a1, b1 = vfma(v, g0, a1), vfma(v, g1, b1)
+                    v = vload16(xf, _u(xb + x0 + o2))
+                    a2, b2 = vfma(v, g0, a2), vfma(v, g1, b2)
+                    v = vload16(xf, _u(xb + x0 + o3))
+                    a3, b3 = vfma(v, g0, a3), vfma(v, g1, b3)
+                    v = vload16(xf, _u(xb + x0 + o4))
+                    a4, b4 = vfma(v, g0, a4), vfma(v, g1, b4)
+                    v = vload16(xf, _u(xb + x0 + o5))
+                    a5, b5 = vfma(v, g0, a5), vfma(v, g1, b5)
+                    v = vload16(xf, _u(xb + x0 + o6))
+                    a6, b6 = vfma(v, g0, a6), vfma(v, g1, b6)
+                    v = vload16(xf, _u(xb + x0 + o7))
+                    a7, b7 = vfma(v, g0, a7), vfma(v, g1, b7)
+                    v = vload16(xf, _u(xb + x0 + o8))
+                    a8, b8 = vfma(v, g0, a8), vfma(v, g1, b8)
+        base = ((blk * mq + 2 * p) * c_ + c) * tap_groups * _TAPS16 + q * _TAPS16
+        other = c_ * tap_groups * _TAPS16       # the next output channel's
+        for s, (v0, v1) in enumerate(((a0, b0), (a1, b1), (a2, b2), (a3, b3), (a4, b4), (a5, b5), (a6, b6),
+                                      (a7, b7), (a8, b8))):
+            s0 = s1 = np.float32(0)
+            for lane in range(16):
+                s0 += vget(v0, lane)
+                s1 += vget(v1, lane)
+            pf[_u(base + s)] = s0
+            pf[_u(base + other + s)] = s1
+
+
+def _weight_grad_few_channels(x, grad, win):
+    kh, kw, sh, sw, ph, pw, dh, dw = win
+    n, c = x.shape[:2]
+    m, oh, ow = grad.shape[1:]
+    owq, mq, tap_groups = -(-ow // 16) * 16, -(-m // 2) * 2, -(-(kh * kw) // _TAPS16)
+    row = max(owq + (kw - 1) * dw // sw, -(-(x.shape[3] + 2 * pw) // sw))   # the last vector's taps stay inside
+    gp = np.zeros((n, mq, oh, owq), np.float32)
+    gp[:, :m, :, :ow] = grad
+    part = np.empty((-(-n // _NB), mq, c, tap_groups * _TAPS16), np.float32)
+    _weight_grad_pixels_nb(_on_grid(x, ph, pw, row, sw), gp, row, kh, kw, sh, sw, dh, dw, part)
+    gw = part.sum(axis=0, dtype=np.float32)
+    return np.ascontiguousarray(gw[:m, :, :kh * kw]).reshape(m, c, kh, kw)
 
 
 @kernel
