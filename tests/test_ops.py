@@ -1,4 +1,4 @@
-"""Tests generated from the op registry (tinygrad_fer/testing/opinfo.py): every entry gets the same checks."""
+"""Tests generated from the op registry (tinygrad_fer/testing/opinfo/): every entry gets the same checks."""
 import numpy as np
 import pytest
 import torch
