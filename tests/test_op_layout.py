@@ -9,7 +9,7 @@ import torch
 
 import tinygrad_fer as tg
 from tinygrad_fer.nn import functional as F
-from tinygrad_fer.ops import elementwise as ew
+from tinygrad_fer.ops import activation_core as act, elementwise as ew
 
 PKG = pathlib.Path(tg.__file__).parent
 
@@ -48,7 +48,7 @@ def test_ops_activations_honour_inplace(name, params):
 
 def test_parametrised_activations_are_factory_rows():
     # one Function class per op from the unary factory; its parameters reach forward and backward
-    for op, cls_name in ((ew._leaky_relu, "LeakyRelu"), (ew._elu, "Elu"), (ew._softplus, "Softplus"),
+    for op, cls_name in ((act._leaky_relu, "LeakyRelu"), (act._elu, "Elu"), (act._softplus, "Softplus"),
                          (ew.relu, "Relu"), (ew.exp, "Exp")):
         assert op.function.__name__ == cls_name
         assert op.function.forward.__qualname__ == ew.relu.function.forward.__qualname__

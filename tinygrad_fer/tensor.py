@@ -297,7 +297,7 @@ class Tensor(_OpMethods):
                 raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
         out = self
         if dev is not None:
-            from .ops.elementwise import to_device
+            from .ops.cast import to_device
             out = to_device(out, dev)
         if dt is not None:
             out = out.type(dt)

@@ -14,8 +14,9 @@ from ..ops.unpool_lp import (lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_
                              max_unpool3d)
 from ..ops.activation import (celu, gelu, glu, hardshrink, hardsigmoid, hardswish, mish, normalize,  # noqa: F401
                              prelu, selu, softmin, softshrink, softsign, tanhshrink, threshold)
-from ..ops.elementwise import _maybe_inplace, clamp as _clamp, elu, leaky_relu, sigmoid, softplus, tanh  # noqa: F401
+from ..ops.elementwise import clamp as _clamp, elu, leaky_relu, sigmoid, softplus, tanh  # noqa: F401
 from ..ops.elementwise import relu as _relu, where as _where
+from ..ops.unary import _maybe_inplace
 from ..ops.loss import (_check_target_dtype, _reduce, _reduction, _size, binary_cross_entropy,  # noqa: F401
                         binary_cross_entropy_with_logits, cross_entropy, nll_loss)
 from ..ops.matmul import linear  # noqa: F401

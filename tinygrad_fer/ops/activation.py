@@ -8,8 +8,10 @@ import numpy as np
 
 from .. import backend, dtypes
 from ..tensor import Tensor
-from .elementwise import _elu, _maybe_inplace, _unary, sigmoid, softplus, tanh, where
+from .activation_core import _elu, sigmoid, softplus, tanh
+from .arithmetic import where
 from .reduce import softmax as _softmax
+from .unary import _maybe_inplace, _unary
 
 
 

@@ -3,7 +3,7 @@ float operands are refused, bool refuses the shifts, and a shift by a negative a
 gives 0 to the left and the sign to the right (NumPy's would depend on the CPU)."""
 from .. import dtypes
 from ..tensor import Tensor
-from .elementwise import _arr, _binary_operands, _xp
+from .operands import _arr, _binary_operands, _xp
 
 
 def _refuse_float(kernel, *xs):

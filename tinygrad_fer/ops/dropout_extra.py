@@ -7,8 +7,9 @@ import warnings
 import numpy as np
 
 from ..tensor import Tensor
-from .elementwise import _maybe_inplace, where
+from .arithmetic import where
 from .reduce import softmax
+from .unary import _maybe_inplace
 
 # -SELU's scale * alpha: the value SELU tends to for very negative inputs, which alpha dropout drops to
 _ALPHA = 1.7580993408473766

@@ -10,8 +10,9 @@ import numpy as np
 from .. import dtypes
 from ..autograd import Function
 from ..tensor import Tensor
-from .elementwise import _binary_operands, _rounding, _sign, _unary
 from .inplace import _inplace_of
+from .operands import _binary_operands
+from .unary import _rounding, _sign, _unary
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 

@@ -5,7 +5,8 @@ import numpy as np
 from .. import dtypes
 from ..autograd import Function
 from ..tensor import Tensor
-from .elementwise import _sigmoid_fwd, where
+from .activation_core import _sigmoid_fwd
+from .arithmetic import where
 from .reduce import log_softmax
 
 # ---- reduction, targets -------------------------------------------------------------------------
