@@ -232,6 +232,24 @@ def _sgd_momentum_(draw):
     return Sample(lambda be: (w(be), g(be), buf(be)) + args, exact=True)
 
 
+def _adam_(draw):
+    n, dtype = draw(st.one_of(st.integers(0, 3000), st.just(40000))), draw(FLOATS)
+    w, m = (_array(draw, (n,), dtype, layouts=MOSTLY_CONTIGUOUS) for _ in range(2))
+    v, vmax = (_array(draw, (n,), dtype, layouts=MOSTLY_CONTIGUOUS) for _ in range(2))
+    d = _array(draw, (n,), dtype)
+    amsgrad = draw(st.booleans())
+    args = (draw(st.floats(1e-4, 1.0)), draw(st.sampled_from([0.0, 0.5, 0.9, 0.99])),
+            draw(st.sampled_from([0.0, 0.5, 0.999])), draw(st.sampled_from([1e-8, 1e-3])),
+            float(draw(st.integers(1, 50))))
+    # bit for bit: the op-by-op default is checked against PyTorch's Adam (tests/test_optim.py)
+    def make(be):   # second moments are never negative: squares of v's and vmax's draws (their layouts kept)
+        sq, smax = v(be), vmax(be)
+        sq *= sq
+        smax *= smax
+        return (w(be), d(be), m(be), sq, smax if amsgrad else None) + args
+    return Sample(make, exact=True)
+
+
 def _bn_arrays(draw):
     n, c, sp, dtype = draw(st.integers(1, 5)), draw(st.integers(1, 6)), draw(st.integers(1, 40)), draw(FLOATS)
     return n, c, sp, dtype, draw(st.integers(0, 2 ** 31))
@@ -275,7 +293,7 @@ SAMPLES = {"im2col": _im2col, "col2im": _col2im, "conv2d": _conv2d, "conv2d_weig
            "max_pool2d": _max_pool2d, "max_pool2d_backward": _max_pool2d_backward, "avg_pool2d": _avg_pool2d,
            "avg_pool2d_backward": _avg_pool2d_backward, "relu": _relu, "relu_backward": _relu_backward,
            "sigmoid": _sigmoid, "sigmoid_backward": _sigmoid_backward, "erf": _erf,
-           "sgd_momentum_": _sgd_momentum_, "add_at": _add_at, "batch_norm_stats": _batch_norm_stats,
+           "sgd_momentum_": _sgd_momentum_, "adam_": _adam_, "add_at": _add_at, "batch_norm_stats": _batch_norm_stats,
            "batch_norm_apply": _batch_norm_apply, "batch_norm_backward": _batch_norm_backward}
 
 
@@ -351,7 +369,7 @@ def test_every_override_has_samples(cls):
 
 def test_overrides_are_found():
     """What each backend accelerates, as the enumeration sees it; CUDA inherits the rest (no forwarding wrappers)."""
-    assert overrides(CPUBackend) == ["avg_pool2d", "avg_pool2d_backward", "batch_norm_apply", "batch_norm_backward",
+    assert overrides(CPUBackend) == ["adam_", "avg_pool2d", "avg_pool2d_backward", "batch_norm_apply", "batch_norm_backward",
                                      "batch_norm_stats", "col2im", "conv2d", "conv2d_weight_grad", "direct_conv",
                                      "erf", "im2col", "max_pool2d", "max_pool2d_backward", "relu",
                                      "relu_backward", "sgd_momentum_", "sigmoid", "sigmoid_backward"]

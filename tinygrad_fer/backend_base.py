@@ -130,6 +130,10 @@ class Backend(ABC):
         """(gx or None, gw, gb) of BatchNorm over (N, C, S)."""
         return kernels_ref.batch_norm_backward(g3, x3, mean, invstd, w, training, need_x, xp=self.xp)
 
+    def adam_(self, w, d, m, v, vmax, lr, beta1, beta2, eps, step):
+        """An Adam step, in place on w, m, v (and vmax with amsgrad; else None) from the update gradient d."""
+        kernels_ref.adam_(w, d, m, v, vmax, lr, beta1, beta2, eps, step, xp=self.xp)
+
     def sgd_momentum_(self, w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
         """An SGD step with a momentum buffer, in place on w and buf (optim.SGD after its first step)."""
         kernels_ref.sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, xp=self.xp)

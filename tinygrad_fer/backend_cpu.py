@@ -299,6 +299,26 @@ def _relu_backward_nb(g, out, gx):
 
 
 @kernel
+def _adam_nb(w, d, m, v, vmax, amsgrad, lerp_small, c_lerp, beta2, one_minus_beta2, bc2_sqrt, eps, neg_step_size):
+    # kernels_ref.adam_'s arithmetic in one pass, each operation rounded as there (no fused multiply-adds); the
+    # scalars come in the arrays' dtype, as NumPy casts a Python float against them. Flat arrays, no reshape
+    # views inside: Numba 0.68's parfors dropped every write of a loop whose kernel made a reshape view it did not
+    # use (here vmax's, without amsgrad).
+    for i in prange(w.size):
+        di = d[i]
+        t = (di - m[i]) * c_lerp
+        mi = m[i] + t if lerp_small else di - t
+        vi = v[i] * beta2 + di * one_minus_beta2 * di
+        m[i] = mi
+        v[i] = vi
+        if amsgrad:     # NumPy's maximum: a NaN on either side wins
+            a = vmax[i]
+            vi = a if a != a or a >= vi else vi
+            vmax[i] = vi
+        w[i] = w[i] + mi / (np.sqrt(vi) / bc2_sqrt + eps) * neg_step_size
+
+
+@kernel
 def _sgd_momentum_nb(w, g, buf, lr, momentum, damp1, wd, dampening, nesterov, maximize):
     # kernels_ref.sgd_momentum_'s arithmetic in one pass, each operation rounded as there (no fused multiply-adds)
     wf, gf, bf = w.reshape(w.size), g.reshape(g.size), buf.reshape(buf.size)
@@ -575,6 +595,19 @@ class CPUBackend(Backend):
         _elementwise(_bn_backward_nb, x3.size, _c(g3), _c(x3), _c(mean), _c(invstd), _c(w.astype(t, copy=False)),
                      bool(training), bool(need_x), gx, gw, gb)
         return (gx if need_x else None), gw, gb
+
+    def adam_(self, w, d, m, v, vmax, lr, beta1, beta2, eps, step):
+        t = w.dtype.type
+        arrays = (w, m, v) + ((vmax,) if vmax is not None else ())
+        if w.dtype not in _FLOATS or d.dtype != w.dtype or any(a.dtype != w.dtype or not a.flags.c_contiguous
+                                                                   for a in arrays):
+            return super().adam_(w, d, m, v, vmax, lr, beta1, beta2, eps, step)
+        small = 1 - beta1 < 0.5
+        flat = lambda a: a.reshape(-1)  # noqa: E731  (views: all are contiguous here)
+        _elementwise(_adam_nb, w.size, flat(w), flat(_c(d)), flat(m), flat(v), flat(vmax if vmax is not None else m),
+                     vmax is not None, small,
+                     t(1 - beta1 if small else 1 - (1 - beta1)), t(beta2), t(1 - beta2),
+                     t((1 - beta2 ** step) ** 0.5), t(eps), t(-(lr / (1 - beta1 ** step))))
 
     def sgd_momentum_(self, w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
         t = w.dtype.type

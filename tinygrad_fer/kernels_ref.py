@@ -138,6 +138,32 @@ def sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, ma
     w -= (d + buf * momentum if nesterov else buf) * lr
 
 
+def adam_(w, d, m, v, vmax, lr, beta1, beta2, eps, step, *, xp=np):
+    """One Adam step on w (in place) from its update gradient d (maximize and L2 decay already applied), the moments m
+    and v and, with amsgrad, the running maximum vmax (None otherwise), all in place; PyTorch's update and rounding,
+    op for op."""
+    tmp = xp.subtract(d, m)         # m <- lerp(m, d, 1 - beta1), ATen's two branches
+    if 1 - beta1 < 0.5:
+        tmp *= 1 - beta1
+        m += tmp
+    else:
+        tmp *= 1 - (1 - beta1)
+        xp.subtract(d, tmp, out=m)
+    v *= beta2
+    xp.multiply(d, 1 - beta2, out=tmp)
+    tmp *= d
+    v += tmp
+    if vmax is not None:
+        xp.maximum(vmax, v, out=vmax)
+        v = vmax
+    xp.sqrt(v, out=tmp)
+    tmp /= (1 - beta2 ** step) ** 0.5
+    tmp += eps
+    xp.divide(m, tmp, out=tmp)
+    tmp *= -(lr / (1 - beta1 ** step))
+    w += tmp
+
+
 def _tap_positions(o, k, s, p, d, xp):
     """Input coordinate of every (output, tap) pair: (O, K) int64."""
     return (xp.arange(o)[:, None] * s - p + xp.arange(k)[None, :] * d).astype(xp.int64)

@@ -1,5 +1,5 @@
 """Adam and AdamW: one update, with L2 decay folded into the gradient (Adam) or decoupled from it (AdamW)."""
-from tinygrad_fer.optim.optimizer import Optimizer, _adam_moments_, _check_adam_args, _count_step
+from tinygrad_fer.optim.optimizer import Optimizer, _check_adam_args, _count_step
 
 
 class Adam(Optimizer):
@@ -19,22 +19,8 @@ class Adam(Optimizer):
                 xp, state = p._be.xp, self.state[p]
                 step = _count_step(state, p, "exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if amsgrad else ()))
                 d = self._decoupled_grad(xp, w, g, group)
-                m, v = state["exp_avg"]._array, state["exp_avg_sq"]._array
-                tmp = self._scratch(xp, w)
-                _adam_moments_(xp, m, v, d, beta1, beta2, tmp)
-
-                step_size = lr / (1 - beta1 ** step)
-                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-                if amsgrad:
-                    vmax = state["max_exp_avg_sq"]._array
-                    xp.maximum(vmax, v, out=vmax)
-                    v = vmax
-                xp.sqrt(v, out=tmp)
-                tmp /= bias_correction2_sqrt
-                tmp += eps
-                xp.divide(m, tmp, out=tmp)
-                tmp *= -step_size
-                w += tmp
+                p._be.adam_(w, d, state["exp_avg"]._array, state["exp_avg_sq"]._array,
+                            state["max_exp_avg_sq"]._array if amsgrad else None, lr, beta1, beta2, eps, step)
         return loss
 
 
