@@ -107,7 +107,8 @@ def _module_imports(path, pkg_parts):
             elif isinstance(st, ast.Import):
                 found.update(a.name for a in st.names if a.name.startswith("tinygrad_fer"))
             elif isinstance(st, ast.ImportFrom):
-                base = pkg_parts[:len(pkg_parts) - st.level] if st.level else []
+                # level 1 is the module's own package, each further level one package up
+                base = pkg_parts[:len(pkg_parts) - st.level + 1] if st.level else []
                 mod = ".".join(base + (st.module.split(".") if st.module else []))
                 if mod.startswith("tinygrad_fer"):
                     found.add(mod)
