@@ -1,6 +1,6 @@
 """torch.nn's names: Module and its bookkeeping, the layers, the losses, `functional`, `init` and `utils`."""
 from . import functional, init, utils  # noqa: F401
-from .parameter import Parameter  # noqa: F401
+from .parameter import Buffer, Parameter  # noqa: F401
 from .module import Module  # noqa: F401
 from .container import Sequential, ModuleList, ModuleDict  # noqa: F401
 from .linear import Linear, Identity  # noqa: F401

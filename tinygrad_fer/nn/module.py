@@ -1,5 +1,6 @@
 """Module: the base class of every layer. Assigning a Parameter, a Module or a registered buffer as an attribute
 records it (in insertion order, as PyTorch does), which is what parameters(), state_dict() and repr walk."""
+import inspect
 from collections import OrderedDict, namedtuple
 
 from .. import backend, dtypes, grad_mode
@@ -8,7 +9,7 @@ from .hooks import (_HOOK_DICTS, _call_with_hooks, _global_backward_hooks, _glob
                     _global_forward_hooks, _global_forward_pre_hooks, RemovableHandle,  # noqa: F401
                     register_module_forward_pre_hook, register_module_forward_hook,  # noqa: F401
                     register_module_full_backward_pre_hook, register_module_full_backward_hook)  # noqa: F401
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -144,13 +145,29 @@ class Module:
                 raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' "
                                 "(nn.Module or None expected)")
             d["_modules"][name] = None
-        elif d.get("_buffers") is not None and name in d["_buffers"]:
+        elif isinstance(value, Buffer) or (d.get("_buffers") is not None and name in d["_buffers"]):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' "
-                                "(Tensor or None expected)")
-            d["_buffers"][name] = value
+                                "(nn.Buffer, Tensor or None expected)")
+            # a Buffer brings its own persistence; a plain tensor keeps the one the name was registered with
+            persistent = value.persistent if isinstance(value, Buffer) else \
+                name not in d["_non_persistent_buffers_set"]
+            self._register_buffer_through_override(name, value, persistent)
         else:
             object.__setattr__(self, name, value)
+
+    def _register_buffer_through_override(self, name, value, persistent):
+        # subclasses written before `persistent` existed override register_buffer(name, tensor): PyTorch still
+        # calls theirs, without the flag, and refuses only a non-persistent buffer
+        register = self.register_buffer
+        if getattr(register, "__func__", None) is Module.register_buffer or \
+                "persistent" in inspect.signature(register).parameters:
+            register(name, value, persistent)
+        elif persistent:
+            register(name, value)
+        else:
+            raise RuntimeError("Registering a non-persistent buffer on a Module subclass that implements "
+                               "register_buffer() without the persistent argument is not allowed.")
 
     def _forget(self, name):
         d = self.__dict__

@@ -1,4 +1,4 @@
-"""Parameter: a Tensor that a Module registers as learnable when it is assigned as an attribute."""
+"""Parameter and Buffer: Tensors that a Module registers (as learnable, as state) when assigned as attributes."""
 from ..tensor import Tensor, empty
 
 
@@ -28,3 +28,20 @@ class Parameter(Tensor):
             p.grad = Tensor(self.grad._array.copy())
         memo[id(self)] = p
         return p
+
+
+class Buffer(Tensor):
+    """A tensor that a Module registers as a buffer when it is assigned as an attribute; `persistent` says whether it
+    goes into state_dict. PyTorch hands back a plain Tensor carrying a buffer flag; a Tensor here has fixed slots, so
+    the flag is this subclass. Like PyTorch's, it is `data.detach()` (same memory and version counter) keeping
+    data's requires_grad."""
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            data = empty(0)
+        t = data.detach()   # a non-Tensor fails here, as PyTorch's does
+        super().__init__(t._array)
+        self._version = t._version
+        self.requires_grad = data.requires_grad
+        self.persistent = persistent
