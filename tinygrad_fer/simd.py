@@ -1,10 +1,12 @@
-"""8-wide float32 vectors inside Numba kernels: a Numba type whose LLVM form is <8 x float>, and its few operations.
+"""Float32 vectors inside Numba kernels: Numba types whose LLVM form is <8 x float> (an AVX register) or <16 x float>
+(an AVX-512 one), and their few operations (the *16 spellings make 16-lane vectors; the others follow their
+operands), with a vector exp inside the sigmoid.
 
-Why: a register-blocked kernel keeps a dozen accumulators in vector registers across its whole reduction loop.
+Why: a register-blocked kernel keeps a dozen or two accumulators in vector registers across its whole reduction loop.
 Written with scalars, Numba's LLVM neither vectorises that loop nor keeps 96 scalar sums in 16 registers (a direct
 convolution ran some 20x slower that way: bench/README.md). Loads and stores are unaligned and unchecked: the
-callers' index arithmetic keeps them in bounds. Only the kernels in simd_kernels.py use this (imported with Numba, on
-their first call).
+callers' index arithmetic keeps them in bounds. Only the kernels in simd_kernels.py and simd_conv*.py use this
+(imported with Numba, on their first call).
 
 Editing this file makes those kernels recompile: their disk cache is stamped with its hash too (_jit.py).
 """
@@ -23,7 +25,7 @@ class F32xN(types.Type):
 
 
 f32x8, f32x16 = F32xN(8), F32xN(16)
-_VEC, _VEC16 = ir.VectorType(ir.FloatType(), 8), ir.VectorType(ir.FloatType(), 16)
+_VEC = ir.VectorType(ir.FloatType(), 8)
 
 
 @register_model(F32xN)
