@@ -156,3 +156,122 @@ def test_hardtanh_module_rejects_empty_range_like_torch():
         torch.nn.Hardtanh(1.0, 1.0)
     with pytest.raises(AssertionError):
         tg.nn.Hardtanh(1.0, 1.0)
+
+
+# the in-place spellings: (name, positional args, keyword args) with the values PyTorch's docs give as defaults
+INPLACE_SPELLINGS = [
+    ("relu_", (), {}), ("elu_", (), {}), ("elu_", (), dict(alpha=0.7)), ("celu_", (1.5,), {}), ("selu_", (), {}),
+    ("leaky_relu_", (), {}), ("leaky_relu_", (), dict(negative_slope=0.2)), ("hardtanh_", (-0.5,), dict(max_val=2.0)),
+    ("hardtanh_", (), {}), ("threshold_", (0.3,), dict(value=-2.0)), ("threshold_", (), dict(threshold=0.0, value=9.0)),
+    ("rrelu_", (), {}), ("rrelu_", (0.1, 0.4), dict(training=False)),
+]
+
+
+@pytest.mark.parametrize("name,args,kw", INPLACE_SPELLINGS, ids=[f"{n}{a}{k}" for n, a, k in INPLACE_SPELLINGS])
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_inplace_spellings_match_torch(name, args, kw, dt):
+    """Values and input gradients through the in-place write, the input returned, the write seen by a view."""
+    x = np.random.default_rng(5).uniform(-3, 3, (3, 5)).astype(dt)
+    x[0, 0], x[0, 1] = 0.0, 0.3     # a kink and threshold_'s boundary
+    ours, theirs = getattr(F, name), getattr(torch.nn.functional, name)
+
+    def run(lib, f):
+        def call(t):
+            y = t * 1
+            out = f(y, *args, **kw)
+            assert out is y
+            return out
+        return call
+    compare(run(tg, ours), run(torch, theirs), [x])
+    base = tg.tensor(x)
+    row = base[1]
+    ours(row, *args, **kw)
+    want = torch.tensor(x)
+    theirs(want[1], *args, **kw)
+    np.testing.assert_allclose(base.numpy(), want.numpy(), rtol=1e-6 if dt is np.float32 else 1e-14)
+
+
+def test_inplace_spellings_in_the_torch_namespace():
+    for name in ("relu_", "celu_", "selu_", "rrelu_", "threshold_"):
+        assert getattr(torch, name) is getattr(torch.nn.functional, name)
+        assert getattr(tg, name) is getattr(F, name)
+    for name in ("elu_", "leaky_relu_", "hardtanh_"):
+        assert not hasattr(torch, name) and not hasattr(tg, name)
+
+
+def test_rrelu_inplace_training_draws_slopes_and_backpropagates():
+    x = -np.arange(1.0, 7.0).reshape(2, 3)
+    leaf = tg.tensor(x, requires_grad=True)
+    y = leaf * 1
+    F.rrelu_(y, 0.2, 0.3, training=True)
+    slope = y.detach().numpy() / x
+    assert np.all((slope >= 0.2) & (slope <= 0.3)) and len(np.unique(slope)) > 1
+    y.sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), slope, rtol=1e-12)   # the drawn slopes, as PyTorch's
+
+
+def test_integer_inputs_of_the_inplace_spellings_like_torch():
+    signed = (("relu_", ()), ("hardtanh_", ()), ("hardtanh_", (-1.5, 2.5)), ("hardtanh_", (0, 2.9)),
+              ("threshold_", (0.5, 7.9)), ("threshold_", (-1.5, -4)))
+    unsigned = (("relu_", ()), ("hardtanh_", (0, 2.9)), ("threshold_", (0.5, 7.9)))   # negative limits: an error
+    for make, cases in ((lambda t: t.tensor([-3, 0, 2, 7]), signed),
+                        (lambda t: t.tensor([0, 3, 200], dtype=t.uint8), unsigned)):
+        for name, args in cases:
+            got, want = make(tg), make(torch)
+            assert getattr(F, name)(got, *args) is got
+            getattr(torch.nn.functional, name)(want, *args)
+            assert got.dtype.name == str(want.dtype).split(".")[1] and np.array_equal(got.numpy(), want.numpy())
+    # out of place too: hardtanh and relu6 keep the integer dtype, with the limits truncated to integers
+    for name, args in (("hardtanh", (-1.5, 2.5)), ("relu6", ())):
+        got = getattr(F, name)(tg.tensor([-3, 0, 3, 9]), *args)
+        want = getattr(torch.nn.functional, name)(torch.tensor([-3, 0, 3, 9]), *args)
+        assert got.dtype == tg.int64 and np.array_equal(got.numpy(), want.numpy())
+
+
+INPLACE_ERRORS = [
+    (lambda f, t: f.relu_([1.0]), TypeError, r"relu_\(\): argument 'input' \(position 1\) must be Tensor, not list"),
+    (lambda f, t: f.elu_([1.0]), TypeError, r"elu_\(\): argument 'input' \(position 1\) must be Tensor"),
+    (lambda f, t: f.celu_((1.0,)), TypeError, r"celu_\(\): argument 'input' \(position 1\) must be Tensor, not tuple"),
+    (lambda f, t: f.selu_(1.0), TypeError, r"selu_\(\): argument 'input' \(position 1\) must be Tensor, not float"),
+    (lambda f, t: f.leaky_relu_([1.0]), TypeError, r"leaky_relu_\(\): argument 'input'"),
+    (lambda f, t: f.hardtanh_([1.0]), TypeError, r"hardtanh_\(\): argument 'input'"),
+    (lambda f, t: f.rrelu_([1.0]), TypeError, r"rrelu_\(\): argument 'input'"),
+    (lambda f, t: f.threshold_([1.0], 0.0, 1.0), TypeError, r"threshold_\(\): argument 'input'"),
+    (lambda f, t: f.threshold_(t.ones(2)), TypeError, "threshold_"),
+    (lambda f, t: f.relu_(t.ones(2, requires_grad=True)), RuntimeError, "a leaf Variable that requires grad"),
+    (lambda f, t: f.hardtanh_(t.ones(2, requires_grad=True)), RuntimeError, "a leaf Variable that requires grad"),
+    (lambda f, t: f.relu_(t.tensor([True])), RuntimeError, "Boolean inputs not supported for relu"),
+    (lambda f, t: f.relu(t.tensor([True])), RuntimeError, "Boolean inputs not supported for relu"),
+    (lambda f, t: f.hardtanh_(t.tensor([True])), RuntimeError, "Bool inputs not supported for hardtanh"),
+    (lambda f, t: f.relu6(t.tensor([True])), RuntimeError, "Bool inputs not supported for hardtanh"),
+    (lambda f, t: f.hardtanh(t.tensor([1], dtype=t.uint8)), RuntimeError, "unsigned type with negative limits"),
+    (lambda f, t: f.elu_(t.tensor([1])), NotImplementedError, "\"elu_cpu\" not implemented for 'Long'"),
+    (lambda f, t: f.celu_(t.tensor([True])), NotImplementedError, "\"elu_cpu\" not implemented for 'Bool'"),
+    (lambda f, t: f.selu_(t.tensor([1], dtype=t.int32)), NotImplementedError, "\"elu_cpu\" not implemented for 'Int'"),
+    (lambda f, t: f.leaky_relu_(t.tensor([1])), NotImplementedError, "\"leaky_relu_cpu\" not implemented for 'Long'"),
+    (lambda f, t: f.rrelu_(t.tensor([1])), NotImplementedError, "\"leaky_relu_cpu\" not implemented for 'Long'"),
+    (lambda f, t: f.threshold_(t.tensor([True]), 0, 1), NotImplementedError, "not implemented for 'Bool'"),
+    (lambda f, t: f.celu_(t.ones(2), 0.0), RuntimeError, "alpha cannot be 0 for CELU"),
+    (lambda f, t: f.rrelu_(t.ones(2), 0.5, 0.1), RuntimeError, "Lower bound should be less than or equal"),
+    (lambda f, t: f.rrelu(t.tensor([1]), 0.5, 0.1, True), RuntimeError, "Lower bound should be less than or equal"),
+    (lambda f, t: f.elu_(t.tensor([-1.0]).expand(3)), RuntimeError, "more than one element of the written-to"),
+]
+
+
+@pytest.mark.parametrize("make,exc,msg", INPLACE_ERRORS)
+def test_inplace_spelling_errors_like_torch(make, exc, msg):
+    for f, t in ((torch.nn.functional, torch), (F, tg)):
+        with pytest.raises(exc, match=msg):
+            make(f, t)
+
+
+# celu's alpha has an exact reciprocal: for alpha = -1.2 PyTorch's float64 gradient is 1e-7 off exp(x / alpha)
+@pytest.mark.parametrize("name,arg", [("leaky_relu", -0.5), ("elu", -0.7), ("celu", -0.5)])
+def test_negative_slope_inplace_backward_is_the_out_of_place_gradient(name, arg):
+    """PyTorch refuses this backward ("... with a negative slope which is not supported"); here it is computed, and
+    equals PyTorch's out-of-place gradient (docs/07, what differs)."""
+    x = np.array([-2.0, -0.5, 1.0, 3.0])
+    compare(lambda t: getattr(F, name + "_")(t * 1, arg), lambda t: getattr(torch.nn.functional, name)(t, arg), [x])
+    leaf = torch.tensor(x, requires_grad=True)
+    with pytest.raises(RuntimeError, match="negative slope which is not supported"):
+        getattr(torch.nn.functional, name + "_")(leaf * 1, arg).sum().backward()

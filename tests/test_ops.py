@@ -6,8 +6,8 @@ from hypothesis import given, settings, strategies as st
 
 import tinygrad_fer as tg
 from tinygrad_fer.nn import functional as F
-from tinygrad_fer.testing.opinfo import (DOCS_MARKERS, METHOD_ALIASES, NOT_OP_METHODS, NOT_OPS, OPS, HypothesisDraw,
-                                         RngDraw, markdown_table)
+from tinygrad_fer.testing.opinfo import (DOCS_MARKERS, INPLACE_FUNCTIONS, METHOD_ALIASES, NOT_OPS, NOT_OP_METHODS,
+                                         OPS, REGISTRY, HypothesisDraw, RngDraw, markdown_table)
 from conftest import cuda_skip_reason
 from helpers import compare, tol
 
@@ -263,7 +263,7 @@ def test_every_public_op_has_an_entry():
     public = [n for n in dir(tg) if not n.startswith("_") and callable(getattr(tg, n))
               and type(getattr(tg, n)).__name__ == "function"]
     public += [n for n in F.__all__ if n[0].islower()]
-    missing = sorted(set(public) - named - NOT_OPS)
+    missing = sorted(set(public) - named - set(INPLACE_FUNCTIONS) - NOT_OPS)
     assert not missing, f"public ops without a registry entry: {missing}"
 
 
@@ -283,6 +283,20 @@ def test_method_aliases(alias):
     a, b = (tg.tensor(args[0]), tg.tensor(args[0]))
     rest = [tg.tensor(x) if isinstance(x, np.ndarray) else x for x in args[1:]]
     np.testing.assert_array_equal(getattr(a, alias)(*rest, **kw).numpy(), getattr(b, target)(*rest, **kw).numpy())
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_FUNCTIONS))
+def test_inplace_functions(name):
+    """F.relu_ & co. write their op's result into the input and return it; the names PyTorch also has as torch.*
+    are the same objects there, as in PyTorch."""
+    op = REGISTRY[INPLACE_FUNCTIONS[name]]
+    args, kw = op.sample(RngDraw(4), np.float64)
+    ts = [tg.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+    want = op.fn(tg)(*ts, **kw).numpy()
+    x = ts[0].clone()
+    assert getattr(F, name)(x, *ts[1:], **kw) is x
+    np.testing.assert_array_equal(x.numpy(), want)
+    assert (getattr(tg, name, None) is getattr(F, name)) == hasattr(torch, name)
 
 
 def test_named_modules_exist_as_in_torch():

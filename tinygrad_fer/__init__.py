@@ -39,6 +39,7 @@ from .ops.linalg_api import *  # noqa: F401,F403
 from .ops.index_write import *  # noqa: F401,F403
 from .ops.quantile import *  # noqa: F401,F403
 from .ops.distances import *  # noqa: F401,F403
+from .ops.activation_inplace import *  # noqa: F401,F403
 from . import linalg  # noqa: F401,E402
 from . import _tensor_api  # noqa: F401,E402  (gives Tensor the op methods declared in ops/)
 from .autograd import functional as _autograd_functional  # noqa: F401,E402  (autograd.functional)

@@ -1,6 +1,7 @@
-"""torch.nn.functional's names: the ops (activations, convolution, pooling, the losses with their own backward
-rules, batch norm) re-exported from ops/, and what is composed from them here: relu's inplace form, relu6, silu,
-logsigmoid, the regression and hinge losses, one_hot and dropout."""
+"""torch.nn.functional's names: the ops (activations and their in-place spellings, convolution, pooling, the losses
+with their own backward rules, batch norm) re-exported from ops/, and what is composed from them here: relu's
+inplace form, hardtanh (and hardtanh_), relu6, silu, logsigmoid, the regression and hinge losses, one_hot and
+dropout."""
 import warnings
 
 import numpy as np
@@ -17,6 +18,8 @@ from ..ops.activation import (celu, gelu, glu, hardshrink, hardsigmoid, hardswis
 from ..ops.elementwise import clamp as _clamp, elu, leaky_relu, sigmoid, softplus, tanh  # noqa: F401
 from ..ops.elementwise import relu as _relu, where as _where
 from ..ops.unary import _maybe_inplace
+from ..ops.activation_inplace import (_tensor, celu_, elu_, leaky_relu_, relu_, rrelu_, selu_,  # noqa: F401
+                                      threshold_)
 from ..ops.loss import (_check_target_dtype, _reduce, _reduction, _size, binary_cross_entropy,  # noqa: F401
                         binary_cross_entropy_with_logits, cross_entropy, nll_loss)
 from ..ops.matmul import linear  # noqa: F401
@@ -62,14 +65,34 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 
 # ---- activations ---------------------------------------------------------------------------------
 def relu(input, inplace=False):
+    if isinstance(input, Tensor) and input.dtype.name == "bool":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return _maybe_inplace(_relu, input, inplace)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        return _hardtanh_integer(input, min_val, max_val, inplace)
+
     def op(x):
         # no gradient at or beyond the ends (nor at NaN), as PyTorch's; clamp's gradient passes at the ends
         return _where((x > min_val) & (x < max_val), x, _clamp(x, min_val, max_val).detach())
     return _maybe_inplace(op, input, inplace)
+
+
+def _hardtanh_integer(input, min_val, max_val, inplace):
+    # PyTorch's kernel truncates the limits to integers and clamps: the result keeps the input's integer dtype
+    if input.dtype.name == "bool":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    lo, hi = int(min_val), int(max_val)
+    if input.dtype.name == "uint8" and (lo < 0 or hi < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    return input.clamp_(lo, hi) if inplace else input.clamp(lo, hi)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    _tensor(input, "hardtanh_")
+    return hardtanh(input, min_val, max_val, inplace=True)
 
 
 def relu6(input, inplace=False):
@@ -232,3 +255,4 @@ __all__ += ["rms_norm", "bilinear"]
 __all__ += ["triplet_margin_with_distance_loss"]
 __all__ += ["rrelu", "gumbel_softmax"]
 __all__ += ["ctc_loss"]
+__all__ += ["relu_", "elu_", "celu_", "selu_", "leaky_relu_", "rrelu_", "threshold_", "hardtanh_"]

@@ -91,6 +91,8 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU whose negative slope is drawn uniformly from [lower, upper] per element in training, and is
     their mean otherwise."""
+    if lower > upper:   # checked before the dtype, as PyTorch does
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not input.is_floating_point():
         kind = {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(input.dtype.name, input.dtype.name)
         raise NotImplementedError(f'"leaky_relu_cpu" not implemented for \'{kind}\'')

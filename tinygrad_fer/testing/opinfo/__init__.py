@@ -18,9 +18,10 @@ generators), one module of entries per op family (`elementwise`, `reductions`, `
 from .docs_table import DOCS_MARKERS, markdown_table, write_docs_table
 from .draw import F32, F64, FLOATS, Draw, HypothesisDraw, RngDraw, Sample
 from .entry import OpInfo
-from .registry import METHOD_ALIASES, NOT_OP_METHODS, NOT_OPS, OPS, REGISTRY
+from .registry import INPLACE_FUNCTIONS, METHOD_ALIASES, NOT_OP_METHODS, NOT_OPS, OPS, REGISTRY
 from .samples import binary, conv_sample, image, loss_sample, pool_sample, reduction, unary
 
 __all__ = ["OpInfo", "Sample", "Draw", "RngDraw", "HypothesisDraw", "F32", "F64", "FLOATS", "unary", "binary",
            "reduction", "image", "conv_sample", "pool_sample", "loss_sample", "REGISTRY", "OPS", "NOT_OPS",
-           "METHOD_ALIASES", "NOT_OP_METHODS", "markdown_table", "DOCS_MARKERS", "write_docs_table"]
+           "METHOD_ALIASES", "INPLACE_FUNCTIONS", "NOT_OP_METHODS", "markdown_table", "DOCS_MARKERS",
+           "write_docs_table"]

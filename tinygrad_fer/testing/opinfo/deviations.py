@@ -5,18 +5,15 @@
 # the list only shrinks). The dtype tables of the tensor-op breadth issue (17) are where they go away.
 _BOOL = "accepts bool input, which PyTorch refuses"
 _INT = "accepts integer input, which PyTorch refuses"
-_INT_FLOAT = "integer input gives a float result; PyTorch keeps the integer dtype"
 _NO_INT = "refuses integer input, which PyTorch's CPU kernel computes"
 _DTYPE_DEVIATIONS = {
     **{("tg", n): dict(bool=_BOOL) for n in "abs ceil floor round relu argmax argmin".split()},
-    ("F", "relu"): dict(bool=_BOOL),
     **{("F", n): dict(bool=_BOOL, int64=_INT, int32=_INT) for n in "elu leaky_relu softplus silu".split()},
     **{(ns, n): dict(bool=_BOOL, int64=_INT, int32=_INT) for ns in ("tg", "F") for n in ("softmax", "log_softmax")},
     **{("tg", n): dict(bool=_BOOL) for n in "matmul mm bmm dot".split()},
     ("F", "linear"): dict(bool=_BOOL),
     ("tg", "square"): dict(bool="bool input gives bool; PyTorch promotes it to int64"),
     ("tg", "pow"): dict(bool=_BOOL),
-    **{("F", n): dict(bool=_BOOL, int64=_INT_FLOAT, int32=_INT_FLOAT) for n in ("relu6", "hardtanh")},
     ("F", "logsigmoid"): dict(int64=_INT, int32=_INT),
     ("F", "conv2d"): dict(int64=_NO_INT, int32=_NO_INT),
     ("F", "conv_transpose2d"): dict(int64=_NO_INT),

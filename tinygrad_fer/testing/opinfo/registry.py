@@ -37,6 +37,9 @@ NOT_OPS = frozenset(
 
 # Tensor methods that are another spelling of a registered op (tests/test_ops.py checks they agree with it)
 METHOD_ALIASES = {"clip_": "clamp_", "divide_": "div_", "swapaxes": "transpose", "swapdims": "transpose"}
+# in-place function spellings (nn.functional's; those PyTorch also has as torch.<name> are there too) -> the registered
+# op they write into their input (tests/test_ops.py checks they agree with it, tests/test_activations.py with PyTorch)
+INPLACE_FUNCTIONS = {f"{n}_": ("F", n) for n in "relu elu celu selu leaky_relu rrelu threshold hardtanh".split()}
 # Tensor methods that are not ops with a gradient rule of their own, and where they are tested
 NOT_OP_METHODS = {
     **dict.fromkeys(("copy_", "fill_", "zero_", "normal_", "uniform_"), "fills: tests/test_inplace.py"),
