@@ -49,6 +49,7 @@ ALIASES = {
     "torchvision": "tinygrad_fer.vision",
     "torchvision.datasets": "tinygrad_fer.data.datasets",
     "torchvision.transforms": "tinygrad_fer.data.transforms",
+    "torchvision.transforms.functional": "tinygrad_fer.data.transforms_functional",
     "torchvision.utils": "tinygrad_fer.vision.utils",
     "torchvision.models": "tinygrad_fer.models",
 }

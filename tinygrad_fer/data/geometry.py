@@ -168,7 +168,7 @@ def pad(img, padding, fill=0, padding_mode="constant"):
     return like(img, _pad_array(array_of(img), (left, top, right, bottom), fill, padding_mode))
 
 
-def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
+def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=None):
     """Rotate counter-clockwise by angle degrees about center (default: the image centre), Pillow's img.rotate."""
     mode = pil_filter(interpolation, "rotate")
     center = None if center is None else tuple(center)
@@ -196,7 +196,7 @@ def inverse_affine_matrix(center, angle, translate, scale, shear):
     return m
 
 
-def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST, fill=0, center=None):
+def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST, fill=None, center=None):
     if isinstance(shear, numbers.Number):
         shear = [shear, 0.0]
     shear = [float(s) for s in shear] + [0.0] * (2 - len(shear))
