@@ -1,6 +1,6 @@
-"""LayerNorm, GroupNorm, InstanceNorm1d/2d/3d, LocalResponseNorm, Embedding and the dropout variants against
-torch.nn: parameters and state_dict keys, reprs, errors, forward values and gradients with torch's weights,
-InstanceNorm's running statistics, Embedding's padding row and max_norm, and the dropout masks' structure.
+"""LayerNorm, GroupNorm, InstanceNorm1d/2d/3d, LocalResponseNorm, CrossMapLRN2d, Embedding and the dropout
+variants against torch.nn: parameters and state_dict keys, reprs, errors, forward values and gradients with torch's
+weights, InstanceNorm's running statistics, Embedding's padding row and max_norm, and the dropout masks' structure.
 (The functional forms' values and gradients are checked from the op registry by tests/test_ops.py.)"""
 import warnings
 
@@ -335,3 +335,49 @@ def test_gumbel_softmax_samples(hard):
     (y * tg.tensor(np.array([1.0, 2.0, 3.0]))).sum().backward()
     assert np.all(np.isfinite(logits.grad.numpy())) and np.abs(logits.grad.numpy()).sum() > 0
     np.testing.assert_allclose(logits.grad.numpy().sum(1), 0.0, atol=1e-10)   # softmax's gradient sums to zero
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 6, 9])
+@pytest.mark.parametrize("channels", [1, 2, 5, 8])
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_cross_map_lrn2d_forward_matches_torch(size, channels, dt):
+    """PyTorch's values, its edges included: an even size spanning size - 1 channels, channel 0's square kept in
+    every later window."""
+    x = np.random.default_rng(size * 10 + channels).standard_normal((2, channels, 3, 4)).astype(dt)
+    for args in ((size,), (size, 0.5, 0.6, 2.0)):
+        ours, theirs = tg.nn.CrossMapLRN2d(*args), torch.nn.CrossMapLRN2d(*args)
+        assert repr(ours) == repr(theirs) and list(ours.parameters()) == []
+        got, want = ours(tg.tensor(x)), theirs(torch.tensor(x))
+        assert got.dtype.name == str(want.dtype).split(".")[1] and tuple(got.shape) == tuple(want.shape)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5 if dt is np.float32 else 1e-13, atol=1e-7)
+
+
+def test_cross_map_lrn2d_gradient_is_its_forwards_derivative():
+    """PyTorch's hand-written backward fails gradcheck (and raises for size 1); ours is the forward's derivative,
+    and equals PyTorch's true derivative: autograd through the same formula written in torch ops."""
+    x = np.random.default_rng(1).standard_normal((2, 6, 2, 3))
+    for size in (1, 2, 3, 4, 5):
+        m = tg.nn.CrossMapLRN2d(size, 0.5, 0.6, 2.0)
+        assert tg.autograd.gradcheck(m, [tg.tensor(x, requires_grad=True)])
+        xt = torch.tensor(x, requires_grad=True)
+        p = (size - 1) // 2 + 1
+        sq = xt * xt
+        padded = torch.nn.functional.pad(sq, (0, 0, 0, 0, p - 1, p - 1))
+        window = sum(padded[:, j:j + 6] for j in range(2 * p - 1)) + sq[:, :1] * (torch.arange(6) >= p).double()[
+            None, :, None, None]
+        want = xt * (2.0 + 0.5 / size * window) ** -0.6
+        np.testing.assert_allclose(want.detach().numpy(), torch.nn.CrossMapLRN2d(size, 0.5, 0.6, 2.0)(
+            torch.tensor(x)).numpy(), rtol=1e-13)     # the torch-op formula is PyTorch's forward
+        g = np.random.default_rng(size).standard_normal(x.shape)
+        want.backward(torch.tensor(g))
+        xo = tg.tensor(x, requires_grad=True)
+        m(xo).backward(tg.tensor(g))
+        np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-14)
+    xt = torch.tensor(x, requires_grad=True)
+    assert not torch.autograd.gradcheck(torch.nn.CrossMapLRN2d(3, 0.5, 0.6, 2.0), (xt,), raise_exception=False)
+
+
+def test_cross_map_lrn2d_wants_4d_like_torch():
+    for lib in (torch, tg):
+        with pytest.raises(ValueError, match="CrossMapLRN2d: Expected input to be 4D, got 3D instead."):
+            lib.nn.CrossMapLRN2d(3)(lib.ones(6, 4, 5))

@@ -19,7 +19,7 @@ from .lazy import (LazyLinear, LazyConv2d, LazyConvTranspose2d, LazyBatchNorm1d,
                    LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, UninitializedParameter,
                    UninitializedBuffer)
 from .normalization_layers import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,  # noqa
-                                   LocalResponseNorm, RMSNorm, BatchNorm3d)
+                                   LocalResponseNorm, RMSNorm, BatchNorm3d, CrossMapLRN2d)
 from .embedding import Embedding, EmbeddingBag, Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa
 from .attention import MultiheadAttention  # noqa: F401
 from .misc_layers import Bilinear, RReLU, Softmax2d, ParameterList, ParameterDict  # noqa: F401

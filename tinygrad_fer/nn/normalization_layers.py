@@ -1,9 +1,11 @@
-"""LayerNorm, RMSNorm, GroupNorm, InstanceNorm1d/2d/3d, LocalResponseNorm and BatchNorm3d: each holds its options and parameters (weight
-ones, bias zeros) and calls the functional form."""
+"""LayerNorm, RMSNorm, GroupNorm, InstanceNorm1d/2d/3d, LocalResponseNorm and BatchNorm3d: each holds its options
+and parameters (weight ones, bias zeros) and calls the functional form. CrossMapLRN2d, which has no functional
+form, is composed here."""
 import warnings
 
 from ..ops.norm_layers import group_norm, instance_norm, layer_norm, local_response_norm, rms_norm
-from ..tensor import empty
+from ..ops.pad_modes import pad
+from ..tensor import arange, empty
 from . import init
 from .module import Module
 from .normalization import _BatchNorm
@@ -143,6 +145,36 @@ class LocalResponseNorm(Module):
 
     def forward(self, input):
         return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(Module):
+    """Lua Torch's cross-channel LRN, as PyTorch keeps it: x / (k + alpha / size * s)^beta, where s sums the squares
+    over channels [c - p + 1, c + p - 1] with p = (size - 1) // 2 + 1 (so an even size spans size - 1 channels),
+    clipped to the existing ones -- plus channel 0's square wherever that window has left it behind: PyTorch's
+    running sum never subtracts it. Not LocalResponseNorm (a window of size channels, zeros past the edges).
+
+    PyTorch's hand-written backward is not this forward's derivative (it fails gradcheck, and raises for size 1);
+    composed from tensor ops, the gradient here is the true one."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        if input.dim() != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
+        c, p = input.shape[1], int((self.size - 1) / 2 + 1)
+        sq = input * input
+        padded = pad(sq, (0, 0, 0, 0, p - 1, p - 1))
+        window = padded[:, 0:c]
+        for j in range(1, 2 * p - 1):
+            window = window + padded[:, j:j + c]
+        stuck = (arange(c, device=input.device) >= p).to(input.dtype).reshape(1, c, 1, 1)
+        window = window + sq[:, :1] * stuck
+        return input * (self.k + self.alpha / self.size * window) ** -self.beta
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
