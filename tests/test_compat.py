@@ -160,6 +160,10 @@ INSTALL_CHECK = textwrap.dedent('''
     assert SubsetRandomSampler is tf.data.SubsetRandomSampler and Dataset is tf.data.Dataset
     assert DataLoader is tf.data.DataLoader and default_collate is tf.data.default_collate
     assert torch.nn.parallel.DataParallel is tf.nn.DataParallel and torch.cuda.is_available is tf.cuda.is_available
+    from torch.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter, is_lazy
+    assert Parameter is tf.nn.Parameter and Buffer is tf.nn.Buffer and UninitializedBuffer is tf.nn.UninitializedBuffer
+    assert UninitializedParameter is tf.nn.UninitializedParameter and torch.nn.parameter.Parameter is Parameter
+    assert is_lazy(tf.nn.LazyLinear(3).weight) and not is_lazy(Parameter(tf.zeros(2)))
     torch.backends.cudnn.deterministic = True      # an assignment reaches the engine's module
     assert tf.backends.cudnn.deterministic is True
     compat.uninstall()
@@ -242,3 +246,13 @@ def test_alias_to_a_missing_engine_module_says_not_implemented(monkeypatch):
     assert not hasattr(alias, "fake_sub")
     with pytest.raises(AttributeError, match="torch.fake_sub is not implemented in tinygrad_fer"):
         alias.fake_sub
+
+
+def test_nn_parameter_module_holds_pytorchs_public_names():
+    # `torch.nn.parameter`'s public classes and helpers are all there, under the same names
+    import torch.nn.parameter as torch_parameter
+
+    import tinygrad_fer.nn.parameter as ours
+    public = {n for n in dir(torch_parameter) if not n.startswith("_")} - {"Any", "OrderedDict", "torch"}
+    assert public <= set(dir(ours))
+    assert ours.UninitializedParameter.cls_to_become is ours.Parameter

@@ -27,6 +27,7 @@ ALIASES = {
     "torch.nn.init": "tinygrad_fer.nn.init",
     "torch.nn.utils": "tinygrad_fer.nn.utils",
     "torch.nn.parallel": "tinygrad_fer.nn.parallel",
+    "torch.nn.parameter": "tinygrad_fer.nn.parameter",
     "torch.optim": "tinygrad_fer.optim",
     "torch.optim.lr_scheduler": "tinygrad_fer.optim.lr_scheduler",
     "torch.optim.swa_utils": "tinygrad_fer.optim.swa_utils",

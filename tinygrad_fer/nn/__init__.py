@@ -1,6 +1,6 @@
 """torch.nn's names: Module and its bookkeeping, the layers, the losses, `functional`, `init` and `utils`."""
 from . import functional, init, utils  # noqa: F401
-from .parameter import Buffer, Parameter  # noqa: F401
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter  # noqa: F401
 from .module import Module  # noqa: F401
 from .container import Sequential, ModuleList, ModuleDict  # noqa: F401
 from .linear import Linear, Identity  # noqa: F401
@@ -16,8 +16,7 @@ from .activation import (LogSigmoid, Hardtanh, GELU, SELU, CELU, Mish, Hardswish
 from .dropout import Dropout, Dropout2d  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .lazy import (LazyLinear, LazyConv2d, LazyConvTranspose2d, LazyBatchNorm1d, LazyBatchNorm2d,  # noqa: F401
-                   LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, UninitializedParameter,
-                   UninitializedBuffer)
+                   LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d)
 from .normalization_layers import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,  # noqa
                                    LocalResponseNorm, RMSNorm, BatchNorm3d, CrossMapLRN2d)
 from .embedding import Embedding, EmbeddingBag, Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa

@@ -1,4 +1,6 @@
-"""Parameter and Buffer: Tensors that a Module registers (as learnable, as state) when assigned as attributes."""
+"""Parameter and Buffer: Tensors that a Module registers (as learnable, as state) when assigned as attributes; the
+uninitialized placeholders of lazy modules. `torch.nn.parameter` maps here, so the names live where PyTorch keeps
+them."""
 from ..tensor import Tensor, empty
 
 
@@ -45,3 +47,73 @@ class Buffer(Tensor):
         self._version = t._version
         self.requires_grad = data.requires_grad
         self.persistent = persistent
+
+
+_USE = ("Attempted to use an uninitialized parameter in {}. This error happens when you are using a `LazyModule` "
+        "or explicitly manipulating `torch.nn.parameter.UninitializedParameter` objects. When using LazyModules "
+        "Call `forward` with a dummy batch to initialize the parameters before calling torch functions")
+_SHAPE = ("Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
+          "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. Call `forward` "
+          "to initialize the parameters before accessing their attributes.")
+
+
+class UninitializedTensorMixin:
+    """A tensor with a dtype and a device but no shape yet; `materialize(shape)` gives it one."""
+    __slots__ = ()
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None):
+        self._array = Tensor(self._array).new_empty(tuple(shape), dtype=dtype, device=device)._array
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(_SHAPE)
+
+    def size(self, dim=None):
+        raise RuntimeError(_SHAPE)
+
+    def numel(self):
+        raise ValueError(_USE.format("numel"))
+
+    def dim(self):
+        raise ValueError(_USE.format("dim"))
+
+    @property
+    def ndim(self):
+        raise ValueError(_USE.format("ndim"))
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(requires_grad=self.requires_grad, device=self.device, dtype=self.dtype)
+        return memo[id(self)]
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        super().__init__(empty(0, device=device, dtype=dtype), requires_grad)
+
+    def detach(self):
+        return UninitializedParameter(False, self.device, self.dtype)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    __slots__ = ()     # the layout of Tensor, so that materialize can make it one
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        super().__init__(empty(0, device=device, dtype=dtype)._array, requires_grad)
+
+    def detach(self):
+        return UninitializedBuffer(device=self.device, dtype=self.dtype)
+
+
+def is_lazy(t):
+    return isinstance(t, UninitializedTensorMixin)
