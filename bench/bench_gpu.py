@@ -4,7 +4,7 @@ Two nets, float32, SGD with momentum, cross-entropy on random data (the step's c
   fer     the FER CIFAR net (conv16k5p2-ReLU-maxpool3/2-conv32k5p2-ReLU-maxpool3/2-fc256-fc128-fc10), batch 128
   resnet  a small ResNet (3x3 convs with padding, BatchNorm, residual adds, global average pooling), batch 256
 
-    python bench/bench_gpu.py [--steps 30] [--warmup 5] [--nets fer resnet]
+    python bench/bench_gpu.py [--steps 30] [--warmup 5] [--nets fer resnet] [--batches 128 512]
 
 Prints the device name, images/s for each library and the ratio ours/PyTorch. Without a GPU (no CuPy, no
 device, or a PyTorch without CUDA) it says which is missing and exits 0.
@@ -126,6 +126,7 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--nets", nargs="+", choices=sorted(NETS), default=["fer", "resnet"])
+    ap.add_argument("--batches", nargs="+", type=int, help="batch sizes (default: each net's own)")
     args = ap.parse_args(argv)
     reason = why_no_gpu()
     if reason is not None:
@@ -137,10 +138,12 @@ def main(argv=None):
           f"PyTorch {torch.__version__}, float32, SGD momentum 0.9, {args.warmup} warm-up + {args.steps} timed steps")
     print(f"{'net':8} {'batch':>5} {'ours img/s':>12} {'torch img/s':>12} {'ours/torch':>10}")
     for name in args.nets:
-        build, batch = NETS[name]
-        ours = bench_ours(build, batch, args.warmup, args.steps)
-        theirs = bench_torch(build, batch, args.warmup, args.steps)
-        print(f"{name:8} {batch:5d} {batch / ours:12,.0f} {batch / theirs:12,.0f} {theirs / ours:10.3f}")
+        build, own = NETS[name]
+        for batch in args.batches or [own]:
+            ours = bench_ours(build, batch, args.warmup, args.steps)
+            theirs = bench_torch(build, batch, args.warmup, args.steps)
+            print(f"{name:8} {batch:5d} {batch / ours:12,.0f} {batch / theirs:12,.0f} {theirs / ours:10.3f}",
+                  flush=True)
     return 0
 
 
