@@ -264,3 +264,10 @@ def test_fill_and_setitem_range_check_numbers_like_torch():
             except (RuntimeError, OverflowError, ValueError) as e:
                 outcomes.append(type(e).__name__)
         assert outcomes[0] == outcomes[1], outcomes
+
+
+def test_copy_into_an_empty_tensor():
+    # NumPy gives empty arrays zero strides; that is no shared memory (a zero-width layer's load_state_dict)
+    t = tg.empty((0, 8))
+    t.copy_(tg.zeros((0, 8)))
+    assert tuple(t.shape) == (0, 8)

@@ -292,3 +292,16 @@ def test_conv_layer_rejects_float_kernel_size_like_torch():
     for lib in (tg, torch):
         with pytest.raises(TypeError):
             lib.nn.Conv2d(3, 4, 2.5)  # was silently truncated to 2
+
+
+@pytest.mark.parametrize("fin, fout", [(0, 3), (3, 0)])
+def test_linear_of_zero_width_has_gradients_as_torch(fin, fout):
+    x = np.random.default_rng(0).standard_normal((2, 4, fin))
+    ours, theirs = nn.Linear(fin, fout, dtype=tg.float64), torch.nn.Linear(fin, fout, dtype=torch.float64)
+    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    xo, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (ours(xo) ** 2).sum().backward()
+    (theirs(xt) ** 2).sum().backward()
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy())
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy())
+    np.testing.assert_allclose(ours.bias.grad.numpy(), theirs.bias.grad.numpy())

@@ -22,6 +22,7 @@ from .normalization_layers import (LayerNorm, GroupNorm, InstanceNorm1d, Instanc
 from .embedding import Embedding, EmbeddingBag, Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa
 from .attention import MultiheadAttention  # noqa: F401
 from .misc_layers import Bilinear, RReLU, Softmax2d, ParameterList, ParameterDict  # noqa: F401
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
 from .lazy import LazyBatchNorm3d, LazyConv1d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose3d  # noqa: F401
 from .padding import (ZeroPad1d, ZeroPad2d, ZeroPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,  # noqa: F401
                       ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,

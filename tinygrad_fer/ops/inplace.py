@@ -141,7 +141,8 @@ def _check_inplace(self):
 
 
 def _overlaps(a):
-    return any(st == 0 and n > 1 for n, st in zip(a.shape, a.strides))
+    # NumPy gives an empty array zero strides: nothing is shared when there are no elements
+    return a.size > 0 and any(st == 0 and n > 1 for n, st in zip(a.shape, a.strides))
 
 
 def _write(self, value, index=None, fill=False):

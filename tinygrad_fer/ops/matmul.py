@@ -1,4 +1,6 @@
 """Matrix products (NumPy/CuPy matmul -> BLAS) and the fused linear layer x @ W^T + b."""
+import math
+
 from .. import dtypes
 from ..autograd import Function
 from ..tensor import Tensor
@@ -88,11 +90,13 @@ class Linear(Function):
         n = ctx.needs_input_grad
         gx = g @ w if n[1] else None
         gw = gb = None
+        # rows counted, not inferred with -1: a zero-width layer has zero-size rows, which -1 cannot divide
+        rows = math.prod(g.shape[:-1])
         if n[2]:
-            g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+            g2, x2 = g.reshape(rows, g.shape[-1]), x.reshape(rows, x.shape[-1])
             gw = g2.T @ x2
         if n[0]:
-            gb = g.reshape(-1, g.shape[-1]).sum(axis=0)
+            gb = g.reshape(rows, g.shape[-1]).sum(axis=0)
         return gb, gx, gw
 
 
