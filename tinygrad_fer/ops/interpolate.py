@@ -1,18 +1,20 @@
-"""interpolate (nearest, nearest-exact, linear/bilinear/trilinear, bicubic, area), pixel_shuffle /
-pixel_unshuffle and channel_shuffle. Resampling is separable: each spatial dim in turn is either gathered (nearest modes) or multiplied
-by an (in, out) weight matrix whose columns hold the taps of PyTorch's kernels (the source-index and weight formulas
-of its upsample kernels, computed in the input's precision as its CPU kernels do). Gathers and matrix products
-carry their own gradients, so these need no rule of their own."""
+"""interpolate (nearest, nearest-exact, linear/bilinear/trilinear, bicubic, area; antialiased bilinear, bicubic
+and lanczos, whose weights are in interpolate_aa.py), pixel_shuffle / pixel_unshuffle and channel_shuffle.
+Resampling is separable: each spatial dim in turn is either gathered (nearest modes) or multiplied by an (in, out)
+weight matrix whose columns hold the taps of PyTorch's kernels (the source-index and weight formulas of its upsample
+kernels, computed in the input's precision as its CPU kernels do). Gathers and matrix products carry their own
+gradients, so these need no rule of their own."""
 import math
 
 import numpy as np
 
 from ..tensor import Tensor
 from .index import index_select
+from .interpolate_aa import FILTERS, antialias_weight_matrix
 from .matmul import matmul
 
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
-_MODES = ("nearest", "nearest-exact", "area", *_LINEAR)
+_MODES = ("nearest", "nearest-exact", "area", *_LINEAR, "lanczos")
 
 
 def _scale(in_size, out_size, align_corners, scale_factor, dt):
@@ -82,18 +84,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 recompute_scale_factor=None, antialias=False):
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if mode not in _MODES:
+    if mode not in _MODES and not antialias:   # with antialias, PyTorch's antialias check speaks first
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) "
-                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
-                                  f"nearest-exact (got {mode})")
+                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | "
+                                  f"area | nearest-exact (got {mode})")
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: linear | "
                              "bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not implemented in tinygrad_fer")
     dim = input.ndim - 2
     spatial = list(input.shape[2:])
     if size is not None and scale_factor is not None:
@@ -129,22 +129,35 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scales = [None] * dim
     else:
         raise ValueError("either size or scale_factor should be defined")
+    if antialias and not (mode in FILTERS and input.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input")
+    if mode == "lanczos" and input.ndim == 4:   # lanczos exists only as an antialiased filter
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     if mode in _LINEAR and input.ndim != _LINEAR[mode]:
         need = {3: "3D", 4: "4D", 5: "5D"}[_LINEAR[mode]]
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {need} input")
-    if input.ndim not in (3, 4, 5):
+    if input.ndim not in (3, 4, 5) or (mode == "lanczos" and input.ndim != 4):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
-                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
                                   f"nearest-exact (got {mode})")
     if any(o <= 0 for o in out) or any(n <= 0 for n in spatial):
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({spatial}) and output "
                            f"({out})")
+    if antialias and out == spatial:
+        return input.clone()    # PyTorch's antialiased kernels copy an unresized input, whatever its dtype
+    if antialias and input.dtype.name == "float16":
+        raise NotImplementedError('"compute_index_ranges_weights" not implemented for \'Half\'')
     if not input.is_floating_point():
         # PyTorch's kernels take floats and uint8 images only; ours gather uint8 exactly (nearest modes)
         kind = {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte", "int16": "Short",
                 "int8": "Char"}.get(input.dtype.name, input.dtype.name)
         if input.dtype.name != "uint8":
-            raise NotImplementedError(f'"upsample_{mode}" not implemented for \'{kind}\'')
+            kernel = "compute_index_ranges_weights" if antialias else f"upsample_{mode}"
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{kind}\'')
         if mode not in ("nearest", "nearest-exact"):
             raise NotImplementedError(f"interpolate(mode='{mode}') of uint8 input is not implemented in "
                                       f"tinygrad_fer; convert to float first")
@@ -155,7 +168,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if mode in ("nearest", "nearest-exact"):
             idx = _nearest_index(n, o, s, mode == "nearest-exact", dt, mode == "nearest" and dim == 2)
             x = index_select(x, d, Tensor(x._be.xp.asarray(idx)))
-        elif mode in ("linear", "bilinear", "trilinear") and o == n:
+        elif antialias and o != n:
+            x = _along(x, d, antialias_weight_matrix(mode, n, o, _scale(n, o, align_corners, s, dt), dt))
+        elif (antialias or mode in ("linear", "bilinear", "trilinear")) and o == n:
             continue   # PyTorch's linear kernels leave a dim of unchanged size as it is, whatever the scale says
         else:
             x = _along(x, d, _weight_matrix(mode, n, o, align_corners, s, x._array.dtype.type))

@@ -180,6 +180,18 @@ def _resample_sample(kind):
                     kw["recompute_scale_factor"] = d.bool()
             if mode in ("linear", "bilinear", "bicubic", "trilinear") and d.bool():
                 kw["align_corners"] = d.bool()
+            # PyTorch's antialiased kernel gives every row of a width-1 output the first row's value, and its
+            # backward resamples a dim whose size a scale factor left unchanged while its forward leaves it alone
+            # (tests/test_interpolate_antialias.py): the registry draws antialias away from both
+            if "size" in kw:
+                outs = np.broadcast_to(kw["size"], (nd,))
+                kept = False
+            else:
+                scales = np.broadcast_to(kw["scale_factor"], (nd,))
+                outs = [int(n * s) for n, s in zip(x.shape[2:], scales)]
+                kept = any(o == n and s != 1 for o, n, s in zip(outs, x.shape[2:], scales))
+            if mode in ("bilinear", "bicubic") and outs[-1] > 1 and not kept and d.bool():
+                kw["antialias"] = True
             return Sample((x,), kw)
         if kind in ("upsample_nearest", "upsample_bilinear"):
             x = d.array((d.int(1, 2), d.int(1, 2), d.int(1, 4), d.int(1, 4)), dt)
