@@ -1,7 +1,9 @@
-"""affine_grid and grid_sample (4-D input: bilinear, nearest, bicubic; zeros, border, reflection padding),
-composed from differentiable ops: the sampling coordinates are tensors (so the gradient reaches the grid through
-the interpolation weights, as PyTorch's does), the integer corners they fall between are constants, and the values
-are gathers (whose gradient scatters back into the input). The coordinate rules are PyTorch's grid_sampler ones."""
+"""affine_grid and grid_sample (4-D input: bilinear, nearest, bicubic; 5-D input: trilinear, which PyTorch calls
+'bilinear', and nearest; zeros, border, reflection padding), composed from differentiable ops: the sampling
+coordinates are tensors (so the gradient reaches the grid through the interpolation weights, as PyTorch's does),
+the integer corners they fall between are constants, and the values are gathers (whose gradient scatters back
+into the input). The coordinate rules are PyTorch's grid_sampler ones."""
+import itertools
 import warnings
 
 import numpy as np
@@ -108,15 +110,16 @@ def _np_coordinate(i, size, padding_mode, align_corners):
     return i
 
 
-def _gather(flat, iy, ix, h, w):
-    """input values at integer (iy, ix) (N, Ho, Wo) arrays, zero where out of range: (N, C, Ho, Wo)."""
+def _gather(flat, idx, sizes):
+    """input values at the integer positions idx (one (N, *out) array per spatial dim), zero where out of range:
+    (N, C, *out)."""
     n, c = flat.shape[:2]
-    ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
-    lin = (np.clip(iy, 0, h - 1) * w + np.clip(ix, 0, w - 1)).reshape(n, 1, -1)
+    ok = np.logical_and.reduce([(i >= 0) & (i < s) for i, s in zip(idx, sizes)])
+    lin = np.ravel_multi_index(tuple(np.clip(i, 0, s - 1) for i, s in zip(idx, sizes)), sizes).reshape(n, 1, -1)
     xp = flat._be.xp
     vals = flat.gather(2, Tensor(xp.asarray(np.broadcast_to(lin, (n, c, lin.shape[2])).copy())))
     mask = Tensor(xp.asarray(ok.reshape(n, 1, -1).astype(flat._array.dtype)))
-    return (vals * mask).reshape(n, c, *iy.shape[1:])
+    return (vals * mask).reshape(n, c, *idx[0].shape[1:])
 
 
 def _cubic(t):
@@ -136,27 +139,31 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if align_corners is None:
         warnings.warn(_DEFAULT, stacklevel=2)
         align_corners = False
-    if input.ndim == 5:
-        raise NotImplementedError("grid_sample of 5-D input (volumetric sampling) is not implemented in "
-                                  "tinygrad_fer; 4-D input is")
-    if input.ndim != 4 or grid.ndim != 4:
-        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
-                           f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    # PyTorch's order of checks: batch, then the grid's last size, then the number of dims
     if input.shape[0] != grid.shape[0]:
         raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
                            f"sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
-    if grid.shape[-1] != 2:
-        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension, but got grid with sizes "
+    k = input.ndim - 2
+    if grid.shape[-1] != k:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {k} in last dimension, but got grid with "
+                           f"sizes {list(grid.shape)}")
+    if input.ndim not in (4, 5) or grid.ndim != input.ndim:
+        raise RuntimeError(f"grid_sampler(): expected {'4D' if input.ndim == 4 else '5D'} input and grid with same "
+                           f"number of dimensions, but got input with sizes {list(input.shape)} and grid with sizes "
                            f"{list(grid.shape)}")
     if not input.is_floating_point() or not grid.is_floating_point():
         raise RuntimeError("grid_sampler(): expected input and grid to have floating point type")
-    n, c, h, w = input.shape
-    flat = input.reshape(n, c, h * w)
-    gx, gy = grid[..., 0], grid[..., 1]
+    if k == 3 and mode == "bicubic":
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    n, c, *sizes = input.shape
+    flat = input.reshape(n, c, int(np.prod(sizes)))
+    xp = input._be.xp
+    # the grid's last axis runs x, y (, z): the reverse of the spatial dims (D,) H, W
+    coords = [grid[..., k - 1 - d] for d in range(k)]
     if mode == "bicubic":
+        (h, w), (gy, gx) = sizes, coords
         x, y = _unnormalize(gx, w, align_corners), _unnormalize(gy, h, align_corners)
         x0, y0 = np.floor(_np(x._array)), np.floor(_np(y._array))
-        xp = input._be.xp
         wx = _cubic(x - Tensor(xp.asarray(x0.astype(x._array.dtype))))
         wy = _cubic(y - Tensor(xp.asarray(y0.astype(y._array.dtype))))
         out = None
@@ -164,24 +171,25 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             iy = np.rint(_np_coordinate(y0 - 1 + j, h, padding_mode, align_corners)).astype(np.int64)
             for i in range(4):
                 ix = np.rint(_np_coordinate(x0 - 1 + i, w, padding_mode, align_corners)).astype(np.int64)
-                term = _gather(flat, iy, ix, h, w) * (wx[i] * wy[j]).unsqueeze(1)
+                term = _gather(flat, (iy, ix), sizes) * (wx[i] * wy[j]).unsqueeze(1)
                 out = term if out is None else out + term
         return out
-    x, y = _source(gx, w, padding_mode, align_corners), _source(gy, h, padding_mode, align_corners)
+    src = [_source(g, s, padding_mode, align_corners) for g, s in zip(coords, sizes)]
     if mode == "nearest":   # rounding half to even, as nearbyint; no gradient reaches the grid
-        ix, iy = np.rint(_np(x._array)).astype(np.int64), np.rint(_np(y._array)).astype(np.int64)
-        return _gather(flat, iy, ix, h, w) + (grid.sum() * 0)
-    x0, y0 = np.floor(_np(x._array)), np.floor(_np(y._array))
-    xp = input._be.xp
-    wx1 = x - Tensor(xp.asarray(x0.astype(x._array.dtype)))
-    wy1 = y - Tensor(xp.asarray(y0.astype(y._array.dtype)))
-    wx0, wy0 = 1 - wx1, 1 - wy1
-    ix0, iy0 = x0.astype(np.int64), y0.astype(np.int64)
+        idx = [np.rint(_np(v._array)).astype(np.int64) for v in src]
+        return _gather(flat, idx, sizes) + (grid.sum() * 0)
+    lower = [np.floor(_np(v._array)) for v in src]
+    upper_w = [v - Tensor(xp.asarray(f.astype(v._array.dtype))) for v, f in zip(src, lower)]
+    # (bi/tri)linear: each of the 2^k corners weighted by the product of its per-dim weights
     out = None
-    for iy, wyk in ((iy0, wy0), (iy0 + 1, wy1)):
-        for ix, wxk in ((ix0, wx0), (ix0 + 1, wx1)):
-            term = _gather(flat, iy, ix, h, w) * (wxk * wyk).unsqueeze(1)
-            out = term if out is None else out + term
+    for corner in itertools.product((0, 1), repeat=k):
+        weight = None
+        for up, wu in zip(corner, upper_w):
+            wd = wu if up else 1 - wu
+            weight = wd if weight is None else weight * wd
+        idx = [f.astype(np.int64) + up for f, up in zip(lower, corner)]
+        term = _gather(flat, idx, sizes) * weight.unsqueeze(1)
+        out = term if out is None else out + term
     return out
 
 

@@ -198,10 +198,12 @@ def _resample_sample(kind):
             return Sample((x,), dict(size=(d.int(1, 6), d.int(1, 6))) if d.bool() else dict(scale_factor=d.choice(
                 (1.0, 2.0, 3.0))))
         if kind == "grid_sample":
-            n = d.int(1, 2)
-            x = d.array((n, d.int(1, 2), d.int(1, 4), d.int(1, 4)), dt)
-            grid = d.array((n, d.int(1, 3), d.int(1, 3), 2), dt, -1.4, 1.4, nice=False)   # some points outside
-            return Sample((x, grid), dict(mode=d.choice(("bilinear", "nearest", "bicubic")),
+            n, k = d.int(1, 2), d.choice((2, 2, 3))     # 4-D and 5-D (volumetric) input
+            x = d.array((n, d.int(1, 2)) + tuple(d.int(1, 4) for _ in range(k)), dt)
+            grid = d.array((n,) + tuple(d.int(1, 3) for _ in range(k)) + (k,), dt, -1.4, 1.4,
+                           nice=False)   # some points outside
+            modes = ("bilinear", "nearest", "bicubic") if k == 2 else ("bilinear", "nearest")
+            return Sample((x, grid), dict(mode=d.choice(modes),
                                           padding_mode=d.choice(("zeros", "border", "reflection")),
                                           align_corners=d.bool()))
         if kind == "affine_grid":
