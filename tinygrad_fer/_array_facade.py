@@ -8,7 +8,7 @@ only what is defined here; anything else fails loudly (AttributeError) rather th
 """
 import numpy as np
 
-from . import dtypes
+from . import dtypes, kernels_ref
 from .tensor import Tensor, _wrap_out
 
 
@@ -351,7 +351,7 @@ class GraphBackend:
 
     @staticmethod
     def sigmoid_backward(g, out):
-        return A(T(g) * T(out) * (1 - T(out)))
+        return A(kernels_ref.sigmoid_backward(T(g), T(out)))    # operators only: recorded as tensor ops
 
     def max_pool2d_backward(self, g, idx, x_shape):
         """Each gradient to its window's arg-max pixel: a scatter, whose own gradient gathers from those pixels."""

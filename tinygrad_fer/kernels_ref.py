@@ -138,21 +138,33 @@ def sgd_momentum_(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, ma
     w -= (d + buf * momentum if nesterov else buf) * lr
 
 
-def adam_(w, d, m, v, vmax, lr, beta1, beta2, eps, step, *, xp=np):
-    """One Adam step on w (in place) from its update gradient d (maximize and L2 decay already applied), the moments m
-    and v and, with amsgrad, the running maximum vmax (None otherwise), all in place; PyTorch's update and rounding,
-    op for op."""
-    tmp = xp.subtract(d, m)         # m <- lerp(m, d, 1 - beta1), ATen's two branches
-    if 1 - beta1 < 0.5:
-        tmp *= 1 - beta1
-        m += tmp
+def lerp_(a, b, w, tmp, *, xp=np):
+    """a <- a + w (b - a) in place, with ATen's two-branch formula (w < 0.5 or not) so the rounding is PyTorch's;
+    tmp: a work array shaped like a."""
+    xp.subtract(b, a, out=tmp)
+    if w < 0.5:
+        tmp *= w
+        a += tmp
     else:
-        tmp *= 1 - (1 - beta1)
-        xp.subtract(d, tmp, out=m)
+        tmp *= 1 - w
+        xp.subtract(b, tmp, out=a)
+
+
+def adam_moments_(m, v, d, beta1, beta2, tmp, *, xp=np):
+    """m <- lerp(m, d, 1 - beta1), v <- beta2 v + (1 - beta2) d^2, in place, rounded as PyTorch's Adam family."""
+    lerp_(m, d, 1 - beta1, tmp, xp=xp)
     v *= beta2
     xp.multiply(d, 1 - beta2, out=tmp)
     tmp *= d
     v += tmp
+
+
+def adam_(w, d, m, v, vmax, lr, beta1, beta2, eps, step, *, xp=np):
+    """One Adam step on w (in place) from its update gradient d (maximize and L2 decay already applied), the moments m
+    and v and, with amsgrad, the running maximum vmax (None otherwise), all in place; PyTorch's update and rounding,
+    op for op."""
+    tmp = xp.empty_like(w)
+    adam_moments_(m, v, d, beta1, beta2, tmp, xp=xp)
     if vmax is not None:
         xp.maximum(vmax, v, out=vmax)
         v = vmax

@@ -1,5 +1,6 @@
 """Adamax (Kingma & Ba 2015, section 7): Adam with the infinity norm of past gradients in place of the RMS."""
-from tinygrad_fer.optim.optimizer import Optimizer, _check_adam_args, _count_step, _lerp_
+from tinygrad_fer.kernels_ref import lerp_
+from tinygrad_fer.optim.optimizer import Optimizer, _check_adam_args, _count_step
 
 
 class Adamax(Optimizer):
@@ -21,7 +22,7 @@ class Adamax(Optimizer):
                 d = self._grad(xp, w, g, group, wd)
                 m, u = state["exp_avg"]._array, state["exp_inf"]._array
                 tmp = self._scratch(xp, w)
-                _lerp_(xp, m, d, 1 - beta1, tmp)
+                lerp_(m, d, 1 - beta1, tmp, xp=xp)
                 u *= beta2
                 xp.abs(d, out=tmp)
                 tmp += eps

@@ -1,7 +1,8 @@
 """NAdam (Dozat 2016): Adam with Nesterov momentum, the momentum schedule mu_t warming up by momentum_decay."""
 import numpy as np
 
-from tinygrad_fer.optim.optimizer import Optimizer, _adam_moments_, _check_adam_args, _count_step
+from tinygrad_fer.kernels_ref import adam_moments_
+from tinygrad_fer.optim.optimizer import Optimizer, _check_adam_args, _count_step
 from tinygrad_fer.tensor import Tensor
 
 
@@ -38,7 +39,7 @@ class NAdam(Optimizer):
 
                 m, v = state["exp_avg"]._array, state["exp_avg_sq"]._array
                 tmp, denom = self._scratch(xp, w), self._scratch(xp, w, 2)
-                _adam_moments_(xp, m, v, d, beta1, beta2, tmp)
+                adam_moments_(m, v, d, beta1, beta2, tmp, xp=xp)
                 xp.divide(v, bias_correction2, out=denom)
                 xp.sqrt(denom, out=denom)
                 denom += eps

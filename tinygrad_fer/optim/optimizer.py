@@ -71,15 +71,6 @@ def _count_step(state, p, *moments, **scalars):
     return float(step)
 
 
-def _adam_moments_(xp, m, v, d, beta1, beta2, tmp):
-    """m <- lerp(m, d, 1 - beta1), v <- beta2 v + (1 - beta2) d^2, in place, rounded as PyTorch's Adam family."""
-    _lerp_(xp, m, d, 1 - beta1, tmp)
-    v *= beta2
-    xp.multiply(d, 1 - beta2, out=tmp)
-    tmp *= d
-    v += tmp
-
-
 def _effective_grad(xp, p, g, maximize, weight_decay, out=None):
     """The gradient the update uses: negated when maximizing, plus L2 decay. Returns (array, owned): never writes
     into g (the user's .grad); writes into `out` (or a new array) only when the result must differ from g."""
@@ -93,17 +84,6 @@ def _effective_grad(xp, p, g, maximize, weight_decay, out=None):
     if maximize:
         return xp.negative(g, out=out), True
     return g, False
-
-
-def _lerp_(xp, a, b, w, tmp):
-    """a <- a + w (b - a) in place, with ATen's two-branch formula (w < 0.5 or not) so the rounding is PyTorch's."""
-    xp.subtract(b, a, out=tmp)
-    if w < 0.5:
-        tmp *= w
-        a += tmp
-    else:
-        tmp *= 1 - w
-        xp.subtract(b, tmp, out=a)
 
 
 class Optimizer:

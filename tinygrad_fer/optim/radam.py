@@ -1,6 +1,7 @@
 """RAdam (Liu et al. 2019): Adam whose adaptive step is switched on only once the variance of the adaptive rate
 is tractable (rho_t > 5), and rectified by the factor r_t; plain momentum SGD before that."""
-from tinygrad_fer.optim.optimizer import Optimizer, _adam_moments_, _check_adam_args, _count_step
+from tinygrad_fer.kernels_ref import adam_moments_
+from tinygrad_fer.optim.optimizer import Optimizer, _check_adam_args, _count_step
 
 
 class RAdam(Optimizer):
@@ -23,7 +24,7 @@ class RAdam(Optimizer):
                 d = self._decoupled_grad(xp, w, g, group)
                 m, v = state["exp_avg"]._array, state["exp_avg_sq"]._array
                 tmp, rate = self._scratch(xp, w), self._scratch(xp, w, 2)
-                _adam_moments_(xp, m, v, d, beta1, beta2, tmp)
+                adam_moments_(m, v, d, beta1, beta2, tmp, xp=xp)
 
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step

@@ -1,5 +1,6 @@
 """RMSprop (Hinton's, PyTorch's variant: eps outside the square root, optional centering and momentum)."""
-from tinygrad_fer.optim.optimizer import Optimizer, _count_step, _lerp_
+from tinygrad_fer.kernels_ref import lerp_
+from tinygrad_fer.optim.optimizer import Optimizer, _count_step
 
 
 class RMSprop(Optimizer):
@@ -36,7 +37,7 @@ class RMSprop(Optimizer):
                 sq += tmp
                 if group["centered"]:
                     ga = state["grad_avg"]._array
-                    _lerp_(xp, ga, d, 1 - alpha, tmp)
+                    lerp_(ga, d, 1 - alpha, tmp, xp=xp)
                     xp.multiply(ga, ga, out=tmp)
                     xp.subtract(sq, tmp, out=tmp)
                     xp.sqrt(tmp, out=tmp)

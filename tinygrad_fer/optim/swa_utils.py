@@ -13,7 +13,7 @@ from tinygrad_fer.grad_mode import no_grad
 from tinygrad_fer.nn.module import Module
 from tinygrad_fer.nn.normalization import _BatchNorm
 from tinygrad_fer.optim.lr_scheduler import LRScheduler, _format_param
-from tinygrad_fer.optim.optimizer import _lerp_
+from tinygrad_fer.kernels_ref import lerp_
 from tinygrad_fer.tensor import Tensor, tensor
 
 __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn",
@@ -30,7 +30,7 @@ def _lerp_all(averaged, current, weight):
         arr = a._array
         a._version[0] += 1
         if arr.dtype.kind == "f":
-            _lerp_(a._be.xp, arr, c._array, weight, a._be.xp.empty_like(arr))
+            lerp_(arr, c._array, weight, a._be.xp.empty_like(arr), xp=a._be.xp)
         else:
             arr[...] = arr * (1 - weight) + c._array * weight
 
