@@ -408,15 +408,18 @@ def _c(a):
     return np.ascontiguousarray(a)
 
 
-def _simd_conv(x, w, b, win):
-    """Whether simd_kernels' direct convolution takes these operands (what it is compiled for: float32, and any
-    stride where its kernels are 16 wide, else stride 1)."""
-    if not (x.dtype == np.float32 and w.dtype == np.float32 and (b is None or b.dtype == np.float32)):
-        return False
-    if win.sh == 1 and win.sw == 1:
+def _simd_stride(sh, sw):
+    """Whether simd_kernels' direct convolution takes this stride: any where its kernels are 16 wide, else 1."""
+    if sh == 1 and sw == 1:
         return True
     from . import simd_kernels      # imports Numba: not with the package
     return simd_kernels.WIDE
+
+
+def _simd_conv(x, w, b, win):
+    """Whether simd_kernels' direct convolution takes these operands (what it is compiled for: float32)."""
+    return x.dtype == np.float32 and w.dtype == np.float32 and (b is None or b.dtype == np.float32) \
+        and _simd_stride(win.sh, win.sw)
 
 
 class CPUBackend(Backend):
@@ -457,14 +460,9 @@ class CPUBackend(Backend):
         # and its weights must be finite: that padding times an infinite or NaN weight would be NaN where col2im (and
         # PyTorch) add nothing (checking costs ~4 us on a 64x32x5x5 weight); windows under 3x3 would waste most of
         # the weight gradient's tap groups (and 1x1 is a GEMM anyway)
-        if not (x.dtype == np.float32 and w.dtype == np.float32 and groups == 1 and w.shape[2] * w.shape[3] >= 9
-                and all(p <= d * (k - 1) for p, d, k in zip(padding, dilation, w.shape[2:]))):
-            return False
-        if tuple(stride) != (1, 1):
-            from . import simd_kernels
-            if not simd_kernels.WIDE:
-                return False
-        return bool(np.isfinite(w).all())
+        return x.dtype == np.float32 and w.dtype == np.float32 and groups == 1 and w.shape[2] * w.shape[3] >= 9 \
+            and all(p <= d * (k - 1) for p, d, k in zip(padding, dilation, w.shape[2:])) \
+            and _simd_stride(*stride) and bool(np.isfinite(w).all())
 
     def im2col(self, x, win):
         n, c, h, w = x.shape
